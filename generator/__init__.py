@@ -1,0 +1,3 @@
+"""bookgen: localized static booking pages and embeddable widgets for ClicRDV groups."""
+
+__version__ = "0.1.0"

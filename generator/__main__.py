@@ -1,0 +1,5 @@
+"""``python -m generator`` is ``bookgen``."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,111 @@
+"""Booking semantics: what a group's flow offers, in which order.
+
+Pure functions of the models, shared by the page templates (server-rendered,
+works without JavaScript), the runtime's JSON data and the sandbox API, so the
+three can never disagree about which steps or services a group has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .loader import GroupSource
+from .models import Calendar, Intervention, InterventionSet
+
+__all__ = ["ServiceGroup", "flow_data", "reminder_facts", "service_groups", "steps"]
+
+SMS_DAY_START, SMS_DAY_END = 9, 19
+
+
+@dataclass(frozen=True)
+class ServiceGroup:
+    """Services under one heading; ``set`` is ``None`` for services outside any set."""
+
+    set: InterventionSet | None
+    services: tuple[Intervention, ...]
+
+
+def visible_services(source: GroupSource) -> list[Intervention]:
+    """Services a client may book: not deleted, in ``sort`` then id order."""
+    return sorted((i for i in source.interventions if not i.deleted), key=lambda i: (i.sort, i.id))
+
+
+def service_groups(source: GroupSource) -> list[ServiceGroup]:
+    """Services grouped by intervention set, sets ordered by ``sort``; loose ones last."""
+    services = visible_services(source)
+    groups = []
+    for interventionset in sorted(source.sets, key=lambda s: (s.sort, s.id)):
+        members = tuple(s for s in services if s.interventionset_id == interventionset.id)
+        if members:
+            groups.append(ServiceGroup(interventionset, members))
+    loose = tuple(s for s in services if s.interventionset_id is None)
+    if loose:
+        groups.append(ServiceGroup(None, loose))
+    return groups
+
+
+def bookable_calendars(source: GroupSource) -> list[Calendar]:
+    """Calendars offering at least one visible service."""
+    ids = {s.id for s in visible_services(source)}
+    return [
+        c for c in source.calendars
+        if c.intervention_ids is None or ids.intersection(c.intervention_ids)
+    ]  # fmt: skip
+
+
+def steps(source: GroupSource) -> list[str]:
+    """The flow's steps in calendarChoice order.
+
+    2: service → calendar → slot; 1: calendar → service → slot; 0: service → slot.
+    A single calendar skips its step; then come details and confirmation.
+    """
+    group = source.group
+    choose_calendar = group.calendarChoice != 0 and len(bookable_calendars(source)) > 1
+    if group.calendarChoice == 1 and choose_calendar:
+        order = ["calendar", "service"]
+    else:
+        order = ["service", "calendar"] if choose_calendar else ["service"]
+    if not group.open or not group.openData:
+        # openData false: slots only after sign-in; open false: sign in before confirming.
+        order += ["signin", "slot"] if not group.openData else ["slot", "signin"]
+    else:
+        order.append("slot")
+    return [*order, "details", "done"]
+
+
+def reminder_facts(source: GroupSource) -> dict[str, Any]:
+    """What the details form says about reminders (minutes, and the SMS daytime rule)."""
+    group = source.group
+    return {
+        "mail_minutes": group.mailreminder if group.sendmail else 0,
+        "sms_minutes": group.smsreminder,
+        "sms_checked": group.check_sms_from_web,
+        "sms_day_start": SMS_DAY_START,
+        "sms_day_end": SMS_DAY_END,
+    }
+
+
+def flow_data(source: GroupSource) -> dict[str, Any]:
+    """The flow as JSON for the runtime script (no personal data, nothing secret)."""
+    group = source.group
+    return {
+        "group_id": group.model_extra.get("id") if group.model_extra else None,
+        "steps": steps(source),
+        "calendarChoice": group.calendarChoice,
+        "anyCalendar": group.anyCalendar and len(bookable_calendars(source)) > 1,
+        "open": group.open,
+        "openData": group.openData,
+        "validateEmail": group.validateEmail,
+        "max_multirdvs": group.max_multirdvs,
+        "country_code": group.country_code or "",
+        "timezone": source.group.timezone,
+        "services": [
+            {"id": s.id, "name": s.label, "length": s.length, "price": s.price}
+            for s in visible_services(source)
+        ],
+        "calendars": [
+            {"id": c.id, "name": c.name, "services": c.intervention_ids} for c in bookable_calendars(source)
+        ],
+        "reminders": reminder_facts(source),
+    }

@@ -1,0 +1,190 @@
+"""The ``bookgen`` command line: parse, call, print. Logic lives in the modules.
+
+Exit status: 0 success, 1 invalid input (every problem listed, no traceback,
+nothing written), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+from .errors import SiteError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SITE_ARGUMENT = click.argument(
+    "site", default="site", type=click.Path(file_okay=False, path_type=Path), metavar="[SITE]"
+)
+
+
+def reports_site_errors(command: F) -> F:
+    """Turn :class:`SiteError` into the documented output and exit status 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except SiteError as error:
+            for problem in error.problems:
+                click.echo(click.style("error: ", fg="red", bold=True) + str(problem), err=True)
+            count = len(error.problems)
+            click.echo(f"{count} problem{'s' if count != 1 else ''} found; nothing was written.", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def warn(message: str) -> None:
+    click.echo(click.style("warning: ", fg="yellow", bold=True) + message, err=True)
+
+
+class _Progress:
+    """A progress line on a terminal for builds that take over a second; silent otherwise."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.shown = False
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or time.monotonic() - self.started < 1.0:
+            return
+        width = 30
+        filled = width * done // max(total, 1)
+        bar = "#" * filled + "-" * (width - filled)
+        click.echo(f"\r  [{bar}] {done}/{total} groups", err=True, nl=False)
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            click.echo("\r" + " " * 60 + "\r", err=True, nl=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", "-V", prog_name="bookgen")
+def main() -> None:
+    """Build localized booking pages and embeddable widgets for ClicRDV groups.
+
+    A site project (default: ./site) holds site.toml and groups/<slug>/ folders with
+    the Group API's JSON. Start with `bookgen new mysite`, preview with
+    `bookgen serve`, publish the output of `bookgen build`.
+    """
+
+
+@main.command()
+@SITE_ARGUMENT
+@click.option(
+    "-o",
+    "--out",
+    default="build",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder.",
+)
+@click.option(
+    "--strict", is_flag=True, help="Fail on warnings (contrast below WCAG AA, missing translations)."
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@reports_site_errors
+def build(site: Path, out: Path, strict: bool, quiet: bool) -> None:
+    """Build SITE into OUT: pages, widgets, assets, sitemap, manifest.
+
+    The output is replaced atomically: a failed build leaves OUT as it was.
+    """
+    from .build import build as run_build
+
+    progress = _Progress()
+    try:
+        result = run_build(site, out, strict=strict, progress=progress)
+    finally:
+        progress.close()
+    if not quiet:
+        for message in result.warnings:
+            warn(message)
+        click.echo(
+            f"Built {result.pages} pages for {result.groups} groups in "
+            f"{len(result.locales)} locales into {out}/ in {result.seconds:.2f}s"
+        )
+
+
+@main.command()
+@SITE_ARGUMENT
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+@reports_site_errors
+def check(site: Path, strict: bool) -> None:
+    """Validate SITE without writing anything; report contrast and locale warnings."""
+    from .build import check as run_check
+    from .loader import load_site
+
+    loaded = load_site(site)
+    warnings = run_check(loaded)
+    for message in warnings:
+        warn(message)
+    click.echo(f"{site}: {len(loaded.groups)} groups valid, {len(warnings)} warnings")
+    if strict and warnings:
+        sys.exit(1)
+
+
+@main.command()
+@click.option(
+    "-o",
+    "--out",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write group.schema.json, page.schema.json, site.schema.json here "
+    "(default: print the group schema).",
+)
+def schema(out: Path | None) -> None:
+    """JSON Schema of group.json, page.toml and site.toml, for editors."""
+    from .schemas import all_schemas
+
+    schemas = all_schemas()
+    if out is None:
+        click.echo(json.dumps(schemas["group.schema.json"], indent=2))
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for name, body in schemas.items():
+        (out / name).write_text(json.dumps(body, indent=2) + "\n", "utf-8")
+        click.echo(f"wrote {out / name}")
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+def new(directory: Path) -> None:
+    """Create a working site project in DIRECTORY (which must not exist or be empty)."""
+    if directory.exists() and any(directory.iterdir()):
+        raise click.UsageError(f"{directory} exists and is not empty")
+    scaffold = Path(__file__).parent / "scaffold"
+    shutil.copytree(scaffold, directory, dirs_exist_ok=True)
+    click.echo(f"Created {directory}/. Next: bookgen serve {directory}")
+
+
+@main.command()
+@click.option(
+    "--site",
+    "site",
+    default="site",
+    type=click.Path(file_okay=False, path_type=Path),
+    show_default=True,
+    help="Site project whose own themes/ are listed too.",
+)
+@reports_site_errors
+def themes(site: Path) -> None:
+    """List the themes a site can use."""
+    from .themes import available_themes, load_theme
+
+    project = (site / "themes",) if (site / "themes").is_dir() else ()
+    for name in available_themes(project):
+        theme = load_theme(name, project)
+        origin = "project" if project and theme.folders[0].parent == project[0] else "built-in"
+        click.echo(f"{name:<14} {origin:<9} {theme.description}")

@@ -1,0 +1,123 @@
+"""Field types that read values the way the ClicRDV API sends them.
+
+The API is loose: booleans arrive as ``true``, ``1`` or ``"1"``, numbers sometimes as
+strings. These annotated types accept exactly those forms and nothing looser
+(pydantic's own lax mode would also take ``"yes"`` or ``2.0``), and every message is
+written for the person editing the file, not for a Python programmer.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+__all__ = [
+    "HEX_COLOUR",
+    "ApiBool",
+    "ApiId",
+    "fail",
+    "int_field",
+    "text",
+]
+
+HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+
+
+def fail(message: str, **context: Any) -> PydanticCustomError:
+    """A validation error whose text is shown to the user as is."""
+    return PydanticCustomError("bookgen", message, context)
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value in ("0", "1", "true", "false"):
+        return value in ("1", "true")
+    raise fail(f'{_describe(value)} is not a boolean (use true/false, 1/0 or "1"/"0")')
+
+
+def _parse_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise fail(f"{_describe(value)} is not a whole number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,18}", value.strip()):
+        return int(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    raise fail(f"{_describe(value)} is not a whole number")
+
+
+ApiBool = Annotated[
+    bool,
+    BeforeValidator(_parse_bool),
+    WithJsonSchema({"oneOf": [{"type": "boolean"}, {"enum": [0, 1, "0", "1"]}]}),
+]
+"""A boolean as the API sends it: true/false, 1/0 or "1"/"0"."""
+
+ApiId = Annotated[
+    int,
+    BeforeValidator(_parse_int),
+    WithJsonSchema({"oneOf": [{"type": "integer"}, {"type": "string", "pattern": "^-?[0-9]+$"}]}),
+]
+"""A record id: a whole number, possibly sent as a string."""
+
+
+def int_field(minimum: int | None = None, maximum: int | None = None, *, zero_allowed: bool = False) -> Any:
+    """A whole number within ``minimum..maximum``; ``zero_allowed`` adds 0 ("off")."""
+
+    def check(value: Any) -> int:
+        number = _parse_int(value)
+        if zero_allowed and number == 0:
+            return number
+        low_ok = minimum is None or number >= minimum
+        high_ok = maximum is None or number <= maximum
+        if low_ok and high_ok:
+            return number
+        off = "0 (off) or " if zero_allowed else ""
+        if maximum is None:
+            raise fail(f"{number} must be {off}at least {minimum}")
+        if minimum is None:
+            raise fail(f"{number} must be {off}at most {maximum}")
+        raise fail(f"{number} must be {off}between {minimum} and {maximum}")
+
+    bounds: dict[str, Any] = {"type": "integer"}
+    if minimum is not None:
+        bounds["minimum"] = minimum
+    if maximum is not None:
+        bounds["maximum"] = maximum
+    schema = {"anyOf": [{"const": 0}, bounds]} if zero_allowed else bounds
+    return Annotated[int, BeforeValidator(check), WithJsonSchema(schema)]
+
+
+def text(max_length: int, *, min_length: int = 0) -> Any:
+    """A string of at most ``max_length`` characters, as the API's ``string(N)``.
+
+    Length counts Unicode code points, as the API's database does for utf8 columns.
+    Numbers are not coerced: a phone number sent as ``33123`` is a mistake worth
+    reporting, because a leading zero would already have been lost.
+    """
+
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise fail(f"{_describe(value)} is not text")
+        if "\x00" in value:
+            raise fail("contains a NUL character")
+        if len(value) > max_length:
+            raise fail(f"is {len(value)} characters long; at most {max_length} allowed")
+        if len(value.strip()) < min_length:
+            raise fail("must not be empty")
+        return value
+
+    schema = {"type": "string", "maxLength": max_length, "minLength": min_length}
+    return Annotated[str, BeforeValidator(check), WithJsonSchema(schema)]

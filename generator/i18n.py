@@ -1,0 +1,130 @@
+"""Translations and locale-aware formatting (Babel).
+
+UI strings come from gettext catalogs in ``generator/locales``. Numbers, prices,
+durations, dates and timezone names come from CLDR through Babel, so any CLDR
+locale formats correctly even when its UI strings fall back to English.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, tzinfo
+from decimal import Decimal
+from functools import cache
+from gettext import GNUTranslations, NullTranslations
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_time, get_timezone_name
+from babel.lists import format_list
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, get_currency_precision
+from babel.units import format_unit
+
+__all__ = [
+    "COMPLETE_LOCALES",
+    "LOCALES_DIR",
+    "Formatter",
+    "has_catalog",
+    "html_lang",
+    "text_direction",
+    "translations",
+    "url_locale",
+]
+
+LOCALES_DIR = Path(__file__).parent / "locales"
+DOMAIN = "messages"
+
+#: Locales whose catalogs must be complete (a test checks it).
+COMPLETE_LOCALES = ("fr", "en", "de", "es", "it", "nl", "ar")
+
+
+def _catalog_files(locale: str) -> tuple[Path, Path]:
+    folder = LOCALES_DIR / locale / "LC_MESSAGES"
+    return folder / f"{DOMAIN}.po", folder / f"{DOMAIN}.mo"
+
+
+def _language_of(locale: str) -> str:
+    return str(Locale.parse(locale).language)
+
+
+def has_catalog(locale: str) -> bool:
+    """Whether UI strings exist for ``locale`` or its language (``fr_CA`` uses ``fr``)."""
+    return any(
+        path.exists() for candidate in {locale, _language_of(locale)} for path in _catalog_files(candidate)
+    )
+
+
+@cache
+def translations(locale: str) -> NullTranslations:
+    """The gettext catalog for ``locale``; English (the msgids) when there is none.
+
+    A compiled ``.mo`` is used when it is at least as new as its ``.po``; otherwise
+    the ``.po`` is compiled in memory, so a checkout works without a compile step.
+    """
+    for candidate in (locale, _language_of(locale)):
+        po, mo = _catalog_files(candidate)
+        if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+            with mo.open("rb") as handle:
+                return GNUTranslations(handle)
+        if po.exists():
+            with po.open("rb") as handle:
+                catalog = read_po(handle, locale=candidate)
+            buffer = io.BytesIO()
+            write_mo(buffer, catalog, use_fuzzy=False)
+            buffer.seek(0)
+            return GNUTranslations(buffer)
+    return NullTranslations()
+
+
+def text_direction(locale: str) -> str:
+    """``rtl`` or ``ltr``, from CLDR's character order."""
+    return "rtl" if Locale.parse(locale).character_order == "right-to-left" else "ltr"
+
+
+def url_locale(locale: str) -> str:
+    """The locale as it appears in URLs and ``hreflang``: BCP 47 (``pt-BR``)."""
+    return locale.replace("_", "-")
+
+
+html_lang = url_locale
+
+
+class Formatter:
+    """Formats values for one page: its locale, the group's currency and timezone."""
+
+    def __init__(self, locale: str, currency: str, zone: tzinfo) -> None:
+        self.locale = locale
+        self.currency = currency
+        self.zone = zone
+
+    def price(self, cents: int) -> str:
+        """A price given in cents, in the currency's own precision (XPF has none)."""
+        amount = Decimal(cents) / 100
+        precision = get_currency_precision(self.currency)
+        amount = amount.quantize(Decimal(1).scaleb(-precision))
+        return format_currency(amount, self.currency, locale=self.locale, currency_digits=True)
+
+    def duration(self, minutes: int) -> str:
+        """``45 min``, ``1 h``, ``1 h 30 min`` in the locale's short unit forms."""
+        hours, rest = divmod(minutes, 60)
+        parts = []
+        if hours:
+            parts.append(format_unit(hours, "duration-hour", length="short", locale=self.locale))
+        if rest or not hours:
+            parts.append(format_unit(rest, "duration-minute", length="short", locale=self.locale))
+        return format_list(parts, style="unit-narrow", locale=self.locale)
+
+    def datetime(self, moment: datetime, format: str = "medium") -> str:
+        return format_datetime(moment, format, tzinfo=self.zone, locale=self.locale)
+
+    def date(self, moment: datetime, format: str = "full") -> str:
+        return format_date(moment.astimezone(self.zone), format, locale=self.locale)
+
+    def time(self, moment: datetime) -> str:
+        return format_time(moment, "short", tzinfo=self.zone, locale=self.locale)
+
+    def zone_name(self) -> str:
+        """The group's timezone as people read it ("Central European Time")."""
+        return get_timezone_name(self.zone, width="long", locale=self.locale)

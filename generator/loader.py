@@ -1,0 +1,310 @@
+"""Read a site project from disk into validated models.
+
+Every file is read and checked before anything is built, and every problem in the
+whole project is collected, so one run tells the user all that is wrong. Each
+problem names the file and the field path inside it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .config import PageConfig, SiteConfig
+from .content import TextPage, render_markdown
+from .errors import Problem, SiteError, problems_from_validation
+from .models import Calendar, Group, Intervention, InterventionSet
+from .themes import load_theme
+
+__all__ = ["SLUG", "GroupSource", "Site", "load_site", "read_json", "read_toml"]
+
+SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
+MAX_FILE_BYTES = 16 * 1024 * 1024
+Model = TypeVar("Model", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class GroupSource:
+    """One group's validated inputs, as one unit of building."""
+
+    slug: str
+    directory: Path
+    group: Group
+    calendars: tuple[Calendar, ...]
+    interventions: tuple[Intervention, ...]
+    sets: tuple[InterventionSet, ...]
+    page: PageConfig
+    texts: tuple[TextPage, ...]
+    files: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class Site:
+    """A whole validated site project."""
+
+    root: Path
+    config: SiteConfig
+    groups: tuple[GroupSource, ...]
+    theme_dirs: tuple[Path, ...] = field(default=())
+
+
+class _Reader:
+    """Collects problems while reading; every file is shown relative to the user's path."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[Problem] = []
+
+    def shown(self, path: Path) -> str:
+        return str(path)
+
+    def add(self, path: Path, where: str, message: str, line: int | None = None) -> None:
+        self.problems.append(Problem(self.shown(path), where, message, line))
+
+    def text(self, path: Path) -> str | None:
+        try:
+            if path.is_symlink() and not path.resolve().is_relative_to(self.root.resolve()):
+                self.add(path, "", "is a link to a file outside the site project")
+                return None
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                self.add(path, "", f"is {size // (1024 * 1024)} MB; at most 16 MB is read")
+                return None
+            raw = path.read_bytes()
+        except OSError as error:
+            self.add(path, "", f"cannot be read ({error.strerror})")
+            return None
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            line = raw[: error.start].count(b"\n") + 1
+            self.add(path, "", f"is not valid UTF-8 (byte {error.start})", line)
+            return None
+        if "\x00" in text:
+            self.add(path, "", "contains a NUL character")
+            return None
+        return text
+
+    def json(self, path: Path) -> Any:
+        text = self.text(path)
+        if text is None:
+            return None
+        try:
+            return read_json(text)
+        except _DuplicateKey as error:
+            self.add(path, error.where, f"duplicate key {error.key!r}")
+        except json.JSONDecodeError as error:
+            self.add(path, "", f"invalid JSON: {error.msg} (column {error.colno})", error.lineno)
+        except RecursionError:
+            self.add(path, "", "invalid JSON: nested too deeply")
+        return None
+
+    def toml(self, path: Path) -> dict[str, Any] | None:
+        text = self.text(path)
+        if text is None:
+            return None
+        try:
+            return read_toml(text)
+        except tomllib.TOMLDecodeError as error:
+            self.add(path, "", f"invalid TOML: {error}")
+        except RecursionError:
+            self.add(path, "", "invalid TOML: nested too deeply")
+        return None
+
+    def model(self, model: type[Model], data: Any, path: Path, prefix: str = "") -> Model | None:
+        try:
+            return model.model_validate(data)
+        except ValidationError as error:
+            self.problems.extend(problems_from_validation(error, self.shown(path), prefix))
+            return None
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str, where: str) -> None:
+        super().__init__(key)
+        self.key, self.where = key, where
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key, "")
+        result[key] = value
+    return result
+
+
+def read_json(text: str) -> Any:
+    """Parse JSON, refusing duplicate keys (the API never sends them; a hand edit might)."""
+    return json.loads(text, object_pairs_hook=_reject_duplicates)
+
+
+def read_toml(text: str) -> dict[str, Any]:
+    return tomllib.loads(text)
+
+
+def _records(reader: _Reader, path: Path, model: type[Model]) -> tuple[list[Model], str]:
+    """A list file: ``{"records": [...]}`` or a bare list. Returns models and the path prefix."""
+    if not path.exists():
+        return [], ""
+    data = reader.json(path)
+    if data is None:
+        return [], ""
+    prefix = ""
+    if isinstance(data, dict) and "records" in data:
+        data, prefix = data["records"], "records"
+    if not isinstance(data, list):
+        reader.add(path, prefix, 'must be a list of records or {"records": [...]}')
+        return [], prefix
+    items = []
+    for index, item in enumerate(data):
+        record = reader.model(model, item, path, f"{prefix}[{index}]")
+        if record is not None:
+            items.append(record)
+    return items, prefix
+
+
+def _check_ids(reader: _Reader, path: Path, prefix: str, records: list[Any]) -> None:
+    seen: set[int] = set()
+    for index, record in enumerate(records):
+        if record.id in seen:
+            reader.add(path, f"{prefix}[{index}].id", f"id {record.id} is used twice")
+        seen.add(record.id)
+
+
+def _load_group(reader: _Reader, directory: Path) -> GroupSource | None:
+    before = len(reader.problems)
+    slug = directory.name
+    if not SLUG.fullmatch(slug):
+        reader.add(directory, "", "folder name is not a slug (lowercase letters, digits, -)")
+        return None
+    group_file = directory / "group.json"
+    if not group_file.is_file():
+        reader.add(group_file, "", "is missing (every group folder needs one)")
+        return None
+    data = reader.json(group_file)
+    group = None
+    if data is not None:
+        if isinstance(data, dict) and set(data) == {"group"}:
+            data = data["group"]
+        group = reader.model(Group, data, group_file, "group")
+
+    files = {name: directory / f"{name}.json" for name in ("calendars", "interventions", "interventionsets")}
+    calendars, cal_prefix = _records(reader, files["calendars"], Calendar)
+    interventions, int_prefix = _records(reader, files["interventions"], Intervention)
+    sets, set_prefix = _records(reader, files["interventionsets"], InterventionSet)
+    _check_ids(reader, files["calendars"], cal_prefix, calendars)
+    _check_ids(reader, files["interventions"], int_prefix, interventions)
+    _check_ids(reader, files["interventionsets"], set_prefix, sets)
+
+    set_ids = {s.id for s in sets}
+    for index, item in enumerate(interventions):
+        if item.interventionset_id is not None and item.interventionset_id not in set_ids:
+            reader.add(
+                files["interventions"],
+                f"{int_prefix}[{index}].interventionset_id",
+                f"no intervention set has id {item.interventionset_id}",
+            )
+    service_ids = {i.id for i in interventions}
+    for index, calendar in enumerate(calendars):
+        for position, ref in enumerate(calendar.intervention_ids or ()):
+            if ref not in service_ids:
+                reader.add(
+                    files["calendars"],
+                    f"{cal_prefix}[{index}].intervention_ids[{position}]",
+                    f"no intervention has id {ref}",
+                )
+
+    page_file = directory / "page.toml"
+    page = PageConfig()
+    if page_file.exists():
+        page_data = reader.toml(page_file)
+        if page_data is not None:
+            page = reader.model(PageConfig, page_data, page_file) or page
+    if page.logo and not (directory / page.logo).is_file():
+        reader.add(page_file, "logo", f"{page.logo!r} is not a file beside page.toml")
+
+    texts = []
+    pages_dir = directory / "pages"
+    text_files = sorted(pages_dir.glob("*.md")) if pages_dir.is_dir() else []
+    for text_file in text_files:
+        if not SLUG.fullmatch(text_file.stem):
+            reader.add(text_file, "", "file name is not a slug (lowercase letters, digits, -)")
+            continue
+        source = reader.text(text_file)
+        if source is not None:
+            texts.append(render_markdown(source, text_file.stem))
+
+    if group is None or len(reader.problems) > before:
+        return None
+    inputs = [group_file, page_file, *files.values(), *text_files]
+    if page.logo:
+        inputs.append(directory / page.logo)
+    return GroupSource(
+        slug=slug,
+        directory=directory,
+        group=group,
+        calendars=tuple(calendars),
+        interventions=tuple(interventions),
+        sets=tuple(sets),
+        page=page,
+        texts=tuple(texts),
+        files=tuple(path for path in inputs if path.exists()),
+    )
+
+
+def load_site(root: Path | str, *, only: Callable[[str], bool] | None = None) -> Site:
+    """Load and validate the site project at ``root``.
+
+    ``only`` selects groups by slug (for sharded builds); unselected groups are not
+    read at all. Raises :class:`SiteError` listing every problem found.
+    """
+    root = Path(root)
+    reader = _Reader(root)
+    if not root.is_dir():
+        raise SiteError([Problem(str(root), "", "is not a folder (expected a site project)")])
+    config_file = root / "site.toml"
+    config = SiteConfig()
+    if config_file.exists():
+        data = reader.toml(config_file)
+        if data is not None:
+            config = reader.model(SiteConfig, data, config_file) or config
+    else:
+        reader.add(config_file, "", "is missing (run `bookgen new` to start a project)")
+
+    groups_dir = root / "groups"
+    groups = []
+    directories = sorted(p for p in groups_dir.iterdir() if p.is_dir()) if groups_dir.is_dir() else []
+    for directory in directories:
+        if only is not None and not only(directory.name):
+            continue
+        source = _load_group(reader, directory)
+        if source is not None:
+            groups.append(source)
+    theme_dirs = (root / "themes",) if (root / "themes").is_dir() else ()
+    _check_themes(reader, config_file, config.site.theme, theme_dirs)
+    for source in groups:
+        if source.page.theme:
+            _check_themes(reader, source.directory / "page.toml", source.page.theme, theme_dirs)
+    if reader.problems:
+        raise SiteError(sorted(set(reader.problems), key=lambda p: (p.file, p.path, p.message)))
+    return Site(root=root, config=config, groups=tuple(groups), theme_dirs=theme_dirs)
+
+
+def _check_themes(reader: _Reader, file: Path, name: str, theme_dirs: tuple[Path, ...]) -> None:
+    """A theme named in ``file`` must exist and load; its own errors are reported as is."""
+    try:
+        load_theme(name, theme_dirs)
+    except SiteError as error:
+        for problem in error.problems:
+            if problem.file == "theme":
+                reader.add(file, "theme" if file.name == "page.toml" else "site.theme", problem.message)
+            else:
+                reader.problems.append(problem)

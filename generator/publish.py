@@ -1,0 +1,107 @@
+"""Crash-safe publishing of a finished build into the output folder.
+
+The new tree is written beside OUT in a staging folder, then exchanged with OUT in
+one atomic ``renameat2(RENAME_EXCHANGE)`` on Linux, so any reader, and any crash,
+sees either the complete old tree or the complete new one. Where the exchange is
+not available, two renames are used and an interrupted swap is repaired by the
+next build. A lock file serialises concurrent builds into the same OUT.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import errno
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["BuildLocked", "locked", "staging_dir", "swap_into_place"]
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+class BuildLocked(Exception):
+    """Another build is writing the same output folder."""
+
+
+def _sibling(out: Path, kind: str) -> Path:
+    return out.parent / f".{out.name}.{kind}"
+
+
+@contextlib.contextmanager
+def locked(out: Path, *, wait: float = 60.0) -> Iterator[None]:
+    """Hold the output folder's lock; wait up to ``wait`` seconds for another build."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = _sibling(out, "lock")
+    with open(lock_path, "a") as handle:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise BuildLocked(f"another build is writing {out}") from None
+                time.sleep(0.05)
+        try:
+            _repair(out)
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _repair(out: Path) -> None:
+    """Finish a swap a crash interrupted, and remove leftovers of dead builds."""
+    old = _sibling(out, "old")
+    if old.exists() and not out.exists():
+        old.rename(out)
+    for leftover in out.parent.glob(f".{out.name}.staging-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def staging_dir(out: Path) -> Path:
+    """A fresh folder beside ``out`` (same filesystem, so the swap is a rename)."""
+    path = _sibling(out, f"staging-{os.getpid()}")
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def swap_into_place(staging: Path, out: Path) -> None:
+    """Make ``staging`` the new ``out`` atomically and delete the old tree."""
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"{out} exists and is not a folder")
+    if out.exists():
+        if _exchange(staging, out):
+            shutil.rmtree(staging, ignore_errors=True)
+            return
+        old = _sibling(out, "old")
+        out.rename(old)
+        staging.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        staging.rename(out)

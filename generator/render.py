@@ -1,0 +1,237 @@
+"""Jinja environments and page contexts.
+
+One environment per (theme, locale): the loader follows the theme's search path,
+gettext is installed for the locale, and autoescape is on for every template. The
+only ``|safe`` values are the sanitized markdown of :mod:`generator.content`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+import jinja2
+from babel import Locale
+from markupsafe import Markup
+
+from . import __version__
+from .booking import bookable_calendars, flow_data, reminder_facts, service_groups, steps
+from .config import SiteConfig
+from .i18n import Formatter, html_lang, text_direction, translations, url_locale
+from .loader import GroupSource
+from .themes import Theme
+from .timezones import TIMEZONES, zone_for
+
+__all__ = ["PageLinks", "environment", "group_context", "json_script"]
+
+
+def json_script(value: Any) -> Markup:
+    """JSON safe inside ``<script type="application/json">`` (no ``</script>`` breakout)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+@cache
+def environment(theme: Theme, locale: str) -> jinja2.Environment:
+    """The Jinja environment for one theme and locale (cached; build once per worker)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(p) for p in theme.template_dirs]),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["json_script"] = json_script
+    env.globals["bookgen_version"] = __version__
+    return env
+
+
+@dataclass(frozen=True)
+class PageLinks:
+    """URLs of one page, relative to the output root (``eden-spa/fr/``)."""
+
+    prefix: str  # path from this page back to the output root, e.g. "../../"
+    assets: dict[str, str]  # logical name → path from the output root
+
+    def asset(self, name: str) -> str:
+        return self.prefix + self.assets[name]
+
+    def to(self, path: str) -> str:
+        return self.prefix + path
+
+
+def hosted_module_url(config: SiteConfig, source: GroupSource) -> str:
+    """The ClicRDV hosted module for the group: the no-JavaScript fallback."""
+    urlname = source.page.urlname or (source.group.model_extra or {}).get("urlname") or source.slug
+    return config.booking.hosted_module_url.replace("{urlname}", str(urlname))
+
+
+def group_locales(config: SiteConfig, source: GroupSource) -> list[str]:
+    return list(source.page.locales or config.site.locales)
+
+
+def group_language(config: SiteConfig, source: GroupSource) -> str:
+    """The language the group's own texts (preposition, markdown) are written in."""
+    return source.page.language or config.site.default_locale or config.site.locales[0]
+
+
+def origin_of(url: str) -> str | None:
+    """``https://api.example.com`` for an absolute URL, ``None`` for a path."""
+    match = re.match(r"(https?://[^/]+)", url)
+    return match.group(1) if match else None
+
+
+def content_security_policy(config: SiteConfig) -> str:
+    """A strict CSP: own scripts and styles only, no inline code, API calls allowed."""
+    connect = " ".join(filter(None, ["'self'", origin_of(config.booking.api_base_url)]))
+    return (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src {connect}; form-action 'self'; base-uri 'none'"
+    )
+
+
+def step_names(gettext: Any) -> dict[str, str]:
+    return {
+        "calendar": gettext("With whom"),
+        "service": gettext("Service"),
+        "slot": gettext("Date and time"),
+        "signin": gettext("Sign in"),
+        "details": gettext("Your details"),
+        "done": gettext("Confirmation"),
+    }
+
+
+def heading_for(gettext: Any, source: GroupSource, use_preposition: bool) -> str:
+    """The page's h1: with the group's preposition in its own language, neutral elsewhere."""
+    group = source.group
+    if use_preposition:
+        return gettext("Book an appointment %(preposition)s %(name)s") % {
+            "preposition": group.preposition.strip(),
+            "name": group.name,
+        }
+    return gettext("Book an appointment – %(name)s") % {"name": group.name}
+
+
+def json_ld(source: GroupSource, canonical: str) -> dict[str, Any]:
+    """schema.org LocalBusiness with a ReserveAction, for search engines."""
+    group = source.group
+    address = {
+        "@type": "PostalAddress",
+        "streetAddress": group.address,
+        "addressLocality": group.city,
+        "postalCode": group.zipcode,
+        "addressCountry": group.country,
+    }
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "LocalBusiness",
+        "name": group.name,
+        "url": canonical,
+        "address": {k: v for k, v in address.items() if v},
+        "currenciesAccepted": group.currency_code,
+    }
+    if group.phone:
+        data["telephone"] = group.phone
+    if not group.inactive:
+        data["potentialAction"] = {
+            "@type": "ReserveAction",
+            "target": {"@type": "EntryPoint", "urlTemplate": canonical, "inLanguage": None},
+        }
+    return data
+
+
+def group_context(
+    config: SiteConfig, source: GroupSource, locale: str, links: PageLinks, page: str
+) -> dict[str, Any]:
+    """Everything a booking page or widget template needs for one locale.
+
+    ``page`` is the file name (``index.html`` or ``widget.html``), used to link the
+    same page in the other locales.
+    """
+    group = source.group
+    zone = zone_for(group.timezone)
+    fmt = Formatter(locale, group.currency_code, zone)
+    gettext = translations(locale).gettext
+    language = group_language(config, source)
+    same_language = Locale.parse(locale).language == Locale.parse(language).language
+    use_preposition = same_language and bool(group.preposition and group.preposition.strip())
+    base_url = config.site.base_url
+    locales = group_locales(config, source)
+    alternates = [(url_locale(other), f"{base_url}{source.slug}/{url_locale(other)}/") for other in locales]
+    canonical = f"{base_url}{source.slug}/{url_locale(locale)}/"
+    heading = heading_for(gettext, source, use_preposition)
+    description = source.page.description or gettext(
+        "Book an appointment online with %(name)s: services, prices and available times."
+    ) % {"name": group.name}
+    structured = json_ld(source, canonical)
+    if "potentialAction" in structured:
+        structured["potentialAction"]["target"]["inLanguage"] = url_locale(locale)
+    suffix = "" if page == "index.html" else page
+    languages = [
+        (url_locale(other), Locale.parse(other).get_display_name(other), f"../{url_locale(other)}/{suffix}")
+        for other in locales
+    ]
+    day = datetime(2000, 1, 3, tzinfo=zone)
+    return {
+        "site": config.site,
+        "booking": config.booking,
+        "source": source,
+        "group": group,
+        "slug": source.slug,
+        "locale": locale,
+        "lang": html_lang(locale),
+        "dir": text_direction(locale),
+        "fmt": fmt,
+        "zone_key": group.timezone,
+        "zone_iana": TIMEZONES[group.timezone],
+        "zone_name": fmt.zone_name(),
+        "use_preposition": use_preposition,
+        "heading": heading,
+        "description": description,
+        "csp": content_security_policy(config),
+        "x_default": f"{base_url}{source.slug}/{url_locale(language if language in locales else locales[0])}/",
+        "og_locale": locale,
+        "json_ld": structured,
+        "languages": languages,
+        "tel": re.sub(r"[^0-9+]", "", group.phone or ""),
+        "sms_start": fmt.time(day.replace(hour=9)),
+        "sms_end": fmt.time(day.replace(hour=19)),
+        "step_names": step_names(gettext),
+        "messages": runtime_messages(gettext),
+        "scripts": ["booking.js"],
+        "steps": steps(source),
+        "service_groups": service_groups(source),
+        "calendars": bookable_calendars(source),
+        "reminders": reminder_facts(source),
+        "texts": source.texts,
+        "flow": flow_data(source),
+        "hosted_url": hosted_module_url(config, source),
+        "canonical": canonical,
+        "alternates": alternates,
+        "links": links,
+        "api_base_url": config.booking.api_base_url,
+    }
+
+
+def runtime_messages(gettext: Any) -> dict[str, str]:
+    """UI strings the runtime script shows, translated at build time (no catalog in JS)."""
+    return {
+        "back": gettext("Back"),
+        "next": gettext("Continue"),
+        "loading": gettext("Loading available times…"),
+        "no_slots": gettext("No available time on these days."),
+        "error": gettext("The booking service cannot be reached."),
+    }
+
+
+def output_path(slug: str, locale: str, name: str) -> str:
+    """Where a group page lands inside the output tree."""
+    return f"{slug}/{url_locale(locale)}/{name}"
