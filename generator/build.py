@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -35,7 +36,7 @@ from .render import (
 )
 from .themes import TEMPLATES_DIR, Theme, load_theme
 
-__all__ = ["BuildResult", "build", "check", "theme_for"]
+__all__ = ["BuildResult", "Builder", "build", "check", "reset_caches", "theme_for"]
 
 Progress = Callable[[int, int], None]
 
@@ -50,30 +51,6 @@ class BuildResult:
     files: dict[str, str] = field(default_factory=dict)  # path → sha256
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
-
-
-class _Writer:
-    """Writes files into the staging tree and records their hashes for the manifest."""
-
-    def __init__(self, root: Path, result: BuildResult) -> None:
-        self.root = root
-        self.result = result
-
-    def write(self, path: str, data: bytes | str) -> None:
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-        target = self.root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        self.result.files[path] = hashlib.sha256(data).hexdigest()
-
-    def write_hashed(self, folder: str, stem: str, suffix: str, data: bytes | str) -> str:
-        """Write under a content-hashed name (``theme.1a2b3c4d.css``) and return its path."""
-        raw = data.encode("utf-8") if isinstance(data, str) else data
-        digest = hashlib.sha256(raw).hexdigest()[:10]
-        path = f"{folder}/{stem}.{digest}{suffix}" if folder else f"{stem}.{digest}{suffix}"
-        self.write(path, raw)
-        return path
 
 
 def theme_for(site: Site, source: GroupSource | None) -> Theme:
@@ -121,95 +98,128 @@ def _static(name: str) -> bytes:
     return (TEMPLATES_DIR / "static" / name).read_bytes()
 
 
-def _write_shared_assets(site: Site, writer: _Writer) -> dict[str, str]:
-    """Theme stylesheets (one per theme used) and scripts, content-hashed."""
-    assets: dict[str, str] = {}
-    themes = {theme_for(site, source) for source in site.groups} | {theme_for(site, None)}
-    for theme in sorted(themes, key=lambda t: t.name):
-        css = "\n".join(sheet.read_text("utf-8") for sheet in theme.stylesheets)
-        assets[f"css:{theme.name}"] = writer.write_hashed("assets", theme.name, ".css", css)
-    for script in ("booking.js", "directory.js"):
-        if (TEMPLATES_DIR / "static" / script).is_file():
-            stem = script.removesuffix(".js")
-            assets[script] = writer.write_hashed("assets", stem, ".js", _static(script))
-    return assets
-
-
 def _render(env: jinja2.Environment, name: str, context: dict[str, Any], source: str) -> str:
     try:
         return env.get_template(name).render(context)
     except jinja2.TemplateSyntaxError as error:
-        raise SiteError(
-            [Problem(error.filename or name, "", f"template syntax error: {error.message}", error.lineno)]
-        ) from None
+        problem = Problem(error.filename or name, "", f"template syntax error: {error.message}", error.lineno)
+        raise SiteError([problem]) from None
     except jinja2.TemplateError as error:
         raise SiteError([Problem(name, source, f"template error: {error}")]) from None
 
 
-def _render_group(site: Site, source: GroupSource, assets: dict[str, str], writer: _Writer) -> int:
-    """Render every page of one group into the staging tree; returns the page count."""
-    theme = theme_for(site, source)
-    light, dark = group_colours(theme, source)
-    group_assets = dict(assets)
-    group_assets["css:theme"] = assets[f"css:{theme.name}"]
-    group_assets["css:group"] = writer.write_hashed(
-        source.slug, "theme", ".css", theme_stylesheet(light, dark)
-    )
-    if source.page.logo:
-        logo = source.directory / source.page.logo
-        group_assets["logo"] = writer.write_hashed(
-            source.slug, "logo", logo.suffix.lower(), logo.read_bytes()
-        )
-    pages = 0
-    locales = group_locales(site.config, source)
-    for locale in locales:
+def reset_caches() -> None:
+    """Forget loaded themes and compiled templates (the preview server calls this on edits)."""
+    load_theme.cache_clear()
+    environment.cache_clear()
+
+
+class Builder:
+    """Renders a loaded site into a folder, one piece at a time.
+
+    ``bookgen build`` runs every step into a staging folder; the preview server
+    keeps one Builder and re-runs only the steps an edit affects.
+    """
+
+    def __init__(self, site: Site, root: Path) -> None:
+        self.site = site
+        self.root = root
+        self.files: dict[str, str] = {}  # path → sha256, for the manifest
+        self.assets: dict[str, str] = {}  # logical name → path from the output root
+
+    def write(self, path: str, data: bytes | str) -> None:
+        """Write one output file atomically (a reader never sees half a page)."""
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        target = self.root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.tmp")
+        temporary.write_bytes(raw)
+        os.replace(temporary, target)
+        self.files[path] = hashlib.sha256(raw).hexdigest()
+
+    def write_hashed(self, folder: str, stem: str, suffix: str, data: bytes | str) -> str:
+        """Write under a content-hashed name (``theme.1a2b3c4d5e.css``); return its path."""
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        digest = hashlib.sha256(raw).hexdigest()[:10]
+        path = f"{folder}/{stem}.{digest}{suffix}" if folder else f"{stem}.{digest}{suffix}"
+        self.write(path, raw)
+        return path
+
+    def write_assets(self) -> None:
+        """Theme stylesheets (one per theme in use) and scripts, content-hashed, shared."""
+        site = self.site
+        themes = {theme_for(site, source) for source in site.groups} | {theme_for(site, None)}
+        for theme in sorted(themes, key=lambda t: t.name):
+            css = "\n".join(sheet.read_text("utf-8") for sheet in theme.stylesheets)
+            self.assets[f"css:{theme.name}"] = self.write_hashed("assets", theme.name, ".css", css)
+        for script in sorted(p.name for p in (TEMPLATES_DIR / "static").glob("*.js")):
+            stem = script.removesuffix(".js")
+            self.assets[script] = self.write_hashed("assets", stem, ".js", _static(script))
+
+    def render_group(self, source: GroupSource) -> int:
+        """Render every page of one group; returns the number of pages written."""
+        site = self.site
+        theme = theme_for(site, source)
+        light, dark = group_colours(theme, source)
+        assets = dict(self.assets)
+        assets["css:theme"] = self.assets[f"css:{theme.name}"]
+        stylesheet = theme_stylesheet(light, dark)
+        assets["css:group"] = self.write_hashed(source.slug, "theme", ".css", stylesheet)
+        if source.page.logo:
+            logo = source.directory / source.page.logo
+            suffix = logo.suffix.lower()
+            assets["logo"] = self.write_hashed(source.slug, "logo", suffix, logo.read_bytes())
+        links = PageLinks(prefix="../../", assets=assets)
+        pages = 0
+        for locale in group_locales(site.config, source):
+            env = environment(theme, locale)
+            for template, name in (("booking.html", "index.html"), ("widget.html", "widget.html")):
+                context = group_context(site.config, source, locale, links, name)
+                self.write(
+                    output_path(source.slug, locale, name), _render(env, template, context, source.slug)
+                )
+                pages += 1
+        return pages
+
+    def write_site_pages(self) -> None:
+        """The directory of groups (index.html) and sitemap.xml."""
+        config: SiteConfig = self.site.config
+        groups = self.site.groups
+        locale = config.site.default_locale or config.site.locales[0]
+        theme = theme_for(self.site, None)
         env = environment(theme, locale)
-        links = PageLinks(prefix="../../", assets=group_assets)
-        for template, name in (("booking.html", "index.html"), ("widget.html", "widget.html")):
-            context = group_context(site.config, source, locale, links, name)
-            html = _render(env, template, context, source.slug)
-            writer.write(output_path(source.slug, locale, name), html)
-            pages += 1
-    return pages
-
-
-def _write_site_pages(site: Site, assets: dict[str, str], writer: _Writer) -> None:
-    config: SiteConfig = site.config
-    locale = config.site.default_locale or config.site.locales[0]
-    theme = theme_for(site, None)
-    env = environment(theme, locale)
-    links = PageLinks(prefix="", assets={**assets, "css:theme": assets[f"css:{theme.name}"]})
-    entries = [
-        {
-            "slug": source.slug,
-            "group": source.group,
-            "locales": [url_locale(x) for x in group_locales(config, source)],
+        links = PageLinks(prefix="", assets={**self.assets, "css:theme": self.assets[f"css:{theme.name}"]})
+        entries = [
+            {
+                "slug": source.slug,
+                "group": source.group,
+                "locales": [url_locale(x) for x in group_locales(config, source)],
+            }
+            for source in groups
+        ]
+        context = {
+            "site": config.site,
+            "groups": entries,
+            "links": links,
+            "locale": locale,
+            "lang": url_locale(locale),
+            "dir": text_direction(locale),
+            "csp": content_security_policy(config),
+            "scripts": ["directory.js"],
         }
-        for source in site.groups
-    ]
-    context = {
-        "site": config.site,
-        "groups": entries,
-        "links": links,
-        "locale": locale,
-        "lang": url_locale(locale),
-        "dir": text_direction(locale),
-        "csp": content_security_policy(config),
-        "scripts": ["directory.js"],
-    }
-    writer.write("index.html", _render(env, "index.html", context, "index"))
-    urls = [
-        {
-            "loc": f"{config.site.base_url}{source.slug}/{url_locale(loc)}/",
-            "alternates": [
-                (url_locale(other), f"{config.site.base_url}{source.slug}/{url_locale(other)}/")
-                for other in group_locales(config, source)
-            ],
-        }
-        for source in site.groups
-        for loc in group_locales(config, source)
-    ]
-    writer.write("sitemap.xml", _render(env, "sitemap.xml", {"urls": urls}, "sitemap"))
+        self.write("index.html", _render(env, "index.html", context, "index"))
+        base = config.site.base_url
+        urls = []
+        for source in groups:
+            locales = [url_locale(x) for x in group_locales(config, source)]
+            alternates = [(code, f"{base}{source.slug}/{code}/") for code in locales]
+            urls += [{"loc": href, "alternates": alternates} for _, href in alternates]
+        self.write("sitemap.xml", _render(env, "sitemap.xml", {"urls": urls}, "sitemap"))
+
+    def write_manifest(self) -> None:
+        """manifest.json: every file with its sha256, for incremental deploys."""
+        manifest = {"generator": f"bookgen {__version__}", "files": dict(sorted(self.files.items()))}
+        (self.root / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", "utf-8")
 
 
 def build(
@@ -230,25 +240,20 @@ def build(
     if strict and warnings:
         raise SiteError([Problem(str(site_dir), "", f"--strict: {w}") for w in warnings])
     out = Path(out)
-    result = BuildResult(warnings=warnings)
+    result = BuildResult(warnings=warnings, groups=len(site.groups))
     with locked(out):
         staging = staging_dir(out)
         try:
-            writer = _Writer(staging, result)
-            assets = _write_shared_assets(site, writer)
-            total = len(site.groups)
+            builder = Builder(site, staging)
+            builder.write_assets()
             for index, source in enumerate(site.groups, 1):
-                result.pages += _render_group(site, source, assets, writer)
+                result.pages += builder.render_group(source)
                 result.locales.update(group_locales(site.config, source))
                 if progress:
-                    progress(index, total)
-            result.groups = len(site.groups)
-            _write_site_pages(site, assets, writer)
-            manifest = {
-                "generator": f"bookgen {__version__}",
-                "files": dict(sorted(result.files.items())),
-            }
-            (staging / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", "utf-8")
+                    progress(index, len(site.groups))
+            builder.write_site_pages()
+            builder.write_manifest()
+            result.files = builder.files
             swap_into_place(staging, out)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)

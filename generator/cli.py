@@ -112,7 +112,7 @@ def build(site: Path, out: Path, strict: bool, quiet: bool) -> None:
         for message in result.warnings:
             warn(message)
         click.echo(
-            f"Built {result.pages} pages for {result.groups} groups in "
+            f"Built {result.pages} pages for {result.groups} group{'s' if result.groups != 1 else ''} in "
             f"{len(result.locales)} locales into {out}/ in {result.seconds:.2f}s"
         )
 

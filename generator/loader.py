@@ -179,6 +179,35 @@ def _check_ids(reader: _Reader, path: Path, prefix: str, records: list[Any]) -> 
         seen.add(record.id)
 
 
+def _check_references(
+    reader: _Reader,
+    files: dict[str, Path],
+    prefixes: tuple[str, str],
+    calendars: list[Calendar],
+    interventions: list[Intervention],
+    sets: list[InterventionSet],
+) -> None:
+    """Services name existing sets; calendars name existing services."""
+    cal_prefix, int_prefix = prefixes
+    set_ids = {s.id for s in sets}
+    for index, item in enumerate(interventions):
+        if item.interventionset_id is not None and item.interventionset_id not in set_ids:
+            reader.add(
+                files["interventions"],
+                f"{int_prefix}[{index}].interventionset_id",
+                f"no intervention set has id {item.interventionset_id}",
+            )
+    service_ids = {i.id for i in interventions}
+    for index, calendar in enumerate(calendars):
+        for position, ref in enumerate(calendar.intervention_ids or ()):
+            if ref not in service_ids:
+                reader.add(
+                    files["calendars"],
+                    f"{cal_prefix}[{index}].intervention_ids[{position}]",
+                    f"no intervention has id {ref}",
+                )
+
+
 def _load_group(reader: _Reader, directory: Path) -> GroupSource | None:
     before = len(reader.problems)
     slug = directory.name
@@ -204,23 +233,8 @@ def _load_group(reader: _Reader, directory: Path) -> GroupSource | None:
     _check_ids(reader, files["interventions"], int_prefix, interventions)
     _check_ids(reader, files["interventionsets"], set_prefix, sets)
 
-    set_ids = {s.id for s in sets}
-    for index, item in enumerate(interventions):
-        if item.interventionset_id is not None and item.interventionset_id not in set_ids:
-            reader.add(
-                files["interventions"],
-                f"{int_prefix}[{index}].interventionset_id",
-                f"no intervention set has id {item.interventionset_id}",
-            )
-    service_ids = {i.id for i in interventions}
-    for index, calendar in enumerate(calendars):
-        for position, ref in enumerate(calendar.intervention_ids or ()):
-            if ref not in service_ids:
-                reader.add(
-                    files["calendars"],
-                    f"{cal_prefix}[{index}].intervention_ids[{position}]",
-                    f"no intervention has id {ref}",
-                )
+    if len(reader.problems) == before:  # on partly invalid lists these checks only add noise
+        _check_references(reader, files, (cal_prefix, int_prefix), calendars, interventions, sets)
 
     page_file = directory / "page.toml"
     page = PageConfig()

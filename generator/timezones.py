@@ -45,9 +45,6 @@ def suggest_timezone_key(value: str) -> str | None:
     Handles the two common mistakes: giving the IANA name (``Europe/Paris``) and a
     near miss in spelling or case (``paris``, ``Kiev``).
     """
-    for key, iana in TIMEZONES.items():
-        if iana.lower() == value.lower():
-            return key
     lowered = {key.lower(): key for key in TIMEZONES}
     if value.lower() in lowered:
         return lowered[value.lower()]
@@ -55,5 +52,8 @@ def suggest_timezone_key(value: str) -> str | None:
     city = value.rsplit("/", 1)[-1].replace("_", " ").lower()
     if city in lowered:
         return lowered[city]
+    for key, iana in TIMEZONES.items():
+        if iana.lower() == value.lower():
+            return key
     close = difflib.get_close_matches(city, list(lowered), n=1, cutoff=0.75)
     return lowered[close[0]] if close else None

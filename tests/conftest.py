@@ -1,0 +1,33 @@
+"""Shared fixtures: small site projects copied into a temp dir, and a CLI runner."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def minisite(tmp_path: Path) -> Path:
+    """A copy of tests/fixtures/minisite (2 groups, fr+en) that a test may edit."""
+    target = tmp_path / "site"
+    shutil.copytree(FIXTURES / "minisite", target)
+    return target
+
+
+@pytest.fixture
+def demo_site(tmp_path: Path) -> Path:
+    """A copy of the bundled demo site/ that a test may edit."""
+    target = tmp_path / "demo"
+    shutil.copytree(REPO / "site", target)
+    return target
+
+
+@pytest.fixture
+def cli() -> CliRunner:
+    return CliRunner()

@@ -1,0 +1,128 @@
+"""bookgen build writes every page, or nothing: the previous output survives any failure."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from generator.build import build
+from generator.errors import SiteError
+from generator.publish import BuildLocked, locked
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Every file under root with its sha256: 'byte-for-byte' made checkable."""
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_every_group_and_locale_gets_a_page_and_a_widget(minisite: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = build(minisite, out)
+    for slug in ("spa", "shop"):
+        for locale in ("fr", "en"):
+            assert (out / slug / locale / "index.html").is_file()
+            assert (out / slug / locale / "widget.html").is_file()
+    assert result.pages == 8
+    assert (out / "index.html").is_file()
+    assert (out / "sitemap.xml").is_file()
+
+
+def test_manifest_lists_every_file_with_its_sha256(minisite: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(minisite, out)
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    files = snapshot(out)
+    del files["manifest.json"]
+    assert manifest["files"] == files
+
+
+def test_assets_are_content_hashed_and_shared_between_groups(minisite: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(minisite, out)
+    css = sorted(p.name for p in (out / "assets").glob("*.css"))
+    assert [name.split(".")[0] for name in css] == ["classic", "minimal"]
+    for name in css:
+        digest = name.split(".")[1]
+        assert hashlib.sha256((out / "assets" / name).read_bytes()).hexdigest().startswith(digest)
+
+
+def test_a_failed_build_leaves_the_previous_output_byte_for_byte(minisite: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(minisite, out)
+    before = snapshot(out)
+    (minisite / "groups" / "spa" / "group.json").write_text('{"name": "x", "timezone": "Mars"}', "utf-8")
+    with pytest.raises(SiteError):
+        build(minisite, out)
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out.staging")) == []
+
+
+def test_invalid_input_writes_nothing_when_there_was_no_output(minisite: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (minisite / "groups" / "spa" / "group.json").write_text("{", "utf-8")
+    with pytest.raises(SiteError):
+        build(minisite, out)
+    assert not out.exists()
+
+
+def test_a_broken_template_fails_cleanly_with_file_and_line(minisite: Path, tmp_path: Path) -> None:
+    theme = minisite / "themes" / "broken" / "templates" / "partials"
+    theme.mkdir(parents=True)
+    (theme.parent.parent / "theme.toml").write_text('name = "broken"\nextends = "classic"\n', "utf-8")
+    (theme / "contact.html").write_text("<p>\n{% if %}\n", "utf-8")
+    (minisite / "groups" / "spa" / "page.toml").write_text('theme = "broken"\n', "utf-8")
+    with pytest.raises(SiteError) as caught:
+        build(minisite, tmp_path / "out")
+    [problem] = caught.value.problems
+    assert problem.file.endswith("themes/broken/templates/partials/contact.html")
+    assert problem.line == 2
+    assert "template syntax error" in problem.message
+
+
+def test_a_rebuild_replaces_the_tree_without_stale_files(minisite: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(minisite, out)
+    (out / "stale.txt").write_text("old", "utf-8")
+    build(minisite, out)
+    assert not (out / "stale.txt").exists()
+
+
+def test_a_second_build_into_the_same_output_waits_for_the_first(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    entered = threading.Event()
+    release = threading.Event()
+
+    def first() -> None:
+        with locked(out):
+            entered.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    entered.wait(5)
+    with pytest.raises(BuildLocked, match="another build is writing"), locked(out, wait=0.2):
+        pass
+    release.set()
+    thread.join()
+    with locked(out, wait=0.2):
+        pass
+
+
+def test_strict_fails_on_contrast_below_wcag_aa(minisite: Path, tmp_path: Path) -> None:
+    path = minisite / "groups" / "spa" / "group.json"
+    data = json.loads(path.read_text("utf-8"))
+    data["group"]["usercolors"] = {"content_bg": "#FFFFFF", "content_text": "#AAAAAA"}
+    path.write_text(json.dumps(data), "utf-8")
+    assert any("panel text" in w for w in build(minisite, tmp_path / "a").warnings)
+    with pytest.raises(SiteError) as caught:
+        build(minisite, tmp_path / "b", strict=True)
+    assert any("content_text #aaaaaa on content_bg #ffffff" in p.message for p in caught.value.problems)
+    assert not (tmp_path / "b").exists()

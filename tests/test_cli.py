@@ -1,0 +1,113 @@
+"""The command line: exit codes, clean errors without tracebacks, helpful commands."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from generator import __version__
+from generator.cli import main
+
+
+def test_version_and_help(cli: CliRunner) -> None:
+    assert cli.invoke(main, ["--version"]).output.strip() == f"bookgen, version {__version__}"
+    result = cli.invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for command in ("build", "check", "schema", "new", "themes"):
+        assert command in result.output
+
+
+def test_build_succeeds_and_summarises(cli: CliRunner, minisite: Path, tmp_path: Path) -> None:
+    result = cli.invoke(main, ["build", str(minisite), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "Built 8 pages for 2 groups in 2 locales" in result.output
+
+
+def test_invalid_input_exits_1_with_every_problem_and_no_traceback(minisite: Path, tmp_path: Path) -> None:
+    group = minisite / "groups" / "spa" / "group.json"
+    data = json.loads(group.read_text("utf-8"))
+    data["group"]["usercolors"] = {"main_bg": "red;}", "page_bg": "#GGGGGG"}
+    group.write_text(json.dumps(data), "utf-8")
+    out = tmp_path / "out"
+    # A real process, so an escaping traceback would show on stderr.
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "build", str(minisite), "-o", str(out)],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"{group}: group.usercolors.main_bg: 'red;}}' is not a #RRGGBB colour" in result.stderr
+    assert f"{group}: group.usercolors.page_bg: '#GGGGGG' is not a #RRGGBB colour" in result.stderr
+    assert "2 problems found; nothing was written." in result.stderr
+    assert not out.exists()
+
+
+def test_usage_errors_exit_2(cli: CliRunner) -> None:
+    assert cli.invoke(main, ["build", "--no-such-flag"]).exit_code == 2
+    assert cli.invoke(main, ["frobnicate"]).exit_code == 2
+
+
+def test_missing_site_folder_is_a_clean_error(cli: CliRunner, tmp_path: Path) -> None:
+    result = cli.invoke(main, ["build", str(tmp_path / "nowhere"), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "is not a folder (expected a site project)" in result.output
+
+
+def test_check_validates_without_writing(cli: CliRunner, minisite: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = cli.invoke(main, ["check", str(minisite)])
+    assert result.exit_code == 0, result.output
+    assert "2 groups valid" in result.output
+    assert list(tmp_path.iterdir()) == [minisite]
+
+
+def test_schema_writes_one_schema_per_file_kind(cli: CliRunner, tmp_path: Path) -> None:
+    result = cli.invoke(main, ["schema", "-o", str(tmp_path)])
+    assert result.exit_code == 0
+    names = sorted(p.name for p in tmp_path.glob("*.json"))
+    assert names == ["calendars.schema.json", "group.schema.json", "interventions.schema.json",
+                     "interventionsets.schema.json", "page.schema.json", "site.schema.json"]
+    group = json.loads((tmp_path / "group.schema.json").read_text("utf-8"))
+    properties = group["anyOf"][0]["properties"]
+    assert properties["city"]["anyOf"][0]["maxLength"] == 64
+    assert properties["smsreminder"]["anyOf"][1] == {"type": "integer", "minimum": 60, "maximum": 1440}
+
+
+def test_schema_accepts_the_demo_files(tmp_path: Path) -> None:
+    import jsonschema
+
+    from generator.schemas import all_schemas
+
+    schema = all_schemas()["group.schema.json"]
+    for path in (Path(__file__).parent / "fixtures" / "minisite" / "groups").glob("*/group.json"):
+        jsonschema.validate(json.loads(path.read_text("utf-8")), schema)
+
+
+def test_new_creates_a_project_that_builds(cli: CliRunner, tmp_path: Path) -> None:
+    project = tmp_path / "mysite"
+    assert cli.invoke(main, ["new", str(project)]).exit_code == 0
+    result = cli.invoke(main, ["build", str(project), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "my-business" / "en" / "index.html").is_file()
+
+
+def test_new_refuses_a_non_empty_folder(cli: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "x").write_text("", "utf-8")
+    result = cli.invoke(main, ["new", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "exists and is not empty" in result.output
+
+
+def test_themes_lists_built_in_and_project_themes(cli: CliRunner, minisite: Path) -> None:
+    custom = minisite / "themes" / "brand"
+    custom.mkdir(parents=True)
+    (custom / "theme.toml").write_text('name = "brand"\nextends = "minimal"\ndescription = "Ours"\n', "utf-8")
+    result = cli.invoke(main, ["themes", "--site", str(minisite)])
+    assert result.exit_code == 0
+    lines = {line.split()[0]: line for line in result.output.splitlines()}
+    assert set(lines) >= {"classic", "minimal", "contrast", "brand"}
+    assert "project" in lines["brand"] and "built-in" in lines["classic"]

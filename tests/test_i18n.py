@@ -1,0 +1,52 @@
+"""Babel formats prices, durations and timezones per locale; catalogs load."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from generator.i18n import Formatter, text_direction, url_locale
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@pytest.mark.parametrize(
+    ("locale", "currency", "cents", "expected"),
+    [
+        ("fr", "EUR", 3000, "30,00\u00a0€"),
+        ("en", "EUR", 3000, "€30.00"),
+        ("de", "CHF", 12050, "120,50\u00a0CHF"),
+        ("en", "GBP", 2500, "£25.00"),
+        ("fr", "XPF", 350000, "3\u202f500\u00a0FCFP"),  # no minor unit
+        ("fr", "XAF", 150000, "1\u202f500\u00a0FCFA"),
+        ("en", "USD", 999, "$9.99"),
+        ("fr", "CAD", 4500, "45,00\u00a0$CA"),
+    ],
+)
+def test_prices_are_formatted_in_the_currency_and_locale(locale: str, currency: str, cents: int, expected: str) -> None:
+    assert Formatter(locale, currency, PARIS).price(cents) == expected
+
+
+@pytest.mark.parametrize(
+    ("locale", "minutes", "expected"),
+    [("fr", 45, "45\u00a0min"), ("fr", 60, "1\u202fh"), ("en", 90, "1 hr 30 min"), ("de", 30, "30 Min.")],
+)
+def test_durations_use_short_cldr_units(locale: str, minutes: int, expected: str) -> None:
+    assert Formatter(locale, "EUR", PARIS).duration(minutes) == expected
+
+
+def test_timezone_names_are_localized() -> None:
+    assert Formatter("en", "EUR", PARIS).zone_name() == "Central European Time"
+    assert Formatter("fr", "EUR", PARIS).zone_name() == "heure d’Europe centrale"
+
+
+def test_any_cldr_locale_formats_even_without_ui_strings() -> None:
+    assert Formatter("ja", "EUR", PARIS).price(3000) == "€30.00"
+    assert Formatter("pt_BR", "EUR", PARIS).price(3000) == "€\u00a030,00"
+
+
+def test_direction_and_url_form() -> None:
+    assert text_direction("ar") == "rtl"
+    assert text_direction("fr") == "ltr"
+    assert url_locale("pt_BR") == "pt-BR"

@@ -1,0 +1,165 @@
+"""The loader reads a site project, reporting every problem with its file and field path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from generator.errors import SiteError
+from generator.loader import load_site
+
+
+def problems(site: Path) -> list[str]:
+    with pytest.raises(SiteError) as caught:
+        load_site(site)
+    return [str(p) for p in caught.value.problems]
+
+
+def write_json(path: Path, data: object) -> None:
+    path.write_text(json.dumps(data), "utf-8")
+
+
+def test_fixture_site_loads_both_groups(minisite: Path) -> None:
+    site = load_site(minisite)
+    assert [g.slug for g in site.groups] == ["shop", "spa"]
+    spa = site.groups[1]
+    assert spa.group.name == "Test Spa"
+    assert [s.id for s in spa.sets] == [2, 1]
+    assert spa.texts[0].title == "À propos"
+
+
+def test_group_json_may_be_wrapped_or_bare(minisite: Path) -> None:
+    site = load_site(minisite)
+    assert site.groups[0].group.name == "Closed Shop"  # bare object
+    assert site.groups[1].group.name == "Test Spa"  # {"group": {...}}
+
+
+def test_every_problem_in_the_project_is_reported_at_once(minisite: Path) -> None:
+    spa = minisite / "groups" / "spa"
+    data = json.loads((spa / "group.json").read_text("utf-8"))
+    data["group"]["usercolors"] = '{"main_bg": "red;}"}'
+    data["group"]["timezone"] = "Europe/Paris"
+    write_json(spa / "group.json", data)
+    (minisite / "groups" / "shop" / "page.toml").write_text('theme = "nope"\n', "utf-8")
+    found = problems(minisite)
+    group_file = spa / "group.json"
+    assert f"{group_file}: group.usercolors.main_bg: 'red;}}' is not a #RRGGBB colour" in found
+    assert f"{group_file}: group.timezone: 'Europe/Paris' is not a timezone key; did you mean 'Paris'?" in found
+    assert any(p.startswith(f"{minisite / 'groups' / 'shop' / 'page.toml'}: theme: no such theme") for p in found)
+
+
+def test_list_files_report_the_record_index(minisite: Path) -> None:
+    path = minisite / "groups" / "spa" / "interventions.json"
+    data = json.loads(path.read_text("utf-8"))
+    data["records"][2]["price"] = -5
+    write_json(path, data)
+    assert problems(minisite) == [f"{path}: records[2].price: -5 must be between 0 and 100000000"]
+
+
+def test_bare_list_paths_have_no_prefix(minisite: Path) -> None:
+    path = minisite / "groups" / "shop" / "calendars.json"
+    write_json(path, [{"id": 20}])
+    assert problems(minisite) == [f"{path}: [0].name: is required"]
+
+
+def test_invalid_json_names_line_and_column(minisite: Path) -> None:
+    path = minisite / "groups" / "spa" / "group.json"
+    path.write_text('{"group": {\n  "name": "x",\n  oops\n}}', "utf-8")
+    [problem] = problems(minisite)
+    assert problem.startswith(f"{path}:3: invalid JSON: Expecting property name")
+
+
+def test_duplicate_json_keys_are_an_error(minisite: Path) -> None:
+    path = minisite / "groups" / "shop" / "group.json"
+    path.write_text('{"name": "A", "name": "B", "timezone": "London"}', "utf-8")
+    assert problems(minisite) == [f"{path}: duplicate key 'name'"]
+
+
+def test_invalid_utf8_is_an_error_and_a_bom_is_accepted(minisite: Path) -> None:
+    path = minisite / "groups" / "shop" / "group.json"
+    original = path.read_bytes()
+    path.write_bytes(b"\xef\xbb\xbf" + original)
+    assert load_site(minisite).groups[0].group.name == "Closed Shop"
+    path.write_bytes(original.replace(b"Closed", b"Clos\xe9d"))
+    [problem] = problems(minisite)
+    assert problem.startswith(f"{path}:1: is not valid UTF-8")
+
+
+def test_deeply_nested_json_is_a_clean_error(minisite: Path) -> None:
+    path = minisite / "groups" / "shop" / "interventions.json"
+    path.write_text("[" * 100_000 + "]" * 100_000, "utf-8")
+    assert problems(minisite) == [f"{path}: invalid JSON: nested too deeply"]
+
+
+def test_unknown_references_between_files_are_errors(minisite: Path) -> None:
+    spa = minisite / "groups" / "spa"
+    write_json(spa / "calendars.json", {"records": [{"id": 10, "name": "Alice", "intervention_ids": [999]}]})
+    assert problems(minisite) == [f"{spa / 'calendars.json'}: records[0].intervention_ids[0]: no intervention has id 999"]
+
+
+def test_duplicate_ids_are_errors(minisite: Path) -> None:
+    path = minisite / "groups" / "shop" / "calendars.json"
+    write_json(path, [{"id": 20, "name": "A"}, {"id": 20, "name": "B"}])
+    assert problems(minisite) == [f"{path}: [1].id: id 20 is used twice"]
+
+
+@pytest.mark.parametrize("name", ["Bad Slug", "UPPER", "-lead", "trail-", "a..b", ".hidden"])
+def test_group_folders_must_be_slugs(minisite: Path, name: str) -> None:
+    (minisite / "groups" / "shop").rename(minisite / "groups" / name)
+    assert problems(minisite) == [f"{minisite / 'groups' / name}: folder name is not a slug (lowercase letters, digits, -)"]
+
+
+def test_missing_site_toml_and_group_json_are_reported(minisite: Path) -> None:
+    (minisite / "site.toml").unlink()
+    (minisite / "groups" / "shop" / "group.json").unlink()
+    found = problems(minisite)
+    assert f"{minisite / 'site.toml'}: is missing (run `bookgen new` to start a project)" in found
+    assert f"{minisite / 'groups' / 'shop' / 'group.json'}: is missing (every group folder needs one)" in found
+
+
+def test_site_toml_errors_have_section_paths(minisite: Path) -> None:
+    path = minisite / "site.toml"
+    path.write_text('[site]\nlocales = ["fr", "xx"]\nbogus = 1\n', "utf-8")
+    found = problems(minisite)
+    assert f"{path}: site.locales[1]: 'xx' is not a locale known to CLDR" in found
+    assert f"{path}: site.bogus: is not a known setting" in found
+
+
+def test_invalid_toml_is_reported_with_its_position(minisite: Path) -> None:
+    path = minisite / "groups" / "spa" / "page.toml"
+    path.write_text("language = \n", "utf-8")
+    [problem] = problems(minisite)
+    assert problem.startswith(f"{path}: invalid TOML: Invalid value (at line 1")
+
+
+def test_page_toml_hours_must_be_ranges(minisite: Path) -> None:
+    path = minisite / "groups" / "spa" / "page.toml"
+    path.write_text('[hours]\nmon = ["19:00-09:00"]\nfunday = ["09:00-10:00"]\n', "utf-8")
+    found = problems(minisite)
+    assert any("hours: mon: '19:00-09:00' is not a range" in p for p in found)
+
+
+def test_large_files_are_refused_before_parsing(minisite: Path) -> None:
+    path = minisite / "groups" / "shop" / "interventions.json"
+    with path.open("wb") as handle:
+        handle.truncate(17 * 1024 * 1024)
+    assert problems(minisite) == [f"{path}: is 17 MB; at most 16 MB is read"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=st.one_of(st.binary(max_size=200), st.text(max_size=200).map(str.encode),
+                         st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20)),
+                                      lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=8), c, max_size=4),
+                                      max_leaves=12).map(lambda d: json.dumps(d).encode())))
+def test_any_file_content_loads_or_fails_with_located_problems(minisite: Path, content: bytes) -> None:
+    path = minisite / "groups" / "shop" / "group.json"
+    path.write_bytes(content)
+    try:
+        load_site(minisite)
+    except SiteError as error:
+        assert error.problems
+        assert all(p.file == str(path) for p in error.problems)
