@@ -105,18 +105,27 @@ def _shade(colour: str, amount: float) -> str:
 def derive_palette(colours: Mapping[str, str]) -> dict[str, str]:
     """The seven colours plus the states derived from them, as CSS variable names."""
     c = {key: hex_colour(colours[key]) for key in USERCOLOR_KEYS}
+    raised = _shade(c["content_bg"], 0.04)
+    selected = mix(c["main_bg"], c["content_bg"], 0.85)
+
+    def readable(colour: str, *backgrounds: str) -> str:
+        # Derived text must stay AA on every surface it sits on.
+        for background in backgrounds:
+            colour = nearest_passing(colour, background, 4.5)
+        return colour
+
     return {
         **{key.replace("_", "-"): c[key] for key in USERCOLOR_KEYS},
         "main-bg-hover": _shade(c["main_bg"], 0.15),
         "content-links-hover": _shade(c["content_links"], 0.2),
-        "content-muted": mix(c["content_text"], c["content_bg"], 0.3),
+        "content-muted": readable(mix(c["content_text"], c["content_bg"], 0.3), c["content_bg"], raised, selected),
         "content-border": mix(c["content_text"], c["content_bg"], 0.75),
-        "content-raised": _shade(c["content_bg"], 0.04),
-        "content-selected": mix(c["main_bg"], c["content_bg"], 0.85),
+        "content-raised": raised,
+        "content-selected": selected,
         "disabled-bg": mix(c["content_text"], c["content_bg"], 0.88),
         "disabled-text": mix(c["content_text"], c["content_bg"], 0.45),
         "focus-ring": nearest_passing(c["content_links"], c["content_bg"], 3.0),
-        "page-muted": mix(c["page_text"], c["page_bg"], 0.25),
+        "page-muted": readable(mix(c["page_text"], c["page_bg"], 0.25), c["page_bg"]),
     }
 
 

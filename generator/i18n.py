@@ -16,7 +16,6 @@ from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_time, get_timezone_name
-from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, get_currency_precision
@@ -114,7 +113,14 @@ class Formatter:
             parts.append(format_unit(hours, "duration-hour", length="short", locale=self.locale))
         if rest or not hours:
             parts.append(format_unit(rest, "duration-minute", length="short", locale=self.locale))
-        return format_list(parts, style="unit-narrow", locale=self.locale)
+        if len(parts) == 1:
+            return parts[0]
+        # Babel's format_list mishandles locales whose data lacks a two-item pattern
+        # (Arabic repeats the last item), so the CLDR pattern is applied directly.
+        patterns = Locale.parse(self.locale).list_patterns
+        style = patterns.get("unit-narrow") or patterns.get("unit-short") or {}
+        pattern = style.get("2") or style.get("end") or "{0} {1}"
+        return pattern.format(*parts)
 
     def datetime(self, moment: datetime, format: str = "medium") -> str:
         return format_datetime(moment, format, tzinfo=self.zone, locale=self.locale)

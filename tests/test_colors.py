@@ -85,3 +85,17 @@ def test_dark_palette_follows_prefers_color_scheme() -> None:
     css = theme_stylesheet(theme.colors, theme.colors_dark)
     assert "@media (prefers-color-scheme:dark)" in css
     assert css_variables(theme.colors_dark) in css
+
+
+@given(palettes)
+def test_derived_muted_text_stays_readable_on_every_surface(palette: dict[str, str]) -> None:
+    d = derive_palette(palette)
+    surfaces = ("content-bg", "content-raised", "content-selected")
+    # Where some text colour can reach AA on all three surfaces, the derived one does.
+    if all(contrast_ratio("#000000", d[s]) >= 4.6 for s in surfaces) or all(
+        contrast_ratio("#ffffff", d[s]) >= 4.6 for s in surfaces
+    ):
+        for surface in surfaces:
+            assert contrast_ratio(d["content-muted"], d[surface]) >= 4.5, surface
+    if max(contrast_ratio("#000000", d["page-bg"]), contrast_ratio("#ffffff", d["page-bg"])) >= 4.5:
+        assert contrast_ratio(d["page-muted"], d["page-bg"]) >= 4.5

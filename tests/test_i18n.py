@@ -50,3 +50,8 @@ def test_direction_and_url_form() -> None:
     assert text_direction("ar") == "rtl"
     assert text_direction("fr") == "ltr"
     assert url_locale("pt_BR") == "pt-BR"
+
+
+def test_two_part_durations_use_the_locales_own_joiner() -> None:
+    # Babel's format_list repeats the last part in Arabic; the pattern is applied directly.
+    assert Formatter("ar", "EUR", PARIS).duration(90) == "1 س و30 د"
