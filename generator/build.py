@@ -188,7 +188,13 @@ class Builder:
         locale = config.site.default_locale or config.site.locales[0]
         theme = theme_for(self.site, None)
         env = environment(theme, locale)
-        links = PageLinks(prefix="", assets={**self.assets, "css:theme": self.assets[f"css:{theme.name}"]})
+        palette = theme_stylesheet(theme.colors, theme.colors_dark)
+        site_assets = {
+            **self.assets,
+            "css:theme": self.assets[f"css:{theme.name}"],
+            "css:group": self.write_hashed("assets", "site", ".css", palette),
+        }
+        links = PageLinks(prefix="", assets=site_assets)
         entries = [
             {
                 "slug": source.slug,

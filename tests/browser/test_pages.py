@@ -139,3 +139,19 @@ def test_screenshots_at_phone_and_desktop_width(themed_builds, serve_dir, browse
             page.screenshot(path=str(path), full_page=True)
             assert path.stat().st_size > 10_000
         context.close()
+
+
+def test_directory_search_filters_groups_without_a_server(themed_builds, serve_dir, page) -> None:
+    server = serve_dir(themed_builds["classic"])
+    page.goto(f"{server.url}/")
+    assert serious(Axe().run(page)) == []
+    items = page.locator(".directory-item")
+    assert items.count() == 2
+    page.fill("#group-search", "paris")
+    assert page.locator(".directory-item:visible").all_inner_texts()[0].startswith("Test Spa")
+    assert page.locator(".directory-item:visible").count() == 1
+    page.fill("#group-search", "zzz")
+    assert page.locator(".directory-item:visible").count() == 0
+    assert page.locator("[data-bookgen-empty]").is_visible()
+    page.fill("#group-search", "")
+    assert page.locator(".directory-item:visible").count() == 2
