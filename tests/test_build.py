@@ -48,7 +48,8 @@ def test_assets_are_content_hashed_and_shared_between_groups(minisite: Path, tmp
     out = tmp_path / "out"
     build(minisite, out)
     css = sorted(p.name for p in (out / "assets").glob("*.css"))
-    assert [name.split(".")[0] for name in css] == ["classic", "minimal"]
+    # One stylesheet per theme in use, plus the site palette of the directory page.
+    assert [name.split(".")[0] for name in css] == ["classic", "minimal", "site"]
     for name in css:
         digest = name.split(".")[1]
         assert hashlib.sha256((out / "assets" / name).read_bytes()).hexdigest().startswith(digest)
