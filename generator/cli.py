@@ -188,3 +188,109 @@ def themes(site: Path) -> None:
         theme = load_theme(name, project)
         origin = "project" if project and theme.folders[0].parent == project[0] else "built-in"
         click.echo(f"{name:<14} {origin:<9} {theme.description}")
+
+
+API_URL_OPTION = click.option(
+    "--api-url",
+    metavar="URL",
+    help="Group API base URL (default: site.toml's [booking] api_base_url if absolute, "
+    "else https://www.clicrdv.com/api/v1).",
+)
+APIKEY_FILE_OPTION = click.option(
+    "--apikey-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH",
+    help="File holding the API key (default: $BOOKGEN_APIKEY). Never pass the key itself.",
+)
+
+
+@main.command()
+@SITE_ARGUMENT
+@API_URL_OPTION
+@click.option(
+    "--group",
+    "group_ids",
+    type=click.IntRange(min=1),
+    multiple=True,
+    metavar="ID",
+    help="Pull this group (repeatable).",
+)
+@click.option("--all", "every", is_flag=True, help="Pull every group the API key can read.")
+@APIKEY_FILE_OPTION
+@reports_site_errors
+def pull(
+    site: Path, api_url: str | None, group_ids: tuple[int, ...], every: bool, apikey_file: Path | None
+) -> None:
+    """Copy groups from the Group API into SITE/groups/<slug>/.
+
+    Without --group or --all, refreshes the groups SITE already holds. Writes the
+    group's JSON files deterministically; never overwrites page.toml or pages/.
+    """
+    from .api import GroupAPI, read_apikey
+    from .pull import pull_site, site_api_url
+
+    if every and group_ids:
+        raise click.UsageError("use --group or --all, not both")
+    apikey = read_apikey(apikey_file)
+    with GroupAPI(site_api_url(site, api_url), apikey) as api:
+        result = pull_site(site, api, group_ids, every=every)
+    for pulled in result.groups:
+        click.echo(f"{pulled.status:<9} {site / 'groups' / pulled.slug}  (group {pulled.id}: {pulled.name})")
+    for message in result.warnings:
+        warn(message)
+    counts = {s: sum(g.status == s for g in result.groups) for s in ("created", "updated", "unchanged")}
+    click.echo(f"Pulled {len(result.groups)} groups: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+
+
+@main.command()
+@click.argument("slug")
+@click.option(
+    "--site",
+    "site",
+    default="site",
+    type=click.Path(file_okay=False, path_type=Path),
+    show_default=True,
+    help="Site project holding groups/SLUG/.",
+)
+@API_URL_OPTION
+@click.option("--dry-run", is_flag=True, help="Show what would change; send nothing.")
+@click.option("-y", "--yes", is_flag=True, help="Send without asking (for scripts and CI).")
+@APIKEY_FILE_OPTION
+@reports_site_errors
+def push(
+    slug: str, site: Path, api_url: str | None, dry_run: bool, yes: bool, apikey_file: Path | None
+) -> None:
+    """Send group SLUG's theme and booking settings back to the Group API.
+
+    Only the fields bookgen owns (usercolors, calendarChoice, anyCalendar,
+    max_multirdvs, display_intervention_length/price, currency_code) are sent, and
+    only those that differ from the server's current group. Asks first unless --yes.
+    """
+    from . import push as pushing
+    from .api import GroupAPI, read_apikey
+    from .pull import site_api_url
+
+    source = pushing.load_group(site, slug)
+    group_id = pushing.local_group_id(source)
+    if not (dry_run or yes or pushing.stdin_is_interactive()):
+        raise click.UsageError("cannot ask for confirmation without a terminal; pass --yes (or --dry-run)")
+    apikey = read_apikey(apikey_file)
+    with GroupAPI(site_api_url(site, api_url), apikey) as api:
+        plan = pushing.plan_push(source, api.get_group(group_id))
+        if plan.not_pushed:
+            warn(f"changed locally but not pushed (owned by ClicRDV Pro): {', '.join(plan.not_pushed)}")
+        if not plan.changes:
+            click.echo(f"group {group_id} ({slug}) is up to date; nothing to push")
+            return
+        count = f"{len(plan.changes)} field{'s' if len(plan.changes) != 1 else ''}"
+        click.echo(f"group {group_id} ({slug}), server → local:")
+        for change in plan.changes:
+            for line in change.lines():
+                click.echo(f"  {line}")
+        if dry_run:
+            click.echo(f"dry run: {count} would be sent; nothing was sent")
+            return
+        if not yes:
+            click.confirm(f"Push {count} to group {group_id}?", abort=True)
+        pushing.send(api, plan)
+    click.echo(f"Pushed {count} to group {group_id} ({slug})")

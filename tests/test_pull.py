@@ -1,0 +1,363 @@
+"""`bookgen pull`: deterministic files, stable unique slugs, project files left alone, clean failures."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from fakeapi import APIKEY, FakeGroupAPI, sample_groups
+from hypothesis import given
+from hypothesis import strategies as st
+
+from generator.api import GroupAPI, RetryPolicy
+from generator.cli import main
+from generator.errors import SiteError
+from generator.loader import SLUG, load_site
+from generator.pull import PAGE_TOML, pull_site, site_api_url, slugify
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def server() -> Iterator[FakeGroupAPI]:
+    with FakeGroupAPI() as fake:
+        sample_groups(fake)
+        yield fake
+
+
+@pytest.fixture
+def api(server: FakeGroupAPI) -> Iterator[GroupAPI]:
+    with GroupAPI(server.url, APIKEY, retry=RetryPolicy(jitter=False, sleep=lambda _: None)) as client:
+        yield client
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    """An empty project: site.toml only."""
+    root = tmp_path / "site"
+    root.mkdir()
+    shutil.copy(FIXTURES / "minisite" / "site.toml", root / "site.toml")
+    return root
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_pull_all_writes_each_group_into_its_own_folder(site: Path, api: GroupAPI) -> None:
+    result = pull_site(site, api, every=True)
+    assert [(g.id, g.slug, g.status) for g in result.groups] == [
+        (7, "kings-cross-barbers", "created"),
+        (9, "clinique-du-lac-a-geneve", "created"),
+        (42, "eden-spa", "created"),
+    ]
+    names = sorted(p.name for p in (site / "groups" / "eden-spa").iterdir())
+    assert names == [
+        "calendars.json",
+        "group.json",
+        "interventions.json",
+        "interventionsets.json",
+        "page.toml",
+    ]
+
+
+def test_files_are_sorted_indented_and_end_with_a_newline(site: Path, api: GroupAPI) -> None:
+    pull_site(site, api, [42])
+    folder = site / "groups" / "eden-spa"
+    for path in folder.glob("*.json"):
+        text = path.read_text("utf-8")
+        data = json.loads(text)
+        assert text == json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    group = json.loads((folder / "group.json").read_text())
+    assert group["group"]["id"] == 42
+    assert group["group"]["calendarChoice"] == "2"  # kept exactly as the API sent it
+    records = json.loads((folder / "interventions.json").read_text())["records"]
+    assert [r["id"] for r in records] == [100, 101, 102, 103]
+    sets = json.loads((folder / "interventionsets.json").read_text())["records"]
+    assert [s["id"] for s in sets] == [1, 2]
+
+
+def test_calendars_record_which_services_they_offer(site: Path, api: GroupAPI) -> None:
+    pull_site(site, api, [42])
+    calendars = json.loads((site / "groups" / "eden-spa" / "calendars.json").read_text())["records"]
+    assert [(c["id"], c["intervention_ids"]) for c in calendars] == [(10, [100, 101]), (11, [101, 102])]
+
+
+def test_association_is_asked_from_the_cheaper_side(site: Path, server: FakeGroupAPI, api: GroupAPI) -> None:
+    pull_site(site, api, [42])  # 2 calendars, 3 live services: one request per calendar
+    by_calendar = (site / "groups" / "eden-spa" / "calendars.json").read_bytes()
+    asked = [r.query for r in server.seen("GET", "/groups/42/interventions") if "calendar_ids[]" in r.query]
+    assert sorted(q["calendar_ids[]"][0] for q in asked) == ["10", "11"]
+
+    server.lists[42]["calendars"].append({"id": 12, "name": "Chloé"})
+    server.lists[42]["calendars"].append({"id": 13, "name": "Dan"})
+    server.offers[42].update({12: set(), 13: {100}})
+    pull_site(site, api, [42])  # 4 calendars, 3 live services: one request per service
+    asked = [r.query for r in server.seen("GET", "/groups/42/calendars") if "intervention_ids[]" in r.query]
+    assert sorted(q["intervention_ids[]"][0] for q in asked) == ["100", "101", "102"]  # not the deleted 103
+    calendars = json.loads((site / "groups" / "eden-spa" / "calendars.json").read_text())["records"]
+    assert [(c["id"], c["intervention_ids"]) for c in calendars] == [
+        (10, [100, 101]),
+        (11, [101, 102]),
+        (12, []),
+        (13, [100]),
+    ]
+    assert json.loads(by_calendar)["records"] == calendars[:2]
+
+
+def test_pulling_twice_is_byte_identical_and_touches_nothing(site: Path, api: GroupAPI) -> None:
+    pull_site(site, api, every=True)
+    before = snapshot(site)
+    mtimes = {p: p.stat().st_mtime_ns for p in site.rglob("*.json")}
+    result = pull_site(site, api, every=True)
+    assert snapshot(site) == before
+    assert {p: p.stat().st_mtime_ns for p in site.rglob("*.json")} == mtimes
+    assert {g.status for g in result.groups} == {"unchanged"}
+
+
+def test_parallel_and_serial_pulls_write_the_same_files(tmp_path: Path, site: Path, api: GroupAPI) -> None:
+    pull_site(site, api, every=True, jobs=4)
+    serial = tmp_path / "serial"
+    shutil.copytree(site, serial)
+    shutil.rmtree(serial / "groups")
+    pull_site(serial, api, every=True, jobs=1)
+    assert snapshot(serial) == snapshot(site)
+
+
+def test_a_change_on_the_server_shows_as_a_small_diff(
+    site: Path, server: FakeGroupAPI, api: GroupAPI
+) -> None:
+    pull_site(site, api, every=True)
+    before = snapshot(site)
+    server.groups[42]["phone"] = "01 00 00 00 00"
+    result = pull_site(site, api, every=True)
+    after = snapshot(site)
+    assert [k for k in after if after[k] != before[k]] == ["groups/eden-spa/group.json"]
+    assert [g.status for g in result.groups] == ["unchanged", "unchanged", "updated"]
+
+
+def test_pulled_site_loads_and_validates(site: Path, api: GroupAPI) -> None:
+    pull_site(site, api, every=True)
+    loaded = load_site(site)
+    spa = next(g for g in loaded.groups if g.slug == "eden-spa")
+    assert spa.group.calendarChoice == 2 and spa.group.anyCalendar is True
+    assert spa.calendars[0].offers(100) and not spa.calendars[0].offers(102)
+
+
+# Slugs
+
+
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [
+        ("Eden Spa", "eden-spa"),
+        ("Clinique du Lac à Genève", "clinique-du-lac-a-geneve"),
+        ("  Straße & Söhne!! ", "strasse-and-sohne"),
+        ("Œuvre -- d'Art", "oeuvre-d-art"),
+        ("東京", ""),
+        ("x" * 80, "x" * 64),
+    ],
+)
+def test_slugify_gives_lowercase_ascii(text: str, slug: str) -> None:
+    assert slugify(text) == slug
+
+
+@given(st.text(max_size=120))
+def test_slugify_always_gives_a_valid_folder_name_or_nothing(text: str) -> None:
+    slug = slugify(text)
+    assert slug == "" or SLUG.fullmatch(slug)
+    assert slugify(slug) == slug
+
+
+def test_slug_comes_from_urlname_then_name_then_id(site: Path, server: FakeGroupAPI, api: GroupAPI) -> None:
+    server.add_group({"id": 50, "name": "東京サロン", "urlname": "Tokyo.Salon"})
+    server.add_group({"id": 51, "name": "東京"})
+    pull_site(site, api, [42, 50, 51])
+    assert sorted(p.name for p in (site / "groups").iterdir()) == ["eden-spa", "group-51", "tokyo-salon"]
+
+
+def test_colliding_slugs_get_the_group_id(site: Path, server: FakeGroupAPI, api: GroupAPI) -> None:
+    server.add_group({"id": 60, "name": "Kings Cross Barbers"})
+    server.add_group({"id": 61, "name": "Assets"})
+    (site / "groups" / "eden-spa").mkdir(parents=True)  # a hand-made folder that is not group 42
+    result = pull_site(site, api, [7, 42, 60, 61])
+    assert {g.id: g.slug for g in result.groups} == {
+        7: "kings-cross-barbers",
+        42: "eden-spa-42",
+        60: "kings-cross-barbers-60",
+        61: "assets-61",  # "assets" would collide with the build's shared assets/
+    }
+    assert list((site / "groups" / "eden-spa").iterdir()) == []
+
+
+def test_slugs_are_stable_when_the_server_renames_a_group(
+    site: Path, server: FakeGroupAPI, api: GroupAPI
+) -> None:
+    pull_site(site, api, every=True)
+    (site / "groups" / "kings-cross-barbers").rename(site / "groups" / "barbers")
+    server.groups[42]["urlname"] = "eden-spa-paris"
+    server.groups[7]["name"] = "Eden Spa"  # would now slug to a taken name
+    result = pull_site(site, api, every=True)
+    assert {g.id: g.slug for g in result.groups} == {
+        7: "barbers",
+        9: "clinique-du-lac-a-geneve",
+        42: "eden-spa",
+    }
+
+
+def test_two_folders_holding_the_same_group_is_an_error(site: Path, api: GroupAPI) -> None:
+    pull_site(site, api, [42])
+    shutil.copytree(site / "groups" / "eden-spa", site / "groups" / "eden-copy")
+    with pytest.raises(SiteError, match="group 42 is also in"):
+        pull_site(site, api, [42])
+
+
+# What the pull leaves alone
+
+
+def test_page_toml_and_pages_are_never_overwritten(site: Path, api: GroupAPI) -> None:
+    pull_site(site, api, [42])
+    folder = site / "groups" / "eden-spa"
+    assert (folder / "page.toml").read_text() == PAGE_TOML
+    (folder / "page.toml").write_text('language = "fr"\ntheme = "minimal"\n')
+    (folder / "pages").mkdir()
+    (folder / "pages" / "about.md").write_text("# À propos\n")
+    kept = {p: p.read_bytes() for p in [folder / "page.toml", folder / "pages" / "about.md"]}
+    (folder / "group.json").unlink()  # even when the group's own files must be rewritten
+    pull_site(site, api, every=True)
+    assert {p: p.read_bytes() for p in kept} == kept
+
+
+def test_invalid_api_data_writes_nothing_and_names_the_group(
+    site: Path, server: FakeGroupAPI, api: GroupAPI
+) -> None:
+    server.groups[42]["usercolors"] = '{"main_bg": "red"}'
+    server.lists[7]["interventions"].append({"id": 701, "name": "Shave", "length": 0})
+    server.lists[7]["interventions"].append({"id": 702, "name": "Beard", "interventionset_id": 99})
+    server.lists[7]["calendars"] += [{"id": 70, "name": "Chair again"}, {"name": "No id"}]
+    before = snapshot(site)
+    with pytest.raises(SiteError) as caught:
+        pull_site(site, api, every=True)
+    assert [str(p) for p in caught.value.problems] == [
+        "API group 7: calendars(id 70).id: id 70 is used twice",
+        "API group 7: calendars[2].id: is required",
+        "API group 7: interventions(id 701).length: 0 must be between 1 and 1440",
+        "API group 7: interventions(id 702).interventionset_id: no intervention set has id 99",
+        "API group 42: group.usercolors.main_bg: 'red' is not a #RRGGBB colour",
+    ]
+    assert snapshot(site) == before
+    assert not (site / "groups").exists()
+
+
+def test_an_api_error_midway_writes_nothing(site: Path, server: FakeGroupAPI, api: GroupAPI) -> None:
+    pull_site(site, api, [7])
+    before = snapshot(site)
+    server.groups[7]["phone"] = "020 0000 0000"
+    server.forbidden.add(42)
+    with pytest.raises(SiteError, match="group 42"):
+        pull_site(site, api, every=True)
+    assert snapshot(site) == before
+
+
+def test_a_group_body_for_another_id_is_refused(site: Path, server: FakeGroupAPI, api: GroupAPI) -> None:
+    server.groups[9]["id"] = 10
+    with pytest.raises(SiteError, match=r"group 9: GET /groups/9 answered with group 10"):
+        pull_site(site, api, [9])
+
+
+def test_groups_the_api_no_longer_lists_are_kept_with_a_warning(
+    site: Path, server: FakeGroupAPI, api: GroupAPI
+) -> None:
+    pull_site(site, api, every=True)
+    del server.groups[9]
+    result = pull_site(site, api, every=True)
+    assert (site / "groups" / "clinique-du-lac-a-geneve" / "group.json").exists()
+    assert result.warnings == [
+        f"{site / 'groups' / 'clinique-du-lac-a-geneve'} holds group 9, which the API no longer lists; left as is"
+    ]
+
+
+def test_without_ids_a_pull_refreshes_the_groups_already_there(
+    site: Path, server: FakeGroupAPI, api: GroupAPI
+) -> None:
+    with pytest.raises(SiteError, match="holds no pulled groups yet"):
+        pull_site(site, api)
+    pull_site(site, api, [9, 42])
+    result = pull_site(site, api)
+    assert [g.id for g in result.groups] == [9, 42]
+    assert not server.seen("GET", "/groups")
+
+
+# Where the API is
+
+
+def test_api_url_comes_from_the_option_then_site_toml_then_production(site: Path) -> None:
+    assert site_api_url(site) == "https://www.clicrdv.com/api/v1"  # the fixture's "/api/v1" is relative
+    config = site / "site.toml"
+    config.write_text(config.read_text().replace('"/api/v1"', '"https://sandbox.test/api/v1"'))
+    assert site_api_url(site) == "https://sandbox.test/api/v1"
+    assert site_api_url(site, "http://127.0.0.1:9/api/v1") == "http://127.0.0.1:9/api/v1"
+
+
+# The command
+
+
+def pull_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(
+        main, ["pull", *args], env=env if env is not None else {"BOOKGEN_APIKEY": APIKEY}
+    )
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_cli_pull_reports_each_group(site: Path, server: FakeGroupAPI) -> None:
+    code, out, err = pull_cli(str(site), "--api-url", server.url, "--all")
+    assert code == 0, err
+    assert f"created   {site / 'groups' / 'eden-spa'}  (group 42: Eden Spa)" in out
+    assert out.rstrip().endswith("Pulled 3 groups: 3 created, 0 updated, 0 unchanged")
+
+
+def test_cli_pull_uses_site_toml_api_url_and_the_key_file(
+    site: Path, server: FakeGroupAPI, tmp_path: Path
+) -> None:
+    config = site / "site.toml"
+    config.write_text(config.read_text().replace('"/api/v1"', json.dumps(server.url)))
+    key_file = tmp_path / "key"
+    key_file.write_text(APIKEY)
+    code, out, err = pull_cli(str(site), "--group", "7", "--apikey-file", str(key_file), env={})
+    assert code == 0, err
+    assert "Pulled 1 groups: 1 created" in out
+
+
+def test_cli_pull_never_shows_or_writes_the_key(site: Path, server: FakeGroupAPI) -> None:
+    server.forbidden.add(9)
+    code, out, err = pull_cli(str(site), "--api-url", server.url, "--group", "42")
+    assert code == 0
+    code, out2, err2 = pull_cli(str(site), "--api-url", server.url, "--group", "9")
+    assert code == 1
+    assert "group 9: GET /groups/9: this API key has no access to group 9 (403 Forbidden)" in err2
+    assert "Traceback" not in err2
+    everything = out + err + out2 + err2 + "".join(p.read_text() for p in site.rglob("*") if p.is_file())
+    assert APIKEY not in everything
+
+
+def test_cli_pull_without_a_key_says_how_to_give_one(site: Path, server: FakeGroupAPI) -> None:
+    code, _, err = pull_cli(str(site), "--api-url", server.url, "--all", env={"BOOKGEN_APIKEY": ""})
+    assert code == 1
+    assert "no API key: set BOOKGEN_APIKEY or pass --apikey-file PATH" in err
+    assert server.requests == []
+
+
+def test_cli_pull_refuses_group_and_all_together(site: Path) -> None:
+    code, _, err = pull_cli(str(site), "--group", "7", "--all")
+    assert code == 2
+    assert "use --group or --all, not both" in err
+
+
+def test_cli_has_no_option_for_the_key_itself() -> None:
+    result = CliRunner().invoke(main, ["pull", "--apikey", APIKEY])
+    assert result.exit_code == 2
+    assert "No such option '--apikey'" in result.stderr
