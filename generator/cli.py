@@ -27,6 +27,18 @@ SITE_ARGUMENT = click.argument(
 )
 
 
+def site_option(help: str) -> Callable[[F], F]:
+    """``--site DIR`` for commands whose argument is not the site (default ``site``)."""
+    return click.option(
+        "--site",
+        "site",
+        default="site",
+        type=click.Path(file_okay=False, path_type=Path),
+        show_default=True,
+        help=help,
+    )
+
+
 def reports_site_errors(command: F) -> F:
     """Turn :class:`SiteError` into the documented output and exit status 1."""
 
@@ -170,14 +182,7 @@ def new(directory: Path) -> None:
 
 
 @main.command()
-@click.option(
-    "--site",
-    "site",
-    default="site",
-    type=click.Path(file_okay=False, path_type=Path),
-    show_default=True,
-    help="Site project whose own themes/ are listed too.",
-)
+@site_option("Site project whose own themes/ are listed too.")
 @reports_site_errors
 def themes(site: Path) -> None:
     """List the themes a site can use."""
@@ -244,14 +249,7 @@ def pull(
 
 @main.command()
 @click.argument("slug")
-@click.option(
-    "--site",
-    "site",
-    default="site",
-    type=click.Path(file_okay=False, path_type=Path),
-    show_default=True,
-    help="Site project holding groups/SLUG/.",
-)
+@site_option("Site project holding groups/SLUG/.")
 @API_URL_OPTION
 @click.option("--dry-run", is_flag=True, help="Show what would change; send nothing.")
 @click.option("-y", "--yes", is_flag=True, help="Send without asking (for scripts and CI).")
