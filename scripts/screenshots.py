@@ -1,0 +1,52 @@
+"""Regenerate the README's theme screenshots (docs/screenshots/) from the demo site.
+
+Usage: .venv/bin/python scripts/screenshots.py [SITE] [GROUP]
+Builds SITE once per built-in theme and photographs the booking page of GROUP
+(default: one without usercolors, so the theme's own palette shows) in Debian
+Chromium at 1280 px (French) and its widget at 375 px (Arabic, right-to-left).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "tests" / "browser"))
+from conftest import CHROMIUM, CHROMIUM_ARGS, StaticServer  # noqa: E402
+
+from generator.build import build  # noqa: E402
+from generator.themes import available_themes  # noqa: E402
+
+OUT = Path(__file__).parent.parent / "docs" / "screenshots"
+
+
+def main(site: Path, group: str) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for theme in available_themes():
+            copy = Path(tmp) / theme / "site"
+            shutil.copytree(site, copy)
+            page_toml = copy / "groups" / group / "page.toml"
+            text = page_toml.read_text("utf-8") if page_toml.exists() else ""
+            lines = [line for line in text.splitlines() if not line.startswith("theme")]
+            # A top-level key must come before the first [table].
+            page_toml.write_text(f'theme = "{theme}"\n' + "\n".join(lines) + "\n", "utf-8")
+            build(copy, Path(tmp) / theme / "out")
+            server = StaticServer(Path(tmp) / theme / "out")
+            for path, width, name in ((f"{group}/fr/", 1280, "page-fr"), (f"{group}/ar/widget.html", 375, "widget-ar")):
+                page = browser.new_page(viewport={"width": width, "height": 800})
+                page.goto(f"{server.url}/{path}")
+                page.screenshot(path=str(OUT / f"{theme}-{name}.png"), full_page=width < 400)
+                page.close()
+            server.close()
+            print(f"{theme}: {OUT}/{theme}-page-fr.png, {theme}-widget-ar.png")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "site"), sys.argv[2] if len(sys.argv) > 2 else "kings-cross-barbers")

@@ -1,0 +1,119 @@
+"""What a page says about itself: head metadata, JSON-LD, hreflang, CSP, theme overrides."""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+import re
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+from generator.build import build
+
+
+@pytest.fixture
+def out(minisite: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "out"
+    build(minisite, target)
+    return target
+
+
+def head(html: str, pattern: str) -> list[str]:
+    return re.findall(pattern, html.split("</head>")[0])
+
+
+def test_head_carries_lang_dir_title_description_and_canonical(out: Path) -> None:
+    html = (out / "spa" / "fr" / "index.html").read_text("utf-8")
+    assert '<html lang="fr" dir="ltr">' in html
+    [title] = head(html, r"<title>(.*?)</title>")
+    assert title.endswith("chez Test Spa · Test bookings")
+    assert head(html, r'<link rel="canonical" href="([^"]+)">') == ["https://book.test/spa/fr/"]
+    assert head(html, r'<meta name="description" content="([^"]+)">')[0]
+
+
+def test_hreflang_alternates_name_every_locale_and_a_default(out: Path) -> None:
+    html = (out / "spa" / "en" / "index.html").read_text("utf-8")
+    links = head(html, r'<link rel="alternate" hreflang="([^"]+)" href="([^"]+)">')
+    assert links == [
+        ("fr", "https://book.test/spa/fr/"),
+        ("en", "https://book.test/spa/en/"),
+        ("x-default", "https://book.test/spa/fr/"),  # the group's own language
+    ]
+
+
+def test_open_graph_and_json_ld_describe_the_business(out: Path) -> None:
+    html = (out / "spa" / "fr" / "index.html").read_text("utf-8")
+    assert head(html, r'<meta property="og:url" content="([^"]+)">') == ["https://book.test/spa/fr/"]
+    [ld] = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html)
+    data = json.loads(ld)
+    assert data["@type"] == "LocalBusiness"
+    assert data["address"] == {"@type": "PostalAddress", "streetAddress": "1 rue de la Paix",
+                               "addressLocality": "Paris", "postalCode": "75002", "addressCountry": "France"}
+    assert data["telephone"] == "01 23 45 67 89"
+    assert data["potentialAction"]["@type"] == "ReserveAction"
+    assert data["potentialAction"]["target"]["urlTemplate"] == "https://book.test/spa/fr/"
+
+
+def test_inactive_groups_offer_no_reserve_action(out: Path) -> None:
+    html = (out / "shop" / "en" / "index.html").read_text("utf-8")
+    [ld] = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html)
+    assert "potentialAction" not in json.loads(ld)
+
+
+def test_every_page_has_a_strict_content_security_policy(out: Path) -> None:
+    for page in out.rglob("*.html"):
+        [raw] = head(page.read_text("utf-8"), r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">')
+        csp = html_lib.unescape(raw)
+        assert "script-src 'self'" in csp and "style-src 'self'" in csp
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        assert "default-src 'none'" in csp
+
+
+def test_sitemap_lists_every_page_with_hreflang_alternates(out: Path) -> None:
+    tree = ElementTree.parse(out / "sitemap.xml")
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
+    urls = tree.findall("s:url", ns)
+    assert sorted(u.find("s:loc", ns).text for u in urls) == [
+        f"https://book.test/{slug}/{loc}/" for slug in ("shop", "spa") for loc in ("en", "fr")
+    ]
+    for url in urls:
+        assert {link.get("hreflang") for link in url.findall("x:link", ns)} == {"fr", "en"}
+
+
+def test_preposition_is_used_in_the_groups_language_only(out: Path) -> None:
+    fr = (out / "spa" / "fr" / "index.html").read_text("utf-8")
+    en = (out / "spa" / "en" / "index.html").read_text("utf-8")
+    assert "chez Test Spa</h1>" in fr
+    assert "chez" not in re.findall(r"<h1[^>]*>(.*?)</h1>", en)[0]
+
+
+def test_project_theme_overrides_a_partial_and_inherits_the_rest(minisite: Path, tmp_path: Path) -> None:
+    theme = minisite / "themes" / "brand"
+    (theme / "templates" / "partials").mkdir(parents=True)
+    (theme / "static").mkdir()
+    (theme / "theme.toml").write_text('name = "brand"\nextends = "minimal"\n', "utf-8")
+    (theme / "templates" / "partials" / "contact.html").write_text(
+        '<address class="brand-contact">{{ group.name }}</address>\n', "utf-8"
+    )
+    (theme / "static" / "theme.css").write_text(".brand-contact{font-weight:700}\n", "utf-8")
+    (minisite / "groups" / "spa" / "page.toml").write_text('theme = "brand"\n', "utf-8")
+    build(minisite, tmp_path / "out")
+    html = (tmp_path / "out" / "spa" / "fr" / "index.html").read_text("utf-8")
+    assert '<address class="brand-contact">Test Spa</address>' in html
+    [css] = (tmp_path / "out" / "assets").glob("brand.*.css")
+    text = css.read_text("utf-8")
+    assert text.index("bookgen base styles") < text.index("minimal:") < text.index(".brand-contact")
+
+
+def test_names_are_escaped_everywhere_they_appear(minisite: Path, tmp_path: Path) -> None:
+    path = minisite / "groups" / "spa" / "group.json"
+    data = json.loads(path.read_text("utf-8"))
+    data["group"]["name"] = '</script><script>alert(1)</script>"<b>'
+    path.write_text(json.dumps(data), "utf-8")
+    build(minisite, tmp_path / "out")
+    html = (tmp_path / "out" / "spa" / "fr" / "index.html").read_text("utf-8")
+    assert "<script>alert(1)" not in html
+    assert "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "\\u003c/script\\u003e" in html  # inside JSON data blocks
