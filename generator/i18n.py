@@ -122,6 +122,12 @@ class Formatter:
         pattern = style.get("2") or style.get("end") or "{0} {1}"
         return pattern.format(*parts)
 
+    def delay(self, minutes: int) -> str:
+        """A reminder delay: whole days as days ("2 days"), otherwise like a duration."""
+        if minutes >= 1440 and minutes % 1440 == 0:
+            return format_unit(minutes // 1440, "duration-day", length="long", locale=self.locale)
+        return self.duration(minutes)
+
     def datetime(self, moment: datetime, format: str = "medium") -> str:
         return format_datetime(moment, format, tzinfo=self.zone, locale=self.locale)
 

@@ -113,9 +113,11 @@ def heading_for(gettext: Any, source: GroupSource, use_preposition: bool) -> str
     """The page's h1: with the group's preposition in its own language, neutral elsewhere."""
     group = source.group
     if use_preposition:
-        return gettext("Book an appointment %(preposition)s %(name)s") % {
-            "preposition": group.preposition.strip(),
-            "name": group.name,
+        preposition = group.preposition.strip()
+        # An elided preposition ("à l'", "dell'") joins the name without a space.
+        joiner = "" if preposition.endswith(("'", "’")) else " "
+        return gettext("Book an appointment %(at_business)s") % {
+            "at_business": f"{preposition}{joiner}{group.name}"
         }
     return gettext("Book an appointment – %(name)s") % {"name": group.name}
 

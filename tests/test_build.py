@@ -127,3 +127,12 @@ def test_strict_fails_on_contrast_below_wcag_aa(minisite: Path, tmp_path: Path) 
         build(minisite, tmp_path / "b", strict=True)
     assert any("content_text #aaaaaa on content_bg #ffffff" in p.message for p in caught.value.problems)
     assert not (tmp_path / "b").exists()
+
+
+def test_the_bundled_demo_builds_every_group_in_every_locale(demo_site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = build(demo_site, out)
+    assert result.groups == 5
+    assert result.pages == 2 * (4 * 7 + 3)  # clinique-du-lac is built in fr, de and en only
+    assert (out / "clinique-du-lac" / "de" / "index.html").is_file()
+    assert not (out / "clinique-du-lac" / "ar").exists()

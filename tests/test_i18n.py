@@ -55,3 +55,9 @@ def test_direction_and_url_form() -> None:
 def test_two_part_durations_use_the_locales_own_joiner() -> None:
     # Babel's format_list repeats the last part in Arabic; the pattern is applied directly.
     assert Formatter("ar", "EUR", PARIS).duration(90) == "1 س و30 د"
+
+
+def test_reminder_delays_in_whole_days_are_said_in_days() -> None:
+    assert Formatter("en", "EUR", PARIS).delay(2880) == "2 days"
+    assert Formatter("fr", "EUR", PARIS).delay(1440) == "1 jour"
+    assert Formatter("en", "EUR", PARIS).delay(240) == "4 hr"

@@ -117,3 +117,13 @@ def test_names_are_escaped_everywhere_they_appear(minisite: Path, tmp_path: Path
     assert "<script>alert(1)" not in html
     assert "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "\\u003c/script\\u003e" in html  # inside JSON data blocks
+
+
+def test_an_elided_preposition_joins_the_name_without_a_space(minisite: Path, tmp_path: Path) -> None:
+    path = minisite / "groups" / "spa" / "group.json"
+    data = json.loads(path.read_text("utf-8"))
+    data["group"].update(preposition="à l'", name="Atelier")
+    path.write_text(json.dumps(data), "utf-8")
+    build(minisite, tmp_path / "out")
+    html = (tmp_path / "out" / "spa" / "fr" / "index.html").read_text("utf-8")
+    assert re.findall(r"<h1[^>]*>(.*?)</h1>", html)[0].endswith("à l&#39;Atelier")
