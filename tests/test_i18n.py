@@ -59,5 +59,5 @@ def test_two_part_durations_use_the_locales_own_joiner() -> None:
 
 def test_reminder_delays_in_whole_days_are_said_in_days() -> None:
     assert Formatter("en", "EUR", PARIS).delay(2880) == "2 days"
-    assert Formatter("fr", "EUR", PARIS).delay(1440) == "1 jour"
+    assert Formatter("fr", "EUR", PARIS).delay(1440) == "1\u00a0jour"
     assert Formatter("en", "EUR", PARIS).delay(240) == "4 hr"
