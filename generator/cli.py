@@ -292,3 +292,51 @@ def push(
             click.confirm(f"Push {count} to group {group_id}?", abort=True)
         pushing.send(api, plan)
     click.echo(f"Pushed {count} to group {group_id} ({slug})")
+
+
+@main.command()
+@SITE_ARGUMENT
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback keeps it private).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--open/--no-open", "open_browser", default=None,
+              help="Open a browser (default: on a terminal, outside CI).")
+@click.option("--livereload/--no-livereload", default=True, show_default=True,
+              help="Reload open pages after each rebuild.")
+def serve(site: Path, host: str, port: int, open_browser: bool | None, livereload: bool) -> None:
+    """Preview SITE with live reload and the sandbox booking API.
+
+    Rebuilds only what an edit affects, shows input errors in the browser over the
+    last good build, and never writes to build/ (it renders into a temporary folder).
+    """
+    import errno
+    import os
+    import threading
+    import webbrowser
+
+    from .serve import PreviewServer, is_loopback
+
+    if not site.is_dir():
+        raise click.UsageError(f"{site} is not a folder (expected a site project)")
+    try:
+        server = PreviewServer(site, host=host, port=port, livereload=livereload, log=click.echo)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            click.echo(f"error: port {port} on {host} is in use; try --port {port + 1}", err=True)
+        else:
+            click.echo(f"error: cannot listen on {host}:{port} ({error.strerror})", err=True)
+        sys.exit(1)
+    if not is_loopback(host):
+        warn(f"listening on {host}: anyone on your network can see this preview and its sandbox API")
+    server.first_build()
+    click.echo(f"Serving {site} on {server.url} (Ctrl-C to stop)")
+    if open_browser is None:
+        open_browser = sys.stdout.isatty() and not os.environ.get("CI")
+    if open_browser:
+        threading.Timer(0.3, webbrowser.open, [server.url]).start()
+    try:
+        server.run()
+    except KeyboardInterrupt:  # Ctrl-C before the loop took over the signal
+        pass
+    finally:
+        server.close()
+    click.echo("\nStopped.")
