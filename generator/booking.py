@@ -12,6 +12,7 @@ from typing import Any
 
 from .loader import GroupSource
 from .models import Calendar, Intervention, InterventionSet
+from .timezones import TIMEZONES
 
 __all__ = ["ServiceGroup", "flow_data", "reminder_facts", "service_groups", "steps"]
 
@@ -100,6 +101,8 @@ def flow_data(source: GroupSource) -> dict[str, Any]:
         "max_multirdvs": group.max_multirdvs,
         "country_code": group.country_code or "",
         "timezone": source.group.timezone,
+        "zone": TIMEZONES[source.group.timezone],
+        "slug": source.slug,
         "services": [
             {"id": s.id, "name": s.label, "length": s.length, "price": s.price}
             for s in visible_services(source)
