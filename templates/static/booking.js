@@ -117,7 +117,8 @@ class Flow {
     this.app.replaceChildren();
     if (step === "service") this.filter("service", (id) => !p.has("calendar") || !p.get("calendar") ||
       this.offers(this.calendar(p.get("calendar")), id));
-    if (step === "calendar") this.filter("calendar", (id) => id === "" || this.offers(this.calendar(id), p.get("service")));
+    if (step === "calendar") this.filter("calendar", (id) => id === "" || !p.get("service") ||
+      this.offers(this.calendar(id), p.get("service")));
     if (step === "slot") this.renderSlots(p.get("week") || day(Date.now()));
     if (step === "signin") this.renderSignin();
     if (step === "details") this.renderDetails();

@@ -1,0 +1,17 @@
+"""Shipped scripts stay within their weight budgets (gzip -9)."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from generator.themes import TEMPLATES_DIR
+
+BUDGETS = {"booking.js": 8 * 1024, "directory.js": 1024}
+
+
+@pytest.mark.parametrize(("name", "budget"), BUDGETS.items())
+def test_script_is_within_its_gzip_budget(name: str, budget: int) -> None:
+    size = len(gzip.compress((TEMPLATES_DIR / "static" / name).read_bytes(), 9))
+    assert size <= budget, f"{name} is {size} bytes gzipped; budget {budget}"
