@@ -125,7 +125,12 @@ class Formatter:
     def delay(self, minutes: int) -> str:
         """A reminder delay: whole days as days ("2 days"), otherwise like a duration."""
         if minutes >= 1440 and minutes % 1440 == 0:
-            return format_unit(minutes // 1440, "duration-day", length="long", locale=self.locale)
+            days = format_unit(minutes // 1440, "duration-day", length="long", locale=self.locale)
+            if "duration-" not in days:  # Babel names the unit itself when CLDR lacks it (ar)
+                return days
+            hours = format_unit(minutes // 60, "duration-hour", length="short", locale=self.locale)
+            if "duration-" not in hours:
+                return hours
         return self.duration(minutes)
 
     def datetime(self, moment: datetime, format: str = "medium") -> str:

@@ -61,3 +61,7 @@ def test_reminder_delays_in_whole_days_are_said_in_days() -> None:
     assert Formatter("en", "EUR", PARIS).delay(2880) == "2 days"
     assert Formatter("fr", "EUR", PARIS).delay(1440) == "1\u00a0jour"
     assert Formatter("en", "EUR", PARIS).delay(240) == "4 hr"
+
+
+def test_delays_fall_back_to_hours_where_cldr_has_no_day_unit() -> None:
+    assert Formatter("ar", "EUR", PARIS).delay(1440) == "24 س"

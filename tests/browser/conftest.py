@@ -23,7 +23,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).parent.parent.parent / "test-results" / "screenshots"
+# Not test-results/: pytest-playwright empties that folder at the start of every session.
+SCREENSHOTS = Path(__file__).parent.parent.parent / "screenshots"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -77,6 +78,6 @@ def serve_dir() -> Iterator:
 
 @pytest.fixture
 def screenshot_dir() -> Path:
-    """Where browser tests save screenshots for people to look at (test-results/screenshots)."""
+    """Where browser tests save screenshots for people to look at (./screenshots)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
