@@ -231,7 +231,6 @@ def runtime_messages(gettext: Any) -> dict[str, str]:
     """UI strings the runtime script shows, translated at build time (no catalog in JS)."""
     return {
         "back": gettext("Back"),
-        "choose": gettext("Choose"),
         "earlier": gettext("Previous week"),
         "later": gettext("Next week"),
         "first": gettext("First available time"),
