@@ -16,10 +16,10 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests" / "browser"))
-from conftest import CHROMIUM, CHROMIUM_ARGS, StaticServer  # noqa: E402
+from conftest import CHROMIUM, CHROMIUM_ARGS, StaticServer
 
-from generator.build import build  # noqa: E402
-from generator.themes import available_themes  # noqa: E402
+from generator.build import build
+from generator.themes import available_themes
 
 OUT = Path(__file__).parent.parent / "docs" / "screenshots"
 
