@@ -13,10 +13,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fakeapi import APIKEY, FakeGroupAPI, sample_groups
 
 from generator.api import APIKEY_ENV, ApiError, GroupAPI, RetryPolicy, _retry_after, read_apikey, redact
 from generator.errors import SiteError
+
+from .fakeapi import APIKEY, FakeGroupAPI, sample_groups
 
 
 @pytest.fixture

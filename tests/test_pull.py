@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fakeapi import APIKEY, FakeGroupAPI, sample_groups
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,6 +17,8 @@ from generator.cli import main
 from generator.errors import SiteError
 from generator.loader import SLUG, load_site
 from generator.pull import PAGE_TOML, pull_site, site_api_url, slugify
+
+from .fakeapi import APIKEY, FakeGroupAPI, sample_groups
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

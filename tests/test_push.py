@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from fakeapi import APIKEY, FakeGroupAPI, sample_groups
 
 from generator import push as pushing
 from generator.api import GroupAPI
 from generator.cli import main
 from generator.pull import pull_site
+
+from .fakeapi import APIKEY, FakeGroupAPI, sample_groups
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
