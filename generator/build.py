@@ -22,8 +22,9 @@ import jinja2
 from . import __version__
 from .colors import contrast_issues, theme_stylesheet
 from .config import SiteConfig
+from .embed import MODES, Loader, host_csp, snippet
 from .errors import Problem, SiteError
-from .i18n import has_catalog, text_direction, url_locale
+from .i18n import has_catalog, text_direction, translations, url_locale
 from .loader import GroupSource, Site, load_site
 from .publish import locked, staging_dir, swap_into_place
 from .render import (
@@ -108,6 +109,18 @@ def _render(env: jinja2.Environment, name: str, context: dict[str, Any], source:
         raise SiteError([Problem(name, source, f"template error: {error}")]) from None
 
 
+def hashed_path(folder: str, stem: str, suffix: str, raw: bytes) -> str:
+    """``folder/stem.<10 hex of sha256>suffix``: a name that changes when the content does."""
+    name = f"{stem}.{hashlib.sha256(raw).hexdigest()[:10]}{suffix}"
+    return f"{folder}/{name}" if folder else name
+
+
+def loader() -> Loader:
+    """The versioned embed loader as every build names it, with its SRI hash."""
+    raw = _static("embed.js")
+    return Loader.from_bytes(hashed_path("assets", "embed", ".js", raw), raw)
+
+
 def reset_caches() -> None:
     """Forget loaded themes and compiled templates (the preview server calls this on edits)."""
     load_theme.cache_clear()
@@ -140,8 +153,7 @@ class Builder:
     def write_hashed(self, folder: str, stem: str, suffix: str, data: bytes | str) -> str:
         """Write under a content-hashed name (``theme.1a2b3c4d5e.css``); return its path."""
         raw = data.encode("utf-8") if isinstance(data, str) else data
-        digest = hashlib.sha256(raw).hexdigest()[:10]
-        path = f"{folder}/{stem}.{digest}{suffix}" if folder else f"{stem}.{digest}{suffix}"
+        path = hashed_path(folder, stem, suffix, raw)
         self.write(path, raw)
         return path
 
@@ -189,10 +201,11 @@ class Builder:
         theme = theme_for(self.site, None)
         env = environment(theme, locale)
         palette = theme_stylesheet(theme.colors, theme.colors_dark)
+        self.assets["css:site"] = self.write_hashed("assets", "site", ".css", palette)
         site_assets = {
             **self.assets,
             "css:theme": self.assets[f"css:{theme.name}"],
-            "css:group": self.write_hashed("assets", "site", ".css", palette),
+            "css:group": self.assets["css:site"],
         }
         links = PageLinks(prefix="", assets=site_assets)
         entries = [
@@ -221,6 +234,40 @@ class Builder:
             alternates = [(code, f"{base}{source.slug}/{code}/") for code in locales]
             urls += [{"loc": href, "alternates": alternates} for _, href in alternates]
         self.write("sitemap.xml", _render(env, "sitemap.xml", {"urls": urls}, "sitemap"))
+
+    def write_embed(self) -> None:
+        """The stable loader ``embed.js`` and each group's ``embed.html`` (snippets, preview)."""
+        config = self.site.config
+        self.write("embed.js", _static("embed.js"))
+        versioned = loader()
+        locale = config.site.default_locale or config.site.locales[0]
+        theme = theme_for(self.site, None)
+        env = environment(theme, locale)
+        gettext = translations(locale).gettext
+        for source in self.site.groups:
+            lang = group_locales(config, source)[0] if locale not in group_locales(config, source) else locale
+            assets = {
+                **self.assets,
+                "css:theme": self.assets[f"css:{theme.name}"],
+                "css:group": self.assets["css:site"],
+            }
+            context = {
+                "site": config.site,
+                "group": source.group,
+                "slug": source.slug,
+                "lang": url_locale(locale),
+                "dir": text_direction(locale),
+                "links": PageLinks(prefix="../", assets=assets),
+                "csp": content_security_policy(config, frames=True),
+                "scripts": ["embed-page.js", "embed.js"],
+                "snippets": {
+                    mode: snippet(config, source, mode, lang, versioned, gettext("Book an appointment"))
+                    for mode in MODES
+                },
+                "host_csp": host_csp(config),
+                "widget_locale": url_locale(lang),
+            }
+            self.write(f"{source.slug}/embed.html", _render(env, "embed.html", context, source.slug))
 
     def write_manifest(self) -> None:
         """manifest.json: every file with its sha256, for incremental deploys."""
@@ -258,6 +305,7 @@ def build(
                 if progress:
                     progress(index, len(site.groups))
             builder.write_site_pages()
+            builder.write_embed()
             builder.write_manifest()
             result.files = builder.files
             swap_into_place(staging, out)

@@ -327,6 +327,7 @@ def serve(site: Path, host: str, port: int, open_browser: bool | None, livereloa
         sys.exit(1)
     if not is_loopback(host):
         warn(f"listening on {host}: anyone on your network can see this preview and its sandbox API")
+    server.handle_signals()
     server.first_build()
     click.echo(f"Serving {site} on {server.url} (Ctrl-C to stop)")
     if open_browser is None:
@@ -335,8 +336,33 @@ def serve(site: Path, host: str, port: int, open_browser: bool | None, livereloa
         threading.Timer(0.3, webbrowser.open, [server.url]).start()
     try:
         server.run()
-    except KeyboardInterrupt:  # Ctrl-C before the loop took over the signal
-        pass
     finally:
         server.close()
     click.echo("\nStopped.")
+
+
+@main.command()
+@click.argument("slug")
+@site_option("Site project holding groups/SLUG/.")
+@click.option("--mode", type=click.Choice(["iframe", "inline", "popup", "button", "link"]), default="inline",
+              show_default=True, help="How the booking appears on the host page.")
+@click.option("--locale", default=None, help="Widget language (default: the site's default locale).")
+@reports_site_errors
+def snippet(slug: str, site: Path, mode: str, locale: str | None) -> None:
+    """Print the HTML snippet that embeds group SLUG on another website."""
+    from .build import loader
+    from .embed import snippet as make_snippet
+    from .i18n import translations
+    from .loader import load_site
+    from .render import group_locales
+
+    loaded = load_site(site, only=lambda name: name == slug)
+    if not loaded.groups:
+        raise click.UsageError(f"no group {slug!r} in {site}/groups/")
+    source = loaded.groups[0]
+    locales = group_locales(loaded.config, source)
+    chosen = locale or loaded.config.site.default_locale or locales[0]
+    if chosen.replace("-", "_") not in locales:
+        raise click.UsageError(f"{slug} is built in {', '.join(locales)}, not {chosen}")
+    label = translations(chosen).gettext("Book an appointment")
+    click.echo(make_snippet(loaded.config, source, mode, chosen.replace("-", "_"), loader(), label))

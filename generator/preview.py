@@ -95,6 +95,7 @@ class Preview:
         builder.write_assets()
         pages = sum(builder.render_group(source) for source in site.groups)
         builder.write_site_pages()
+        builder.write_embed()
         builder.write_manifest()
         self.site, self.builder = site, builder
         return Rebuild("everything", pages, time.perf_counter() - started)
@@ -137,6 +138,7 @@ class Preview:
         ]  # fmt: skip
         pages = sum(builder.render_group(source) for source in targets)
         builder.write_site_pages()
+        builder.write_embed()
         builder.write_manifest()
         self.site = site
         label = ", ".join(source.slug for source in targets) or "the directory"

@@ -89,12 +89,16 @@ def origin_of(url: str) -> str | None:
     return match.group(1) if match else None
 
 
-def content_security_policy(config: SiteConfig) -> str:
-    """A strict CSP: own scripts and styles only, no inline code, API calls allowed."""
+def content_security_policy(config: SiteConfig, *, frames: bool = False) -> str:
+    """A strict CSP: own scripts and styles only, no inline code, API calls allowed.
+
+    ``frames`` lets a page frame its own widgets (the embed page's live previews).
+    """
     connect = " ".join(filter(None, ["'self'", origin_of(config.booking.api_base_url)]))
+    frame_src = "; frame-src 'self'" if frames else ""
     return (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        f"connect-src {connect}; form-action 'self'; base-uri 'none'"
+        f"connect-src {connect}; form-action 'self'; base-uri 'none'{frame_src}"
     )
 
 
@@ -212,7 +216,8 @@ def group_context(
             **{f"step_{key}": name for key, name in step_names(gettext).items()},
             "zone_name": fmt.zone_name(),
         },
-        "scripts": ["booking.js"],
+        # frame.js first: it must be listening before booking.js announces its first step.
+        "scripts": ["frame.js", "booking.js"] if page == "widget.html" else ["booking.js"],
         "steps": steps(source),
         "service_groups": service_groups(source),
         "calendars": bookable_calendars(source),

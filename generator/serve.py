@@ -154,6 +154,8 @@ class _Pages(web.RequestHandler):
             return
         kind, _ = mimetypes.guess_type(target.name)
         self.set_header("Content-Type", kind or "application/octet-stream")
+        # Embeds load the loader cross-origin with an SRI hash, which needs a CORS response.
+        self.set_header("Access-Control-Allow-Origin", "*")
         self.finish(data)
 
     def _send_html(self, page: str) -> None:
@@ -294,14 +296,21 @@ class PreviewServer:
         handlers.append((r"/(.*)", _Pages, {"server": self}))
         return web.Application(handlers)
 
+    def handle_signals(self) -> None:
+        """Make Ctrl-C and SIGTERM stop the loop gently instead of raising wherever we are.
+
+        Called before announcing the URL too: a Ctrl-C that lands between the announcement
+        and :meth:`run` would otherwise escape as KeyboardInterrupt (exit 1, "Aborted!").
+        """
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self.loop.add_signal_handler(signum, self.loop.stop)
+
     def run(self) -> None:
         """Serve until :meth:`stop` (or Ctrl-C in the caller); blocks this thread."""
         logging.getLogger("tornado.access").setLevel(logging.ERROR)  # the preview prints its own lines
         asyncio.set_event_loop(self.loop)
-        if threading.current_thread() is threading.main_thread():
-            # Ctrl-C and SIGTERM stop the loop gently instead of raising in the middle of it.
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                self.loop.add_signal_handler(signum, self.loop.stop)
+        self.handle_signals()
         server = httpserver.HTTPServer(self.application())
         server.add_sockets(self.sockets)
         ticker = ioloop.PeriodicCallback(self._tick, POLL_SECONDS * 1000)

@@ -1,0 +1,79 @@
+"""Embed snippets: how a group's booking reaches a business's own website.
+
+Five modes: ``iframe`` (no script), ``inline`` / ``popup`` / ``button`` (the loader
+``embed.js`` with auto-resize and events) and ``link``. Script snippets reference the
+content-hashed loader with a Subresource Integrity hash and carry a ``<noscript>``
+link; the stable ``embed.js`` is for hosts that want updates without editing.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+
+from markupsafe import escape
+
+from .config import SiteConfig
+from .i18n import url_locale
+from .loader import GroupSource
+
+__all__ = ["MODES", "SANDBOX", "Loader", "host_csp", "snippet"]
+
+MODES = ("iframe", "inline", "popup", "button", "link")
+#: What the widget needs in an iframe and nothing more: its scripts, its own origin (for
+#: the booking API), forms, and opening the hosted module in a new tab.
+SANDBOX = "allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox"
+
+
+@dataclass(frozen=True)
+class Loader:
+    """The versioned loader: its path in the output and its SRI hash."""
+
+    path: str
+    integrity: str
+
+    @classmethod
+    def from_bytes(cls, path: str, data: bytes) -> Loader:
+        digest = base64.b64encode(hashlib.sha384(data).digest()).decode()
+        return cls(path, f"sha384-{digest}")
+
+
+def host_csp(config: SiteConfig) -> str:
+    """The Content-Security-Policy additions a host page needs for the embed."""
+    origin = config.site.base_url.rstrip("/").split("/", 3)
+    widget_origin = "/".join(origin[:3])
+    return f"script-src {widget_origin}; frame-src {widget_origin}"
+
+
+def snippet(
+    config: SiteConfig, source: GroupSource, mode: str, locale: str, loader: Loader, label: str = "Book"
+) -> str:
+    """The HTML a business pastes for ``mode`` (one of :data:`MODES`)."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    base = config.site.base_url
+    lang = url_locale(locale)
+    page = f"{base}{source.slug}/{lang}/"
+    name = escape(source.group.name)
+    link = f'<a href="{page}">{escape(label)} – {name}</a>'
+    if mode == "link":
+        return link
+    if mode == "iframe":
+        return (
+            f'<iframe src="{page}widget.html" title="{escape(label)} – {name}" loading="lazy" '
+            f'sandbox="{SANDBOX}" style="width:100%;height:720px;border:0"></iframe>'
+        )
+    script = f'<script async src="{base}{loader.path}" integrity="{loader.integrity}" crossorigin="anonymous"></script>'
+    attrs = f'data-bookgen-group="{source.slug}" data-locale="{lang}" data-mode="{mode}"'
+    if mode == "popup":
+        element = f'<button type="button" {attrs} data-title="{name}">{escape(label)}</button>'
+    elif mode == "button":
+        colours = source.group.usercolors.as_dict() if source.group.usercolors else {}
+        style = ""
+        if colours.get("main_bg") and colours.get("main_text"):
+            style = f' data-background="{colours["main_bg"]}" data-color="{colours["main_text"]}"'
+        element = f'<div {attrs} data-label="{escape(label)}" data-title="{name}" data-position="bottom-right"{style}></div>'
+    else:
+        element = f'<div {attrs} data-title="{name}"></div>'
+    return f"{element}\n{script}\n<noscript>{link}</noscript>"
