@@ -7,6 +7,7 @@ written to OUT before everything has validated and rendered.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -33,6 +34,7 @@ from .render import (
     environment,
     group_context,
     group_locales,
+    language_links,
     output_path,
 )
 from .themes import TEMPLATES_DIR, Theme, load_theme
@@ -115,6 +117,7 @@ def hashed_path(folder: str, stem: str, suffix: str, raw: bytes) -> str:
     return f"{folder}/{name}" if folder else name
 
 
+@functools.cache
 def loader() -> Loader:
     """The versioned embed loader as every build names it, with its SRI hash."""
     raw = _static("embed.js")
@@ -125,6 +128,7 @@ def reset_caches() -> None:
     """Forget loaded themes and compiled templates (the preview server calls this on edits)."""
     load_theme.cache_clear()
     environment.cache_clear()
+    loader.cache_clear()
 
 
 class Builder:
@@ -236,38 +240,47 @@ class Builder:
         self.write("sitemap.xml", _render(env, "sitemap.xml", {"urls": urls}, "sitemap"))
 
     def write_embed(self) -> None:
-        """The stable loader ``embed.js`` and each group's ``embed.html`` (snippets, preview)."""
+        """The stable loader ``embed.js`` and each group's embed pages (snippets, live preview).
+
+        ``<slug>/embed.html`` is in the site's default locale (the address docs point to);
+        ``<slug>/<locale>/embed.html`` gives the page, and snippets, in every other locale.
+        """
         config = self.site.config
         self.write("embed.js", _static("embed.js"))
-        versioned = loader()
-        locale = config.site.default_locale or config.site.locales[0]
+        default = config.site.default_locale or config.site.locales[0]
         theme = theme_for(self.site, None)
-        env = environment(theme, locale)
-        gettext = translations(locale).gettext
+        assets = {**self.assets, "css:theme": self.assets[f"css:{theme.name}"], "css:group": self.assets["css:site"]}
         for source in self.site.groups:
-            lang = group_locales(config, source)[0] if locale not in group_locales(config, source) else locale
-            assets = {
-                **self.assets,
-                "css:theme": self.assets[f"css:{theme.name}"],
-                "css:group": self.assets["css:site"],
-            }
-            context = {
-                "site": config.site,
-                "group": source.group,
-                "slug": source.slug,
-                "lang": url_locale(locale),
-                "dir": text_direction(locale),
-                "links": PageLinks(prefix="../", assets=assets),
-                "csp": content_security_policy(config, frames=True),
-                "scripts": ["embed-page.js", "embed.js"],
-                "snippets": {
-                    mode: snippet(config, source, mode, lang, versioned, gettext("Book an appointment"))
-                    for mode in MODES
-                },
-                "host_csp": host_csp(config),
-                "widget_locale": url_locale(lang),
-            }
-            self.write(f"{source.slug}/embed.html", _render(env, "embed.html", context, source.slug))
+            locales = group_locales(config, source)
+            first = default if default in locales else locales[0]
+            self.write(f"{source.slug}/embed.html", self._embed_page(source, theme, first, "", assets))
+            for locale in locales:
+                page = self._embed_page(source, theme, locale, "../", assets)
+                self.write(output_path(source.slug, locale, "embed.html"), page)
+
+    def _embed_page(self, source: GroupSource, theme: Theme, locale: str, up: str, assets: dict[str, str]) -> str:
+        """One embed page; ``up`` leads from the page's folder to ``<slug>/``."""
+        config = self.site.config
+        gettext = translations(locale).gettext
+        languages = language_links(config, source, lambda code: f"{up}{code}/embed.html")
+        context = {
+            "site": config.site,
+            "group": source.group,
+            "slug": source.slug,
+            "lang": url_locale(locale),
+            "dir": text_direction(locale),
+            "links": PageLinks(prefix=f"{up}../", assets=assets),
+            "csp": content_security_policy(config, frames=True),
+            "scripts": ["embed-page.js", "embed.js"],
+            "snippets": {
+                mode: snippet(config, source, mode, locale, loader(), gettext("Book an appointment"))
+                for mode in MODES
+            },
+            "host_csp": host_csp(config),
+            "widget_locale": url_locale(locale),
+            "languages": languages,
+        }
+        return _render(environment(theme, locale), "embed.html", context, source.slug)
 
     def write_manifest(self) -> None:
         """manifest.json: every file with its sha256, for incremental deploys."""

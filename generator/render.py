@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -154,6 +155,16 @@ def json_ld(source: GroupSource, canonical: str) -> dict[str, Any]:
     return data
 
 
+def language_links(
+    config: SiteConfig, source: GroupSource, href: Callable[[str], str]
+) -> list[tuple[str, str, str]]:
+    """(code, name in its own language, link) for each locale of a group: the language switcher."""
+    return [
+        (url_locale(other), Locale.parse(other).get_display_name(other), href(url_locale(other)))
+        for other in group_locales(config, source)
+    ]
+
+
 def group_context(
     config: SiteConfig, source: GroupSource, locale: str, links: PageLinks, page: str
 ) -> dict[str, Any]:
@@ -181,10 +192,7 @@ def group_context(
     if "potentialAction" in structured:
         structured["potentialAction"]["target"]["inLanguage"] = url_locale(locale)
     suffix = "" if page == "index.html" else page
-    languages = [
-        (url_locale(other), Locale.parse(other).get_display_name(other), f"../{url_locale(other)}/{suffix}")
-        for other in locales
-    ]
+    languages = language_links(config, source, lambda code: f"../{code}/{suffix}")
     day = datetime(2000, 1, 3, tzinfo=zone)
     return {
         "site": config.site,
