@@ -132,18 +132,46 @@ class _DuplicateKey(ValueError):
         self.key, self.where = key, where
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateKey(key, "")
-        result[key] = value
-    return result
+class _Duplicated(dict[str, Any]):
+    """An object that had a key twice; ``key`` is the first repeated one."""
+
+    key = ""
+
+
+def _find_duplicate(data: Any) -> tuple[str, str]:
+    """The field path of the first repeated key in ``data`` (``group.name``, ``records[2].id``)."""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, _Duplicated):
+            return f"{where}.{node.key}" if where else node.key, node.key
+        if isinstance(node, dict):
+            stack += [(value, f"{where}.{key}" if where else key) for key, value in reversed(node.items())]
+        elif isinstance(node, list):
+            stack += [(value, f"{where}[{index}]") for index, value in reversed(list(enumerate(node)))]
+    raise AssertionError("no duplicate found")  # pragma: no cover - only called after one was seen
 
 
 def read_json(text: str) -> Any:
     """Parse JSON, refusing duplicate keys (the API never sends them; a hand edit might)."""
-    return json.loads(text, object_pairs_hook=_reject_duplicates)
+    seen_duplicate = False
+
+    def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal seen_duplicate
+        result = dict(pairs)
+        if len(result) == len(pairs):
+            return result
+        seen_duplicate = True
+        marked = _Duplicated(result)
+        keys = [key for key, _ in pairs]
+        marked.key = next(key for index, key in enumerate(keys) if key in keys[:index])
+        return marked
+
+    data = json.loads(text, object_pairs_hook=pairs_hook)
+    if seen_duplicate:
+        where, key = _find_duplicate(data)
+        raise _DuplicateKey(key, where)
+    return data
 
 
 def read_toml(text: str) -> dict[str, Any]:

@@ -76,7 +76,9 @@ def test_invalid_json_names_line_and_column(minisite: Path) -> None:
 def test_duplicate_json_keys_are_an_error(minisite: Path) -> None:
     path = minisite / "groups" / "shop" / "group.json"
     path.write_text('{"name": "A", "name": "B", "timezone": "London"}', "utf-8")
-    assert problems(minisite) == [f"{path}: duplicate key 'name'"]
+    assert problems(minisite) == [f"{path}: name: duplicate key 'name'"]
+    path.write_text('{"records": [{"id": 1}, {"id": 2, "x": {"a": 1, "a": 2}}]}', "utf-8")
+    assert problems(minisite) == [f"{path}: records[1].x.a: duplicate key 'a'"]
 
 
 def test_invalid_utf8_is_an_error_and_a_bom_is_accepted(minisite: Path) -> None:
