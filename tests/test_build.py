@@ -8,10 +8,19 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markupsafe import escape
 
 from generator.build import build
 from generator.errors import SiteError
+from generator.models import Group
 from generator.publish import BuildLocked, locked
+
+from .test_models import valid_groups
+
+ANY_VALUE = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=300),
+                      st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5), st.text(max_size=5)))  # fmt: skip
 
 
 def snapshot(root: Path) -> dict[str, str]:
@@ -136,3 +145,28 @@ def test_the_bundled_demo_builds_every_group_in_every_locale(demo_site: Path, tm
     assert result.pages == 2 * (4 * 7 + 3)  # clinique-du-lac is built in fr, de and en only
     assert (out / "clinique-du-lac" / "de" / "index.html").is_file()
     assert not (out / "clinique-du-lac" / "ar").exists()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=valid_groups)
+def test_any_valid_group_builds_and_shows_its_name_escaped(minisite: Path, tmp_path_factory, data) -> None:
+    (minisite / "groups" / "shop" / "group.json").write_text(json.dumps(data), "utf-8")
+    out = tmp_path_factory.mktemp("out")
+    build(minisite, out)
+    page = (out / "shop" / "en" / "index.html").read_text("utf-8")
+    assert f'<strong class="contact-name">{escape(data["name"])}</strong>' in page
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.dictionaries(st.sampled_from([*Group.model_fields, "id"]), ANY_VALUE))
+def test_any_group_data_builds_or_fails_cleanly(minisite: Path, tmp_path_factory, data) -> None:
+    path = minisite / "groups" / "shop" / "group.json"
+    path.write_text(json.dumps(data), "utf-8")
+    out = tmp_path_factory.mktemp("out") / "site"
+    try:
+        build(minisite, out)
+    except SiteError as error:
+        assert error.problems and all(p.file == str(path) for p in error.problems)
+        assert not out.exists()
+    else:
+        assert (out / "shop" / "en" / "index.html").is_file()

@@ -71,6 +71,27 @@ def test_every_page_has_a_strict_content_security_policy(out: Path) -> None:
         assert "default-src 'none'" in csp
 
 
+def test_every_demo_page_needs_nothing_a_strict_csp_forbids(demo_site: Path, tmp_path: Path) -> None:
+    """The policy is only honest if the pages never rely on what it forbids."""
+    out = tmp_path / "out"
+    build(demo_site, out)
+    pages = list(out.rglob("*.html"))
+    assert len(pages) > 60
+    for page in pages:
+        text = page.read_text("utf-8")
+        [raw] = head(text, r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">')
+        csp = html_lib.unescape(raw)
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp and "default-src 'none'" in csp, page
+        scripts = re.findall(r"<script([^>]*)>(.*?)</script>", text, re.S)
+        for attributes, body in scripts:
+            assert "src=" in attributes or 'type="application/ld+json"' in attributes or (
+                'type="application/json"' in attributes
+            ), f"{page}: an inline script the CSP would block"
+            assert "src=" not in attributes or not body.strip()
+        assert not re.search(r'<style[\s>]|\sstyle="', text), f"{page}: inline style"
+        assert not re.search(r"\son[a-z]+=", text), f"{page}: an inline event handler"
+
+
 def test_sitemap_lists_every_page_with_hreflang_alternates(out: Path) -> None:
     tree = ElementTree.parse(out / "sitemap.xml")
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
