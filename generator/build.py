@@ -7,28 +7,30 @@ written to OUT before everything has validated and rendered.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
-import json
+import multiprocessing
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from . import __version__
 from .colors import contrast_issues, theme_stylesheet
 from .config import SiteConfig
 from .embed import MODES, Loader, host_csp, snippet
 from .errors import Problem, SiteError
 from .i18n import has_catalog, text_direction, translations, url_locale
 from .loader import GroupSource, Site, load_site
-from .publish import locked, staging_dir, swap_into_place
+from .manifest import NAME, Manifest, group_digest, read_manifest, shared_digest
+from .publish import locked, spare_dir, staging_dir, swap_into_place
 from .render import (
+    BYTECODE,
     PageLinks,
     content_security_policy,
     environment,
@@ -54,6 +56,8 @@ class BuildResult:
     files: dict[str, str] = field(default_factory=dict)  # path → sha256
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    rendered: int = 0  # groups rendered (the others were carried over unchanged)
+    unchanged: bool = False  # nothing changed since the last build: OUT left as it was
 
 
 def theme_for(site: Site, source: GroupSource | None) -> Theme:
@@ -128,6 +132,7 @@ def reset_caches() -> None:
     """Forget loaded themes and compiled templates (the preview server calls this on edits)."""
     load_theme.cache_clear()
     environment.cache_clear()
+    BYTECODE.clear()
     loader.cache_clear()
 
 
@@ -138,20 +143,28 @@ class Builder:
     keeps one Builder and re-runs only the steps an edit affects.
     """
 
-    def __init__(self, site: Site, root: Path) -> None:
+    def __init__(self, site: Site, root: Path, *, live: bool = False) -> None:
         self.site = site
         self.root = root
+        self.live = live  # served while written (the preview): replace files atomically
         self.files: dict[str, str] = {}  # path → sha256, for the manifest
         self.assets: dict[str, str] = {}  # logical name → path from the output root
+        self._folders: set[Path] = set()
 
     def write(self, path: str, data: bytes | str) -> None:
-        """Write one output file atomically (a reader never sees half a page)."""
+        """Write one output file (atomically when :attr:`live`: a reader never sees half a page)."""
         raw = data.encode("utf-8") if isinstance(data, str) else data
         target = self.root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.tmp")
-        temporary.write_bytes(raw)
-        os.replace(temporary, target)
+        if target.parent not in self._folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(target.parent)
+        if self.live:
+            temporary = target.with_name(f".{target.name}.tmp")
+            temporary.write_bytes(raw)
+            os.replace(temporary, target)
+        else:  # a private staging folder, published as a whole
+            with open(target, "wb") as handle:
+                handle.write(raw)
         self.files[path] = hashlib.sha256(raw).hexdigest()
 
     def write_hashed(self, folder: str, stem: str, suffix: str, data: bytes | str) -> str:
@@ -162,107 +175,66 @@ class Builder:
         return path
 
     def write_assets(self) -> None:
-        """Theme stylesheets (one per theme in use) and scripts, content-hashed, shared."""
+        """Shared files: theme stylesheets (one per theme in use), the site palette, scripts
+        (content-hashed) and the loader at its stable URL ``embed.js``."""
         site = self.site
         themes = {theme_for(site, source) for source in site.groups} | {theme_for(site, None)}
         for theme in sorted(themes, key=lambda t: t.name):
             css = "\n".join(sheet.read_text("utf-8") for sheet in theme.stylesheets)
             self.assets[f"css:{theme.name}"] = self.write_hashed("assets", theme.name, ".css", css)
+        default = theme_for(site, None)
+        palette = theme_stylesheet(default.colors, default.colors_dark)
+        self.assets["css:site"] = self.write_hashed("assets", "site", ".css", palette)
         for script in sorted(p.name for p in (TEMPLATES_DIR / "static").glob("*.js")):
             stem = script.removesuffix(".js")
             self.assets[script] = self.write_hashed("assets", stem, ".js", _static(script))
+        self.write("embed.js", _static("embed.js"))
 
     def render_group(self, source: GroupSource) -> int:
-        """Render every page of one group; returns the number of pages written."""
+        """Write every page of one group; returns the number of booking pages and widgets."""
+        pages = 0
+        for path, env, template, context in self.group_pages(source):
+            self.write(path, _render(env, template, context, source.slug))
+            pages += template != "embed.html"
+        return pages
+
+    def group_pages(self, source: GroupSource) -> Iterator[tuple[str, jinja2.Environment, str, dict[str, Any]]]:
+        """(path, environment, template, context) of each page of a group, after writing
+        the group's own assets (stylesheet, logo). The benchmark renders these too."""
         site = self.site
         theme = theme_for(site, source)
         light, dark = group_colours(theme, source)
         assets = dict(self.assets)
         assets["css:theme"] = self.assets[f"css:{theme.name}"]
-        stylesheet = theme_stylesheet(light, dark)
-        assets["css:group"] = self.write_hashed(source.slug, "theme", ".css", stylesheet)
+        assets["css:group"] = self.write_hashed(source.slug, "theme", ".css", theme_stylesheet(light, dark))
         if source.page.logo:
             logo = source.directory / source.page.logo
-            suffix = logo.suffix.lower()
-            assets["logo"] = self.write_hashed(source.slug, "logo", suffix, logo.read_bytes())
+            assets["logo"] = self.write_hashed(source.slug, "logo", logo.suffix.lower(), logo.read_bytes())
         links = PageLinks(prefix="../../", assets=assets)
-        pages = 0
-        for locale in group_locales(site.config, source):
+        locales = group_locales(site.config, source)
+        for locale in locales:
             env = environment(theme, locale)
             for template, name in (("booking.html", "index.html"), ("widget.html", "widget.html")):
                 context = group_context(site.config, source, locale, links, name)
-                self.write(
-                    output_path(source.slug, locale, name), _render(env, template, context, source.slug)
-                )
-                pages += 1
-        return pages
+                yield output_path(source.slug, locale, name), env, template, context
+        # Embed pages: <slug>/embed.html in the site's default locale (the address the
+        # docs give), <slug>/<locale>/embed.html in each of the group's locales.
+        default_theme = theme_for(site, None)
+        embed_assets = {**self.assets, "css:theme": self.assets[f"css:{default_theme.name}"],
+                        "css:group": self.assets["css:site"]}  # fmt: skip
+        default = site.config.site.default_locale or site.config.site.locales[0]
+        first = default if default in locales else locales[0]
+        yield f"{source.slug}/embed.html", *self._embed_page(source, default_theme, first, "", embed_assets)
+        for locale in locales:
+            path = output_path(source.slug, locale, "embed.html")
+            yield path, *self._embed_page(source, default_theme, locale, "../", embed_assets)
 
-    def write_site_pages(self) -> None:
-        """The directory of groups (index.html) and sitemap.xml."""
-        config: SiteConfig = self.site.config
-        groups = self.site.groups
-        locale = config.site.default_locale or config.site.locales[0]
-        theme = theme_for(self.site, None)
-        env = environment(theme, locale)
-        palette = theme_stylesheet(theme.colors, theme.colors_dark)
-        self.assets["css:site"] = self.write_hashed("assets", "site", ".css", palette)
-        site_assets = {
-            **self.assets,
-            "css:theme": self.assets[f"css:{theme.name}"],
-            "css:group": self.assets["css:site"],
-        }
-        links = PageLinks(prefix="", assets=site_assets)
-        entries = [
-            {
-                "slug": source.slug,
-                "group": source.group,
-                "locales": [url_locale(x) for x in group_locales(config, source)],
-            }
-            for source in groups
-        ]
-        context = {
-            "site": config.site,
-            "groups": entries,
-            "links": links,
-            "locale": locale,
-            "lang": url_locale(locale),
-            "dir": text_direction(locale),
-            "csp": content_security_policy(config),
-            "scripts": ["directory.js"],
-        }
-        self.write("index.html", _render(env, "index.html", context, "index"))
-        base = config.site.base_url
-        urls = []
-        for source in groups:
-            locales = [url_locale(x) for x in group_locales(config, source)]
-            alternates = [(code, f"{base}{source.slug}/{code}/") for code in locales]
-            urls += [{"loc": href, "alternates": alternates} for _, href in alternates]
-        self.write("sitemap.xml", _render(env, "sitemap.xml", {"urls": urls}, "sitemap"))
-
-    def write_embed(self) -> None:
-        """The stable loader ``embed.js`` and each group's embed pages (snippets, live preview).
-
-        ``<slug>/embed.html`` is in the site's default locale (the address docs point to);
-        ``<slug>/<locale>/embed.html`` gives the page, and snippets, in every other locale.
-        """
-        config = self.site.config
-        self.write("embed.js", _static("embed.js"))
-        default = config.site.default_locale or config.site.locales[0]
-        theme = theme_for(self.site, None)
-        assets = {**self.assets, "css:theme": self.assets[f"css:{theme.name}"], "css:group": self.assets["css:site"]}
-        for source in self.site.groups:
-            locales = group_locales(config, source)
-            first = default if default in locales else locales[0]
-            self.write(f"{source.slug}/embed.html", self._embed_page(source, theme, first, "", assets))
-            for locale in locales:
-                page = self._embed_page(source, theme, locale, "../", assets)
-                self.write(output_path(source.slug, locale, "embed.html"), page)
-
-    def _embed_page(self, source: GroupSource, theme: Theme, locale: str, up: str, assets: dict[str, str]) -> str:
+    def _embed_page(
+        self, source: GroupSource, theme: Theme, locale: str, up: str, assets: dict[str, str]
+    ) -> tuple[jinja2.Environment, str, dict[str, Any]]:
         """One embed page; ``up`` leads from the page's folder to ``<slug>/``."""
         config = self.site.config
         gettext = translations(locale).gettext
-        languages = language_links(config, source, lambda code: f"{up}{code}/embed.html")
         context = {
             "site": config.site,
             "group": source.group,
@@ -278,14 +250,121 @@ class Builder:
             },
             "host_csp": host_csp(config),
             "widget_locale": url_locale(locale),
-            "languages": languages,
+            "languages": language_links(config, source, lambda code: f"{up}{code}/embed.html"),
         }
-        return _render(environment(theme, locale), "embed.html", context, source.slug)
+        return environment(theme, locale), "embed.html", context
 
-    def write_manifest(self) -> None:
-        """manifest.json: every file with its sha256, for incremental deploys."""
-        manifest = {"generator": f"bookgen {__version__}", "files": dict(sorted(self.files.items()))}
-        (self.root / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", "utf-8")
+    def write_site_pages(self, entries: dict[str, dict[str, Any]]) -> None:
+        """The directory of groups (index.html) and sitemap.xml, from directory entries
+        (:func:`directory_entry`), so groups an incremental build did not load are listed."""
+        config: SiteConfig = self.site.config
+        locale = config.site.default_locale or config.site.locales[0]
+        theme = theme_for(self.site, None)
+        env = environment(theme, locale)
+        site_assets = {**self.assets, "css:theme": self.assets[f"css:{theme.name}"], "css:group": self.assets["css:site"]}
+        groups = [{"slug": slug, **entry} for slug, entry in sorted(entries.items())]
+        context = {
+            "site": config.site,
+            "groups": groups,
+            "links": PageLinks(prefix="", assets=site_assets),
+            "locale": locale,
+            "lang": url_locale(locale),
+            "dir": text_direction(locale),
+            "csp": content_security_policy(config),
+            "scripts": ["directory.js"],
+        }
+        self.write("index.html", _render(env, "index.html", context, "index"))
+        base = config.site.base_url
+        urls = []
+        for group in groups:
+            alternates = [(code, f"{base}{group['slug']}/{code}/") for code in group["locales"]]
+            urls += [{"loc": href, "alternates": alternates} for _, href in alternates]
+        self.write("sitemap.xml", _render(env, "sitemap.xml", {"urls": urls}, "sitemap"))
+
+    def write_manifest(self, manifest: Manifest) -> None:
+        """manifest.json: every file with its sha256, the inputs' digests, the directory."""
+        manifest.files = self.files
+        manifest.assets = self.assets
+        (self.root / NAME).write_text(manifest.to_json(), "utf-8")
+
+
+def directory_entry(site: Site, source: GroupSource) -> dict[str, Any]:
+    """What the directory and sitemap need of a group (kept in the manifest)."""
+    group = source.group
+    return {
+        "name": group.name,
+        "city": group.city or "",
+        "zipcode": group.zipcode or "",
+        "locales": [url_locale(x) for x in group_locales(site.config, source)],
+    }
+
+
+# -- parallel rendering -----------------------------------------------------------------------
+
+_worker_builder: Builder | None = None
+
+
+def _render_slice(indexes: list[int]) -> tuple[int, int, dict[str, str]]:
+    """In a worker (forked with the loaded site): render some groups; return how many,
+    their pages, and the hashes of the files written."""
+    builder = _worker_builder
+    assert builder is not None
+    builder.files = {}
+    pages = sum(builder.render_group(builder.site.groups[index]) for index in indexes)
+    return len(indexes), pages, builder.files
+
+
+def _render_groups(builder: Builder, sources: list[GroupSource], jobs: int, progress: Progress | None) -> int:
+    """Render ``sources`` with ``jobs`` processes (one Jinja environment per worker and
+    locale); forked workers share the validated site without pickling it."""
+    total = len(sources)
+    if jobs <= 1 or total < 2 * jobs or "fork" not in multiprocessing.get_all_start_methods():
+        pages = 0
+        for done, source in enumerate(sources, 1):
+            pages += builder.render_group(source)
+            if progress:
+                progress(done, total)
+        return pages
+    global _worker_builder
+    index_of = {source.slug: i for i, source in enumerate(builder.site.groups)}
+    indexes = [index_of[source.slug] for source in sources]
+    size = max(1, min(50, total // (jobs * 8)))
+    slices = [indexes[i : i + size] for i in range(0, total, size)]
+    _worker_builder = builder
+    pages = done = 0
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            for groups, slice_pages, files in pool.imap_unordered(_render_slice, slices):
+                pages += slice_pages
+                done += groups
+                builder.files.update(files)
+                if progress:
+                    progress(done, total)
+    finally:
+        _worker_builder = None
+    return pages
+
+
+# -- the pipeline -------------------------------------------------------------------------------
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"2/8"`` → (2, 8): the second of eight slices (1-based, as CI matrices count)."""
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a shard; write i/N, e.g. 1/4") from None
+    if not 1 <= index <= count:
+        raise ValueError(f"shard {text}: i must be between 1 and N")
+    return index, count
+
+
+def in_shard(slug: str, shard: tuple[int, int] | None) -> bool:
+    """A stable partition by group: the same slug always lands in the same slice."""
+    if shard is None:
+        return True
+    index, count = shard
+    return int.from_bytes(hashlib.sha256(slug.encode()).digest()[:8], "big") % count == index - 1
 
 
 def build(
@@ -294,32 +373,74 @@ def build(
     *,
     strict: bool = False,
     progress: Progress | None = None,
+    jobs: int = 1,
+    shard: tuple[int, int] | None = None,
+    incremental: bool = True,
 ) -> BuildResult:
     """Build the site project at ``site_dir`` into ``out``.
+
+    With ``incremental`` (the default), inputs are compared with the previous build's
+    manifest: nothing changed → OUT is left as it is; some groups changed → only they
+    are loaded and rendered, the rest is carried over (hard links) into the new tree.
+    The new tree always replaces OUT in one atomic swap.
 
     Raises :class:`SiteError` (nothing written, OUT untouched) when the input is
     invalid, a template is broken, or ``strict`` and a check fails.
     """
     started = time.perf_counter()
-    site = load_site(site_dir)
+    site_dir, out = Path(site_dir), Path(out)
+    groups_dir = site_dir / "groups"
+    slugs = sorted(p.name for p in groups_dir.iterdir() if p.is_dir()) if groups_dir.is_dir() else []
+    slugs = [slug for slug in slugs if in_shard(slug, shard)]
+    manifest = Manifest(shared=shared_digest(site_dir) if site_dir.is_dir() else "",
+                        shard=f"{shard[0]}/{shard[1]}" if shard else None)  # fmt: skip
+    manifest.inputs = {slug: group_digest(groups_dir / slug) for slug in slugs}
+    previous = read_manifest(out) if incremental and not strict else None
+    if previous and (previous.generator, previous.shared, previous.shard) != (
+        manifest.generator, manifest.shared, manifest.shard
+    ):
+        previous = None
+    if previous and previous.inputs == manifest.inputs and _tree_matches(out, previous):
+        result = BuildResult(groups=len(slugs), unchanged=True, files=previous.files, seconds=0.0)
+        result.locales = {code for entry in previous.groups.values() for code in entry["locales"]}
+        result.seconds = time.perf_counter() - started
+        return result
+    changed = {slug for slug in slugs if not previous or previous.inputs.get(slug) != manifest.inputs[slug]}
+    site = load_site(site_dir, only=lambda slug: slug in changed)
     warnings = check(site)
     if strict and warnings:
         raise SiteError([Problem(str(site_dir), "", f"--strict: {w}") for w in warnings])
-    out = Path(out)
-    result = BuildResult(warnings=warnings, groups=len(site.groups))
+    carried: list[str] = []
+    if previous:
+        carried = [path for path in previous.files if not _owned_by(path, set(previous.inputs))]  # shared assets
+        carried += [path for slug in slugs if slug not in changed for path in previous.group_files(slug)]
+        reusable = all(f"css:{theme_for(site, source).name}" in previous.assets for source in site.groups)
+        if not reusable or not all((out / path).is_file() for path in carried):
+            # A group moved to a theme nothing used yet, or OUT was edited by hand: start afresh.
+            return build(site_dir, out, strict=strict, progress=progress, jobs=jobs, shard=shard, incremental=False)
+    result = BuildResult(warnings=warnings, groups=len(slugs), rendered=len(site.groups))
     with locked(out):
-        staging = staging_dir(out)
+        spare_files = _claim_spare(out) if previous else None
+        staging = spare_dir(out) if spare_files is not None else staging_dir(out)
         try:
-            builder = Builder(site, staging)
-            builder.write_assets()
-            for index, source in enumerate(site.groups, 1):
-                result.pages += builder.render_group(source)
-                result.locales.update(group_locales(site.config, source))
-                if progress:
-                    progress(index, len(site.groups))
-            builder.write_site_pages()
-            builder.write_embed()
-            builder.write_manifest()
+            # Updating a previous tree, whose files may be hard links shared with OUT: write
+            # new files under new inodes, never through the shared ones.
+            builder = Builder(site, staging, live=previous is not None)
+            if previous:
+                builder.assets = dict(previous.assets)
+                _carry_files(out, staging, carried, previous.files, spare_files, builder)
+            else:
+                builder.write_assets()
+            result.pages = _render_groups(builder, list(site.groups), jobs, progress)
+            entries = {slug: previous.groups[slug] for slug in slugs if previous and slug not in changed}
+            entries.update({source.slug: directory_entry(site, source) for source in site.groups})
+            manifest.groups = entries
+            result.pages += sum(2 * len(entry["locales"]) for slug, entry in entries.items() if slug not in changed)
+            result.locales = {code for entry in entries.values() for code in entry["locales"]}
+            builder.write_site_pages(entries)
+            if spare_files:
+                _remove_stale(staging, spare_files.keys() - builder.files.keys())
+            builder.write_manifest(manifest)
             result.files = builder.files
             swap_into_place(staging, out)
         except BaseException:
@@ -327,3 +448,67 @@ def build(
             raise
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _claim_spare(out: Path) -> dict[str, str] | None:
+    """The files of the spare tree (the build before OUT's), if it can be updated.
+
+    Its manifest is removed first: a build killed while updating the spare leaves it
+    without one, and the next build then starts from a fresh folder instead.
+    """
+    spare = spare_dir(out)
+    manifest = read_manifest(spare)
+    if manifest is None:
+        shutil.rmtree(spare, ignore_errors=True)
+        return None
+    (spare / NAME).unlink()
+    return manifest.files
+
+
+def _carry_files(
+    out: Path, staging: Path, paths: list[str], hashes: dict[str, str], spare: dict[str, str] | None,
+    builder: Builder,
+) -> None:
+    """Bring unchanged files into the new tree without rendering them: in a fresh folder
+    as hard links to OUT's; in the spare, by copying only those that differ."""
+    made: set[Path] = set()
+    for path in paths:
+        builder.files[path] = hashes[path]
+        if spare is not None and spare.get(path) == hashes[path]:
+            continue
+        if spare is not None:
+            builder.write(path, (out / path).read_bytes())
+            continue
+        target = staging / path
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        os.link(out / path, target)
+
+
+def _remove_stale(root: Path, paths: Iterable[str]) -> None:
+    """Delete files the new state no longer has, and folders left empty."""
+    folders = set()
+    for path in paths:
+        (root / path).unlink(missing_ok=True)
+        folders.add((root / path).parent)
+    for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only succeeds when empty
+
+
+def _tree_matches(out: Path, manifest: Manifest) -> bool:
+    """OUT holds exactly the files its manifest lists (nobody added or removed any)."""
+    present = set()
+    for folder, _, files in os.walk(out):
+        relative = os.path.relpath(folder, out)
+        prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
+        present.update(prefix + name for name in files)
+    return present == manifest.files.keys() | {NAME}
+
+
+def _owned_by(path: str, slugs: set[str]) -> bool:
+    return path.split("/", 1)[0] in slugs or path in _SITE_PAGES
+
+
+_SITE_PAGES = {"index.html", "sitemap.xml", NAME}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shutil
 import sys
 import time
@@ -63,10 +64,10 @@ def warn(message: str) -> None:
 class _Progress:
     """A progress line on a terminal for builds that take over a second; silent otherwise."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, enabled: bool = True) -> None:
         self.started = time.monotonic()
         self.shown = False
-        self.enabled = sys.stderr.isatty()
+        self.enabled = enabled and sys.stderr.isatty()
 
     def __call__(self, done: int, total: int) -> None:
         if not self.enabled or time.monotonic() - self.started < 1.0:
@@ -74,7 +75,8 @@ class _Progress:
         width = 30
         filled = width * done // max(total, 1)
         bar = "#" * filled + "-" * (width - filled)
-        click.echo(f"\r  [{bar}] {done}/{total} groups", err=True, nl=False)
+        elapsed = time.monotonic() - self.started
+        click.echo(f"\r  [{bar}] {done}/{total} groups  {elapsed:.0f}s", err=True, nl=False)
         self.shown = True
 
     def close(self) -> None:
@@ -106,27 +108,50 @@ def main() -> None:
 @click.option(
     "--strict", is_flag=True, help="Fail on warnings (contrast below WCAG AA, missing translations)."
 )
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes rendering groups  [default: the number of cores]")
+@click.option("--shard", default=None, metavar="I/N",
+              help="Build only slice I of N (a stable partition by group), for CI matrices; "
+              "combine the slices with `bookgen merge`.")
+@click.option("--full", is_flag=True,
+              help="Render everything, ignoring what the previous build in OUT can be reused for.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @reports_site_errors
-def build(site: Path, out: Path, strict: bool, quiet: bool) -> None:
-    """Build SITE into OUT: pages, widgets, assets, sitemap, manifest.
+def build(site: Path, out: Path, strict: bool, jobs: int | None, shard: str | None, full: bool, quiet: bool) -> None:
+    """Build SITE into OUT: pages, widgets, embed pages, assets, sitemap, manifest.
 
-    The output is replaced atomically: a failed build leaves OUT as it was.
+    Incremental: groups whose files did not change since the last build into OUT are
+    carried over, not rendered again (templates, themes, site.toml or a new bookgen
+    version rebuild everything). The output is replaced atomically: a failed or
+    interrupted build leaves OUT as it was.
     """
     from .build import build as run_build
+    from .build import parse_shard
 
-    progress = _Progress()
     try:
-        result = run_build(site, out, strict=strict, progress=progress)
+        slice_ = parse_shard(shard) if shard else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--shard") from None
+    progress = _Progress(enabled=not quiet)
+    try:
+        result = run_build(site, out, strict=strict, progress=progress, jobs=jobs or os.cpu_count() or 1,
+                           shard=slice_, incremental=not full)  # fmt: skip
     finally:
         progress.close()
-    if not quiet:
-        for message in result.warnings:
-            warn(message)
-        click.echo(
-            f"Built {result.pages} pages for {result.groups} group{'s' if result.groups != 1 else ''} in "
-            f"{len(result.locales)} locales into {out}/ in {result.seconds:.2f}s"
-        )
+    if quiet:
+        return
+    for message in result.warnings:
+        warn(message)
+    groups = f"{result.groups} group{'s' if result.groups != 1 else ''}"
+    if result.unchanged:
+        click.echo(f"Nothing changed: {out}/ is up to date ({groups}, {result.seconds:.2f}s)")
+        return
+    rate = result.pages / result.seconds if result.seconds else 0
+    reused = f", {result.groups - result.rendered} unchanged" if result.rendered < result.groups else ""
+    click.echo(
+        f"Built {result.pages} pages for {groups} in {len(result.locales)} locales into {out}/ "
+        f"in {result.seconds:.2f}s ({rate:.0f} pages/s; {result.rendered} rendered{reused})"
+    )
 
 
 @main.command()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from datetime import datetime, tzinfo
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from gettext import GNUTranslations, NullTranslations
 from pathlib import Path
 
@@ -100,27 +100,11 @@ class Formatter:
 
     def price(self, cents: int) -> str:
         """A price given in cents, in the currency's own precision (XPF has none)."""
-        amount = Decimal(cents) / 100
-        precision = get_currency_precision(self.currency)
-        amount = amount.quantize(Decimal(1).scaleb(-precision))
-        return format_currency(amount, self.currency, locale=self.locale, currency_digits=True)
+        return _price(self.locale, self.currency, cents)
 
     def duration(self, minutes: int) -> str:
         """``45 min``, ``1 h``, ``1 h 30 min`` in the locale's short unit forms."""
-        hours, rest = divmod(minutes, 60)
-        parts = []
-        if hours:
-            parts.append(format_unit(hours, "duration-hour", length="short", locale=self.locale))
-        if rest or not hours:
-            parts.append(format_unit(rest, "duration-minute", length="short", locale=self.locale))
-        if len(parts) == 1:
-            return parts[0]
-        # Babel's format_list mishandles locales whose data lacks a two-item pattern
-        # (Arabic repeats the last item), so the CLDR pattern is applied directly.
-        patterns = Locale.parse(self.locale).list_patterns
-        style = patterns.get("unit-narrow") or patterns.get("unit-short") or {}
-        pattern = style.get("2") or style.get("end") or "{0} {1}"
-        return pattern.format(*parts)
+        return _duration(self.locale, minutes)
 
     def delay(self, minutes: int) -> str:
         """A reminder delay: whole days as days ("2 days"), otherwise like a duration."""
@@ -145,3 +129,33 @@ class Formatter:
     def zone_name(self) -> str:
         """The group's timezone as people read it ("Central European Time")."""
         return get_timezone_name(self.zone, width="long", locale=self.locale)
+
+
+# Babel formatting is the build's hottest code: thousands of services share a few
+# hundred prices and a handful of durations, so each is formatted once per locale.
+
+
+@lru_cache(maxsize=65536)
+def _price(locale: str, currency: str, cents: int) -> str:
+    amount = Decimal(cents) / 100
+    precision = get_currency_precision(currency)
+    amount = amount.quantize(Decimal(1).scaleb(-precision))
+    return format_currency(amount, currency, locale=locale, currency_digits=True)
+
+
+@lru_cache(maxsize=4096)
+def _duration(locale: str, minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(format_unit(hours, "duration-hour", length="short", locale=locale))
+    if rest or not hours:
+        parts.append(format_unit(rest, "duration-minute", length="short", locale=locale))
+    if len(parts) == 1:
+        return parts[0]
+    # Babel's format_list mishandles locales whose data lacks a two-item pattern
+    # (Arabic repeats the last item), so the CLDR pattern is applied directly.
+    patterns = Locale.parse(locale).list_patterns
+    style = patterns.get("unit-narrow") or patterns.get("unit-short") or {}
+    pattern = style.get("2") or style.get("end") or "{0} {1}"
+    return pattern.format(*parts)

@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .build import Builder, reset_caches, theme_for
+from .build import Builder, directory_entry, reset_caches, theme_for
 from .errors import Problem, SiteError
 from .loader import Site, load_site
+from .manifest import Manifest
 from .themes import TEMPLATES_DIR, THEMES_DIR
 
 __all__ = ["Preview", "Rebuild", "Watcher", "built_in_dirs"]
@@ -91,12 +92,10 @@ class Preview:
         started = time.perf_counter()
         reset_caches()
         site = load_site(self.site_dir)
-        builder = Builder(site, self.out)
+        builder = Builder(site, self.out, live=True)
         builder.write_assets()
         pages = sum(builder.render_group(source) for source in site.groups)
-        builder.write_site_pages()
-        builder.write_embed()
-        builder.write_manifest()
+        _finish(builder)
         self.site, self.builder = site, builder
         return Rebuild("everything", pages, time.perf_counter() - started)
 
@@ -137,9 +136,7 @@ class Preview:
             if source.slug in slugs or any(f.name in theme_names for f in theme_for(site, source).folders)
         ]  # fmt: skip
         pages = sum(builder.render_group(source) for source in targets)
-        builder.write_site_pages()
-        builder.write_embed()
-        builder.write_manifest()
+        _finish(builder)
         self.site = site
         label = ", ".join(source.slug for source in targets) or "the directory"
         return Rebuild(label, pages, time.perf_counter() - started)
@@ -170,3 +167,10 @@ class Preview:
                 if resolved.is_relative_to(base) and len(resolved.relative_to(base).parts) > 1:
                     names.add(resolved.relative_to(base).parts[0])
         return names
+
+
+def _finish(builder: Builder) -> None:
+    """The directory, sitemap and manifest, which every rebuild may change."""
+    entries = {source.slug: directory_entry(builder.site, source) for source in builder.site.groups}
+    builder.write_site_pages(entries)
+    builder.write_manifest(Manifest(groups=entries))

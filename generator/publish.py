@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["BuildLocked", "locked", "staging_dir", "swap_into_place"]
+__all__ = ["BuildLocked", "locked", "spare_dir", "staging_dir", "swap_into_place"]
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -92,16 +92,30 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def swap_into_place(staging: Path, out: Path) -> None:
-    """Make ``staging`` the new ``out`` atomically and delete the old tree."""
+    """Make ``staging`` the new ``out`` atomically; the old tree becomes the spare.
+
+    Keeping the old tree (instead of deleting it) is what makes the next incremental
+    build cheap: it updates the spare to the new state by rewriting only what differs,
+    then swaps again, so no build ever recreates thousands of folders.
+    """
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"{out} exists and is not a folder")
-    if out.exists():
-        if _exchange(staging, out):
-            shutil.rmtree(staging, ignore_errors=True)
-            return
-        old = _sibling(out, "old")
-        out.rename(old)
+    spare = spare_dir(out)
+    if not out.exists():
         staging.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        staging.rename(out)
+        return
+    if _exchange(staging, out):
+        if staging != spare:
+            shutil.rmtree(spare, ignore_errors=True)
+            staging.rename(spare)
+        return
+    old = _sibling(out, "old")
+    out.rename(old)
+    staging.rename(out)
+    shutil.rmtree(spare, ignore_errors=True)
+    old.rename(spare)
+
+
+def spare_dir(out: Path) -> Path:
+    """The previous tree, kept beside OUT for the next incremental build to update."""
+    return _sibling(out, "spare")

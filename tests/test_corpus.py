@@ -27,7 +27,8 @@ def bookgen_build(site: Path, out: Path) -> subprocess.CompletedProcess[str]:
 
 
 def output_texts(out: Path) -> dict[Path, str]:
-    return {path: path.read_text("utf-8") for path in out.rglob("*") if path.suffix in {".html", ".css", ".xml", ".json"}}
+    """Every file a browser renders (manifest.json is data, served as JSON, and may hold raw text)."""
+    return {path: path.read_text("utf-8") for path in out.rglob("*") if path.suffix in {".html", ".css", ".xml"}}
 
 
 def test_the_corpus_covers_what_the_threat_model_names() -> None:
