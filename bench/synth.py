@@ -14,7 +14,7 @@ from pathlib import Path
 LOCALES = ["fr", "en", "de", "es", "it", "nl", "ar"]
 CURRENCIES = ["EUR", "CAD", "XPF", "XAF", "GBP", "CHF", "USD"]
 TIMEZONES = ["Paris", "London", "Berlin", "Madrid", "Rome", "Amsterdam", "Eastern Time (US & Canada)", "Bern", "Hawaii"]
-WORDS = "calme soin massage coupe barbe couleur vélo réparation visage détente rapide complet express".split()
+WORDS = ["calme", "soin", "massage", "coupe", "barbe", "couleur", "vélo", "réparation", "visage", "détente", "rapide", "complet", "express"]
 
 
 def _colour(rng: random.Random, light: bool) -> str:

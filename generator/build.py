@@ -27,7 +27,7 @@ from .embed import MODES, Loader, host_csp, snippet
 from .errors import Problem, SiteError
 from .i18n import has_catalog, text_direction, translations, url_locale
 from .loader import GroupSource, Site, load_site
-from .manifest import NAME, Manifest, group_digest, read_manifest, shared_digest
+from .manifest import NAME, Manifest, group_digest, group_stamp, read_manifest, shared_digest
 from .publish import locked, spare_dir, staging_dir, swap_into_place
 from .render import (
     BYTECODE,
@@ -36,7 +36,9 @@ from .render import (
     environment,
     group_context,
     group_locales,
+    group_parts,
     language_links,
+    locale_messages,
     output_path,
 )
 from .themes import TEMPLATES_DIR, Theme, load_theme
@@ -133,6 +135,7 @@ def reset_caches() -> None:
     load_theme.cache_clear()
     environment.cache_clear()
     BYTECODE.clear()
+    locale_messages.cache_clear()
     loader.cache_clear()
 
 
@@ -175,13 +178,12 @@ class Builder:
         return path
 
     def write_assets(self) -> None:
-        """Shared files: theme stylesheets (one per theme in use), the site palette, scripts
-        (content-hashed) and the loader at its stable URL ``embed.js``."""
+        """Shared files: the default theme's stylesheet and the site palette, scripts
+        (content-hashed) and the loader at its stable URL ``embed.js``. Other themes'
+        stylesheets are written by the first group that uses them (:meth:`theme_css`)."""
         site = self.site
-        themes = {theme_for(site, source) for source in site.groups} | {theme_for(site, None)}
-        for theme in sorted(themes, key=lambda t: t.name):
-            css = "\n".join(sheet.read_text("utf-8") for sheet in theme.stylesheets)
-            self.assets[f"css:{theme.name}"] = self.write_hashed("assets", theme.name, ".css", css)
+        self.assets = {key: path for key, path in self.assets.items() if not key.startswith("css:")}
+        self.theme_css(theme_for(site, None))
         default = theme_for(site, None)
         palette = theme_stylesheet(default.colors, default.colors_dark)
         self.assets["css:site"] = self.write_hashed("assets", "site", ".css", palette)
@@ -189,6 +191,22 @@ class Builder:
             stem = script.removesuffix(".js")
             self.assets[script] = self.write_hashed("assets", stem, ".js", _static(script))
         self.write("embed.js", _static("embed.js"))
+
+    def theme_css(self, theme: Theme) -> str:
+        """The path of a theme's stylesheet, written on first use. Parallel workers may
+        write the same one: same name and bytes, each through its own temporary file."""
+        key = f"css:{theme.name}"
+        if key not in self.assets:
+            css = "\n".join(sheet.read_text("utf-8") for sheet in theme.stylesheets).encode("utf-8")
+            path = hashed_path("assets", theme.name, ".css", css)
+            target = self.root / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            temporary.write_bytes(css)
+            os.replace(temporary, target)
+            self.files[path] = hashlib.sha256(css).hexdigest()
+            self.assets[key] = path
+        return self.assets[key]
 
     def render_group(self, source: GroupSource) -> int:
         """Write every page of one group; returns the number of booking pages and widgets."""
@@ -205,17 +223,18 @@ class Builder:
         theme = theme_for(site, source)
         light, dark = group_colours(theme, source)
         assets = dict(self.assets)
-        assets["css:theme"] = self.assets[f"css:{theme.name}"]
+        assets["css:theme"] = self.theme_css(theme)
         assets["css:group"] = self.write_hashed(source.slug, "theme", ".css", theme_stylesheet(light, dark))
         if source.page.logo:
             logo = source.directory / source.page.logo
             assets["logo"] = self.write_hashed(source.slug, "logo", logo.suffix.lower(), logo.read_bytes())
         links = PageLinks(prefix="../../", assets=assets)
         locales = group_locales(site.config, source)
+        parts = group_parts(site.config, source)
         for locale in locales:
             env = environment(theme, locale)
             for template, name in (("booking.html", "index.html"), ("widget.html", "widget.html")):
-                context = group_context(site.config, source, locale, links, name)
+                context = group_context(site.config, source, locale, links, name, parts)
                 yield output_path(source.slug, locale, name), env, template, context
         # Embed pages: <slug>/embed.html in the site's default locale (the address the
         # docs give), <slug>/<locale>/embed.html in each of the group's locales.
@@ -301,48 +320,86 @@ def directory_entry(site: Site, source: GroupSource) -> dict[str, Any]:
 
 # -- parallel rendering -----------------------------------------------------------------------
 
-_worker_builder: Builder | None = None
+_worker: tuple[Builder, Path] | None = None
 
 
-def _render_slice(indexes: list[int]) -> tuple[int, int, dict[str, str]]:
-    """In a worker (forked with the loaded site): render some groups; return how many,
-    their pages, and the hashes of the files written."""
-    builder = _worker_builder
-    assert builder is not None
-    builder.files = {}
-    pages = sum(builder.render_group(builder.site.groups[index]) for index in indexes)
-    return len(indexes), pages, builder.files
+@dataclass
+class _Rendered:
+    """What rendering some groups produced (in a worker or in this process)."""
+
+    groups: int = 0
+    pages: int = 0
+    files: dict[str, str] = field(default_factory=dict)
+    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    stamps: dict[str, str] = field(default_factory=dict)  # for the manifest, see generator.manifest
+    inputs: dict[str, str] = field(default_factory=dict)
 
 
-def _render_groups(builder: Builder, sources: list[GroupSource], jobs: int, progress: Progress | None) -> int:
-    """Render ``sources`` with ``jobs`` processes (one Jinja environment per worker and
-    locale); forked workers share the validated site without pickling it."""
-    total = len(sources)
-    if jobs <= 1 or total < 2 * jobs or "fork" not in multiprocessing.get_all_start_methods():
-        pages = 0
-        for done, source in enumerate(sources, 1):
-            pages += builder.render_group(source)
-            if progress:
-                progress(done, total)
-        return pages
-    global _worker_builder
-    index_of = {source.slug: i for i, source in enumerate(builder.site.groups)}
-    indexes = [index_of[source.slug] for source in sources]
-    size = max(1, min(50, total // (jobs * 8)))
-    slices = [indexes[i : i + size] for i in range(0, total, size)]
-    _worker_builder = builder
-    pages = done = 0
+def _load_and_render(builder: Builder, site_dir: Path, slugs: list[str]) -> _Rendered:
+    """Load, validate and render the groups ``slugs``; problems are returned, not raised,
+    so every slice's problems can be reported together."""
+    wanted = set(slugs)
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for groups, slice_pages, files in pool.imap_unordered(_render_slice, slices):
-                pages += slice_pages
-                done += groups
-                builder.files.update(files)
-                if progress:
-                    progress(done, total)
+        site = load_site(site_dir, only=wanted.__contains__)
+    except SiteError as error:
+        return _Rendered(groups=len(slugs), problems=error.problems)
+    builder.site = site
+    builder.files = {}
+    pages = sum(builder.render_group(source) for source in site.groups)
+    entries = {source.slug: directory_entry(site, source) for source in site.groups}
+    stamps = {slug: group_stamp(site_dir / "groups" / slug) for slug in slugs}
+    inputs = {slug: group_digest(site_dir / "groups" / slug) for slug in slugs}
+    return _Rendered(len(slugs), pages, builder.files, entries, check(site), [], stamps, inputs)
+
+
+def _worker_slice(slugs: list[str]) -> _Rendered:
+    assert _worker is not None
+    return _load_and_render(*_worker, slugs)
+
+
+def _render_groups(
+    builder: Builder, site_dir: Path, slugs: list[str], jobs: int, progress: Progress | None
+) -> _Rendered:
+    """Load and render the groups ``slugs`` with ``jobs`` forked processes (one Jinja
+    environment per worker and locale), or in this process for small builds. Raises
+    :class:`SiteError` with every group's problems."""
+    global _worker
+    total = len(slugs)
+    size = max(1, min(50, total // (jobs * 8)))
+    slices = [slugs[i : i + size] for i in range(0, total, size)]
+    parallel = jobs > 1 and total >= 2 * jobs and "fork" in multiprocessing.get_all_start_methods()
+    done = _Rendered()
+    shared_files = dict(builder.files)
+    _worker = (builder, site_dir)
+    try:
+        pool = multiprocessing.get_context("fork").Pool(jobs) if parallel else None
+        results = pool.imap_unordered(_worker_slice, slices) if pool else map(_worker_slice, slices)
+        for part in results:
+            done.groups += part.groups
+            done.pages += part.pages
+            done.files.update(part.files)
+            done.entries.update(part.entries)
+            done.warnings += [w for w in part.warnings if w not in done.warnings]
+            done.problems += part.problems
+            done.stamps.update(part.stamps)
+            done.inputs.update(part.inputs)
+            if progress:
+                progress(done.groups, total)
+        if pool:
+            pool.close()
+            pool.join()
     finally:
-        _worker_builder = None
-    return pages
+        _worker = None
+    builder.files = {**shared_files, **done.files}
+    for path in done.files:  # stylesheets of themes first used in a worker
+        if path.startswith("assets/") and path.endswith(".css"):
+            builder.assets.setdefault(f"css:{path.split('/')[1].split('.')[0]}", path)
+    done.warnings.sort()
+    if done.problems:
+        raise SiteError(sorted(set(done.problems), key=lambda p: (p.file, p.path, p.message)))
+    return done
 
 
 # -- the pipeline -------------------------------------------------------------------------------
@@ -379,10 +436,12 @@ def build(
 ) -> BuildResult:
     """Build the site project at ``site_dir`` into ``out``.
 
-    With ``incremental`` (the default), inputs are compared with the previous build's
+    Groups are loaded, validated and rendered by ``jobs`` forked workers. With
+    ``incremental`` (the default), inputs are compared with the previous build's
     manifest: nothing changed → OUT is left as it is; some groups changed → only they
-    are loaded and rendered, the rest is carried over (hard links) into the new tree.
-    The new tree always replaces OUT in one atomic swap.
+    are rendered, and the rest is carried over into the new tree (by updating the spare
+    tree of the build before, or by hard links). The new tree always replaces OUT in one
+    atomic swap; ``shard`` builds one slice of the groups (see docs/scale.md).
 
     Raises :class:`SiteError` (nothing written, OUT untouched) when the input is
     invalid, a template is broken, or ``strict`` and a check fails.
@@ -394,31 +453,37 @@ def build(
     slugs = [slug for slug in slugs if in_shard(slug, shard)]
     manifest = Manifest(shared=shared_digest(site_dir) if site_dir.is_dir() else "",
                         shard=f"{shard[0]}/{shard[1]}" if shard else None)  # fmt: skip
-    manifest.inputs = {slug: group_digest(groups_dir / slug) for slug in slugs}
     previous = read_manifest(out) if incremental and not strict else None
     if previous and (previous.generator, previous.shared, previous.shard) != (
         manifest.generator, manifest.shared, manifest.shard
     ):
         previous = None
+    if previous:  # which groups changed? (a full build has its workers digest the groups)
+        manifest.stamps = {slug: group_stamp(groups_dir / slug) for slug in slugs}
+        manifest.inputs = {
+            slug: previous.inputs[slug] if previous.stamps.get(slug) == stamp and slug in previous.inputs
+            else group_digest(groups_dir / slug)
+            for slug, stamp in manifest.stamps.items()
+        }  # fmt: skip
     if previous and previous.inputs == manifest.inputs and _tree_matches(out, previous):
         result = BuildResult(groups=len(slugs), unchanged=True, files=previous.files, seconds=0.0)
         result.locales = {code for entry in previous.groups.values() for code in entry["locales"]}
         result.seconds = time.perf_counter() - started
         return result
-    changed = {slug for slug in slugs if not previous or previous.inputs.get(slug) != manifest.inputs[slug]}
-    site = load_site(site_dir, only=lambda slug: slug in changed)
-    warnings = check(site)
-    if strict and warnings:
-        raise SiteError([Problem(str(site_dir), "", f"--strict: {w}") for w in warnings])
+    changed = {slug for slug in slugs if not previous or previous.inputs.get(slug) != manifest.inputs.get(slug)}
+    try:
+        site = load_site(site_dir, only=lambda slug: False)  # site.toml and the default theme
+    except SiteError:
+        load_site(site_dir, only=changed.__contains__)  # raises with the groups' problems too
+        raise
     carried: list[str] = []
     if previous:
-        carried = [path for path in previous.files if not _owned_by(path, set(previous.inputs))]  # shared assets
-        carried += [path for slug in slugs if slug not in changed for path in previous.group_files(slug)]
-        reusable = all(f"css:{theme_for(site, source).name}" in previous.assets for source in site.groups)
-        if not reusable or not all((out / path).is_file() for path in carried):
-            # A group moved to a theme nothing used yet, or OUT was edited by hand: start afresh.
-            return build(site_dir, out, strict=strict, progress=progress, jobs=jobs, shard=shard, incremental=False)
-    result = BuildResult(warnings=warnings, groups=len(slugs), rendered=len(site.groups))
+        by_folder = previous.files_by_folder()
+        kept = [slug for slug in slugs if slug not in changed]
+        shared = [folder for folder in by_folder if folder not in previous.inputs and folder != ""]
+        carried = [path for folder in (*shared, *kept) for path in by_folder.get(folder, [])]
+        carried.append("embed.js")
+    result = BuildResult(groups=len(slugs), rendered=len(changed))
     with locked(out):
         spare_files = _claim_spare(out) if previous else None
         staging = spare_dir(out) if spare_files is not None else staging_dir(out)
@@ -431,10 +496,17 @@ def build(
                 _carry_files(out, staging, carried, previous.files, spare_files, builder)
             else:
                 builder.write_assets()
-            result.pages = _render_groups(builder, list(site.groups), jobs, progress)
+            rendered = _render_groups(builder, site_dir, sorted(changed), jobs, progress)
+            builder.site = site
+            result.warnings = rendered.warnings
+            if strict and rendered.warnings:
+                raise SiteError([Problem(str(site_dir), "", f"--strict: {w}") for w in rendered.warnings])
+            result.pages = rendered.pages
             entries = {slug: previous.groups[slug] for slug in slugs if previous and slug not in changed}
-            entries.update({source.slug: directory_entry(site, source) for source in site.groups})
+            entries.update(rendered.entries)
             manifest.groups = entries
+            manifest.stamps.update(rendered.stamps)
+            manifest.inputs.update(rendered.inputs)
             result.pages += sum(2 * len(entry["locales"]) for slug, entry in entries.items() if slug not in changed)
             result.locales = {code for entry in entries.values() for code in entry["locales"]}
             builder.write_site_pages(entries)
@@ -443,11 +515,19 @@ def build(
             builder.write_manifest(manifest)
             result.files = builder.files
             swap_into_place(staging, out)
-        except BaseException:
+        except BaseException as error:
             shutil.rmtree(staging, ignore_errors=True)
-            raise
+            if not isinstance(error, _OutEdited):
+                raise
+            result.rendered = -1
+    if result.rendered < 0:  # a file of OUT is gone (edited by hand): render everything afresh
+        return build(site_dir, out, strict=strict, progress=progress, jobs=jobs, shard=shard, incremental=False)
     result.seconds = time.perf_counter() - started
     return result
+
+
+class _OutEdited(Exception):
+    """A file the previous manifest lists is missing from OUT."""
 
 
 def _claim_spare(out: Path) -> dict[str, str] | None:
@@ -476,14 +556,19 @@ def _carry_files(
         builder.files[path] = hashes[path]
         if spare is not None and spare.get(path) == hashes[path]:
             continue
-        if spare is not None:
-            builder.write(path, (out / path).read_bytes())
-            continue
         target = staging / path
-        if target.parent not in made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(target.parent)
-        os.link(out / path, target)
+        try:
+            if spare is not None:
+                builder.write(path, (out / path).read_bytes())
+                continue
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            os.link(out / path, target)
+        except FileNotFoundError as error:
+            if not (out / path).exists():
+                raise _OutEdited(path) from error
+            raise
 
 
 def _remove_stale(root: Path, paths: Iterable[str]) -> None:
@@ -507,8 +592,3 @@ def _tree_matches(out: Path, manifest: Manifest) -> bool:
     return present == manifest.files.keys() | {NAME}
 
 
-def _owned_by(path: str, slugs: set[str]) -> bool:
-    return path.split("/", 1)[0] in slugs or path in _SITE_PAGES
-
-
-_SITE_PAGES = {"index.html", "sitemap.xml", NAME}

@@ -146,12 +146,61 @@ def build(site: Path, out: Path, strict: bool, jobs: int | None, shard: str | No
     if result.unchanged:
         click.echo(f"Nothing changed: {out}/ is up to date ({groups}, {result.seconds:.2f}s)")
         return
-    rate = result.pages / result.seconds if result.seconds else 0
-    reused = f", {result.groups - result.rendered} unchanged" if result.rendered < result.groups else ""
+    if result.rendered < result.groups:
+        detail = f"{result.rendered} rendered, {result.groups - result.rendered} unchanged"
+    else:
+        detail = f"{result.pages / max(result.seconds, 1e-9):.0f} pages/s; {result.rendered} rendered"
     click.echo(
         f"Built {result.pages} pages for {groups} in {len(result.locales)} locales into {out}/ "
-        f"in {result.seconds:.2f}s ({rate:.0f} pages/s; {result.rendered} rendered{reused})"
+        f"in {result.seconds:.2f}s ({detail})"
     )
+
+
+@main.command()
+@click.argument("slices", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--out", default="build", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Where the merged output goes (replaced atomically).")
+@site_option("The site project the slices were built from (for the directory page).")
+@reports_site_errors
+def merge(slices: tuple[Path, ...], out: Path, site: Path) -> None:
+    """Combine the outputs of `bookgen build --shard i/N` (one per CI machine) into OUT.
+
+    The slices must come from the same site and bookgen version and cover 1..N once
+    each. Their files are carried over (hard links on one filesystem); the directory,
+    sitemap and manifest are made for all groups.
+    """
+    from .shards import merge as run_merge
+
+    groups, seconds = run_merge(site, out, list(slices))
+    click.echo(f"Merged {len(slices)} slices ({groups} groups) into {out}/ in {seconds:.2f}s")
+
+
+@main.command()
+@click.argument("old", type=click.Path(exists=True, path_type=Path))
+@click.argument("new", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help='Print {"upload": [...], "delete": [...]} instead.')
+def diff(old: Path, new: Path, as_json: bool) -> None:
+    """Files to upload and delete to turn a copy of OLD into NEW (build folders or manifest.json).
+
+    For an incremental CDN sync: upload the listed files, then manifest.json, then
+    delete the old ones. Lines read `upload PATH` / `delete PATH`; a summary goes to stderr.
+    """
+    from .manifest import diff as manifest_diff
+    from .manifest import load_manifest_arg
+
+    try:
+        upload, delete = manifest_diff(load_manifest_arg(old), load_manifest_arg(new))
+    except ValueError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps({"upload": upload, "delete": delete}, indent=1))
+    else:
+        for path in upload:
+            click.echo(f"upload {path}")
+        for path in delete:
+            click.echo(f"delete {path}")
+    click.echo(f"{len(upload)} to upload, {len(delete)} to delete", err=True)
 
 
 @main.command()

@@ -85,9 +85,9 @@ def nearest_passing(foreground: str, background: str, minimum: float) -> str:
     """
     if contrast_ratio(foreground, background) >= minimum:
         return hex_colour(foreground)
-    best: tuple[float, str] | None = None
+    best: tuple[int, str] | None = None
     for target in ("#000000", "#ffffff"):
-        for step in range(1, 101):
+        for step in range(1, best[0] if best else 101):  # past the best move there is nothing to win
             candidate = mix(foreground, target, step / 100)
             if contrast_ratio(candidate, background) >= minimum:
                 if best is None or step < best[0]:

@@ -77,6 +77,7 @@ def translations(locale: str) -> NullTranslations:
     return NullTranslations()
 
 
+@cache
 def text_direction(locale: str) -> str:
     """``rtl`` or ``ltr``, from CLDR's character order."""
     return "rtl" if Locale.parse(locale).character_order == "right-to-left" else "ltr"
@@ -128,7 +129,7 @@ class Formatter:
 
     def zone_name(self) -> str:
         """The group's timezone as people read it ("Central European Time")."""
-        return get_timezone_name(self.zone, width="long", locale=self.locale)
+        return _zone_name(self.zone, self.locale)
 
 
 # Babel formatting is the build's hottest code: thousands of services share a few
@@ -159,3 +160,14 @@ def _duration(locale: str, minutes: int) -> str:
     style = patterns.get("unit-narrow") or patterns.get("unit-short") or {}
     pattern = style.get("2") or style.get("end") or "{0} {1}"
     return pattern.format(*parts)
+
+
+@lru_cache(maxsize=4096)
+def _zone_name(zone: tzinfo, locale: str) -> str:
+    return get_timezone_name(zone, width="long", locale=locale)
+
+
+@cache
+def display_name(locale: str) -> str:
+    """A locale's name in its own language ("français"), for language switchers."""
+    return Locale.parse(locale).get_display_name(locale) or locale

@@ -18,7 +18,7 @@ from typing import Any
 from . import __version__
 from .themes import TEMPLATES_DIR, THEMES_DIR
 
-__all__ = ["Manifest", "group_digest", "read_manifest", "shared_digest"]
+__all__ = ["Manifest", "group_digest", "group_stamp", "read_manifest", "shared_digest"]
 
 NAME = "manifest.json"
 LOCALES_DIR = Path(__file__).parent / "locales"
@@ -29,6 +29,7 @@ class Manifest:
     generator: str = f"bookgen {__version__}"
     shared: str = ""  # digest of everything every page depends on
     inputs: dict[str, str] = field(default_factory=dict)  # slug → digest of groups/<slug>/
+    stamps: dict[str, str] = field(default_factory=dict)  # slug → digest of its files' sizes and times
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)  # slug → directory entry
     assets: dict[str, str] = field(default_factory=dict)  # logical name → path
     files: dict[str, str] = field(default_factory=dict)  # path → sha256
@@ -40,15 +41,20 @@ class Manifest:
             "shard": self.shard,
             "shared": self.shared,
             "inputs": dict(sorted(self.inputs.items())),
+            "stamps": dict(sorted(self.stamps.items())),
             "groups": dict(sorted(self.groups.items())),
             "assets": dict(sorted(self.assets.items())),
             "files": dict(sorted(self.files.items())),
         }
         return json.dumps(body, indent=1, ensure_ascii=False) + "\n"
 
-    def group_files(self, slug: str) -> list[str]:
-        prefix = f"{slug}/"
-        return [path for path in self.files if path.startswith(prefix)]
+    def files_by_folder(self) -> dict[str, list[str]]:
+        """Output paths grouped by their top folder (a group's slug, ``assets``, or "" for root files)."""
+        folders: dict[str, list[str]] = {}
+        for path in self.files:
+            top, _, rest = path.partition("/")
+            folders.setdefault(top if rest else "", []).append(path)
+        return folders
 
 
 def read_manifest(out: Path) -> Manifest | None:
@@ -59,6 +65,7 @@ def read_manifest(out: Path) -> Manifest | None:
             generator=data["generator"],
             shared=data.get("shared", ""),
             inputs=dict(data.get("inputs", {})),
+            stamps=dict(data.get("stamps", {})),
             groups=dict(data.get("groups", {})),
             assets=dict(data.get("assets", {})),
             files=dict(data["files"]),
@@ -79,6 +86,21 @@ def _hash_tree(digest: Any, root: Path) -> None:
             digest.update(path.read_bytes())
 
 
+def group_stamp(directory: Path) -> str:
+    """Digest of the names, sizes and modification times of a group's files: when it
+    matches the last build's, the content digest is reused without reading (as git's
+    index does)."""
+    digest = hashlib.sha256()
+    for folder, dirs, files in os.walk(directory):
+        dirs.sort()
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            info = os.stat(path)
+            relative = os.path.relpath(path, directory)
+            digest.update(f"{relative}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+    return digest.hexdigest()
+
+
 def group_digest(directory: Path) -> str:
     """Digest of every file of one group (its JSON, page.toml, pages, logo)."""
     digest = hashlib.sha256()
@@ -96,3 +118,22 @@ def shared_digest(site_dir: Path) -> str:
     config = site_dir / "site.toml"
     digest.update(config.read_bytes() if config.is_file() else b"")
     return digest.hexdigest()
+
+
+def load_manifest_arg(path: Path) -> Manifest:
+    """A manifest named on the command line: a build folder or a manifest.json file."""
+    file = path / NAME if path.is_dir() else path
+    manifest = read_manifest(file.parent) if file.name == NAME else None
+    if manifest is None:
+        raise ValueError(f"{path}: no readable {NAME} (is it a bookgen output folder?)")
+    return manifest
+
+
+def diff(old: Manifest, new: Manifest) -> tuple[list[str], list[str]]:
+    """Files to upload (new or changed) and to delete, to turn a copy of OLD into NEW.
+
+    ``manifest.json`` itself is always uploaded last by a sync, so it is left out.
+    """
+    upload = sorted(path for path, digest in new.files.items() if old.files.get(path) != digest)
+    delete = sorted(old.files.keys() - new.files.keys())
+    return upload, delete

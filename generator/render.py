@@ -22,7 +22,7 @@ from markupsafe import Markup
 from . import __version__
 from .booking import bookable_calendars, flow_data, reminder_facts, service_groups, steps
 from .config import SiteConfig
-from .i18n import Formatter, html_lang, text_direction, translations, url_locale
+from .i18n import Formatter, display_name, html_lang, text_direction, translations, url_locale
 from .loader import GroupSource
 from .themes import Theme
 from .timezones import TIMEZONES, zone_for
@@ -183,72 +183,28 @@ def language_links(
 ) -> list[tuple[str, str, str]]:
     """(code, name in its own language, link) for each locale of a group: the language switcher."""
     return [
-        (url_locale(other), Locale.parse(other).get_display_name(other), href(url_locale(other)))
+        (url_locale(other), display_name(other), href(url_locale(other)))
         for other in group_locales(config, source)
     ]
 
 
-def group_context(
-    config: SiteConfig, source: GroupSource, locale: str, links: PageLinks, page: str
-) -> dict[str, Any]:
-    """Everything a booking page or widget template needs for one locale.
-
-    ``page`` is the file name (``index.html`` or ``widget.html``), used to link the
-    same page in the other locales.
-    """
+def group_parts(config: SiteConfig, source: GroupSource) -> dict[str, Any]:
+    """The part of a page's context that is the same in every locale (computed once per group)."""
     group = source.group
-    zone = zone_for(group.timezone)
-    fmt = Formatter(locale, group.currency_code, zone)
-    gettext = translations(locale).gettext
-    language = group_language(config, source)
-    same_language = Locale.parse(locale).language == Locale.parse(language).language
-    use_preposition = same_language and bool(group.preposition and group.preposition.strip())
-    base_url = config.site.base_url
     locales = group_locales(config, source)
-    alternates = [(url_locale(other), f"{base_url}{source.slug}/{url_locale(other)}/") for other in locales]
-    canonical = f"{base_url}{source.slug}/{url_locale(locale)}/"
-    heading = heading_for(gettext, source, use_preposition)
-    description = source.page.description or gettext(
-        "Book an appointment online with %(name)s: services, prices and available times."
-    ) % {"name": group.name}
-    structured = json_ld(source, canonical)
-    if "potentialAction" in structured:
-        structured["potentialAction"]["target"]["inLanguage"] = url_locale(locale)
-    suffix = "" if page == "index.html" else page
-    languages = language_links(config, source, lambda code: f"../{code}/{suffix}")
-    day = datetime(2000, 1, 3, tzinfo=zone)
+    base_url = config.site.base_url
+    language = group_language(config, source)
     return {
         "site": config.site,
         "booking": config.booking,
         "source": source,
         "group": group,
         "slug": source.slug,
-        "locale": locale,
-        "lang": html_lang(locale),
-        "dir": text_direction(locale),
-        "fmt": fmt,
         "zone_key": group.timezone,
         "zone_iana": TIMEZONES[group.timezone],
-        "zone_name": fmt.zone_name(),
-        "use_preposition": use_preposition,
-        "heading": heading,
-        "description": description,
         "csp": content_security_policy(config),
         "x_default": f"{base_url}{source.slug}/{url_locale(language if language in locales else locales[0])}/",
-        "og_locale": locale,
-        "json_ld": structured,
-        "languages": languages,
         "tel": re.sub(r"[^0-9+]", "", group.phone or ""),
-        "sms_start": fmt.time(day.replace(hour=9)),
-        "sms_end": fmt.time(day.replace(hour=19)),
-        "step_names": step_names(gettext),
-        "messages": {
-            **runtime_messages(gettext),
-            **{f"step_{key}": name for key, name in step_names(gettext).items()},
-            "zone_name": fmt.zone_name(),
-        },
-        # frame.js first: it must be listening before booking.js announces its first step.
-        "scripts": ["frame.js", "booking.js"] if page == "widget.html" else ["booking.js"],
         "steps": steps(source),
         "service_groups": service_groups(source),
         "calendars": bookable_calendars(source),
@@ -256,11 +212,72 @@ def group_context(
         "texts": source.texts,
         "flow": flow_data(source),
         "hosted_url": hosted_module_url(config, source),
-        "canonical": canonical,
-        "alternates": alternates,
-        "links": links,
+        "alternates": [(url_locale(other), f"{base_url}{source.slug}/{url_locale(other)}/") for other in locales],
         "api_base_url": config.booking.api_base_url,
     }
+
+
+def group_context(
+    config: SiteConfig,
+    source: GroupSource,
+    locale: str,
+    links: PageLinks,
+    page: str,
+    parts: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Everything a booking page or widget template needs for one locale.
+
+    ``page`` is the file name (``index.html`` or ``widget.html``), used to link the
+    same page in the other locales; ``parts`` is :func:`group_parts` when the caller
+    renders several pages of the group.
+    """
+    parts = parts if parts is not None else group_parts(config, source)
+    group = source.group
+    zone = zone_for(group.timezone)
+    fmt = Formatter(locale, group.currency_code, zone)
+    gettext = translations(locale).gettext
+    language = group_language(config, source)
+    same_language = Locale.parse(locale).language == Locale.parse(language).language
+    use_preposition = same_language and bool(group.preposition and group.preposition.strip())
+    canonical = f"{config.site.base_url}{source.slug}/{url_locale(locale)}/"
+    description = source.page.description or gettext(
+        "Book an appointment online with %(name)s: services, prices and available times."
+    ) % {"name": group.name}
+    structured = json_ld(source, canonical)
+    if "potentialAction" in structured:
+        structured["potentialAction"]["target"]["inLanguage"] = url_locale(locale)
+    suffix = "" if page == "index.html" else page
+    day = datetime(2000, 1, 3, tzinfo=zone)
+    zone_name = fmt.zone_name()
+    return {
+        **parts,
+        "locale": locale,
+        "lang": html_lang(locale),
+        "dir": text_direction(locale),
+        "fmt": fmt,
+        "zone_name": zone_name,
+        "use_preposition": use_preposition,
+        "heading": heading_for(gettext, source, use_preposition),
+        "description": description,
+        "og_locale": locale,
+        "json_ld": structured,
+        "languages": language_links(config, source, lambda code: f"../{code}/{suffix}"),
+        "sms_start": fmt.time(day.replace(hour=9)),
+        "sms_end": fmt.time(day.replace(hour=19)),
+        "step_names": step_names(gettext),
+        "messages": {**locale_messages(locale), "zone_name": zone_name},
+        # frame.js first: it must be listening before booking.js announces its first step.
+        "scripts": ["frame.js", "booking.js"] if page == "widget.html" else ["booking.js"],
+        "canonical": canonical,
+        "links": links,
+    }
+
+
+@cache
+def locale_messages(locale: str) -> dict[str, str]:
+    """The runtime script's strings in one locale (the same for every group)."""
+    gettext = translations(locale).gettext
+    return {**runtime_messages(gettext), **{f"step_{key}": name for key, name in step_names(gettext).items()}}
 
 
 def runtime_messages(gettext: Any) -> dict[str, str]:
