@@ -63,7 +63,7 @@ def serious(results) -> list[str]:
 
 @pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("locale", LOCALES)
-@pytest.mark.parametrize("kind", ["index.html", "widget.html"])
+@pytest.mark.parametrize("kind", ["index.html", "widget.html", "embed.html"])
 def test_no_serious_accessibility_violation(themed_builds, serve_dir, page, theme, locale, kind) -> None:
     server = serve_dir(themed_builds[theme])
     for slug in ("spa", "shop"):
