@@ -484,6 +484,7 @@ def build(
         carried = [path for folder in (*shared, *kept) for path in by_folder.get(folder, [])]
         carried.append("embed.js")
     result = BuildResult(groups=len(slugs), rendered=len(changed))
+    BYTECODE.folder = out.parent / f".{out.name}.cache"  # compiled templates, for the next build
     with locked(out):
         spare_files = _claim_spare(out) if previous else None
         staging = spare_dir(out) if spare_files is not None else staging_dir(out)

@@ -7,12 +7,15 @@ only ``|safe`` values are the sanitized markdown of :mod:`generator.content`.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -38,19 +41,35 @@ def json_script(value: Any) -> Markup:
 
 
 class _SharedBytecode(jinja2.BytecodeCache):
-    """Compiled templates shared by every environment of the process: the environments
-    differ only in their gettext catalog, so each template is compiled once, not once per
-    locale (compiling is most of an incremental build's time)."""
+    """Compiled templates shared by every environment of the process, and optionally kept
+    on disk between builds.
+
+    The environments differ only in their gettext catalog, so each template is compiled
+    once, not once per locale; with a :attr:`folder` (a build sets one beside OUT) the
+    next build's fresh interpreter loads them instead of compiling again, which is most
+    of a one-group rebuild. Jinja checks each entry against the template's source.
+    """
 
     def __init__(self) -> None:
         self.code: dict[str, bytes] = {}
+        self.folder: Path | None = None
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        if bucket.key in self.code:
-            bucket.bytecode_from_string(self.code[bucket.key])
+        code = self.code.get(bucket.key)
+        if code is None and self.folder is not None:
+            with contextlib.suppress(OSError):
+                code = (self.folder / bucket.key).read_bytes()
+        if code is not None:
+            bucket.bytecode_from_string(code)
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self.code[bucket.key] = bucket.bytecode_to_string()
+        code = self.code[bucket.key] = bucket.bytecode_to_string()
+        if self.folder is not None:
+            with contextlib.suppress(OSError):
+                self.folder.mkdir(parents=True, exist_ok=True)
+                temporary = self.folder / f".{bucket.key}.{os.getpid()}"
+                temporary.write_bytes(code)
+                os.replace(temporary, self.folder / bucket.key)
 
     def clear(self) -> None:
         self.code.clear()
