@@ -111,3 +111,23 @@ def test_themes_lists_built_in_and_project_themes(cli: CliRunner, minisite: Path
     lines = {line.split()[0]: line for line in result.output.splitlines()}
     assert set(lines) >= {"classic", "minimal", "contrast", "brand"}
     assert "project" in lines["brand"] and "built-in" in lines["classic"]
+
+
+def test_progress_bar_shows_on_a_terminal_after_a_second_only(monkeypatch, capsys) -> None:
+    from generator import cli as cli_module
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    progress = cli_module._Progress()
+    progress(1, 10)  # under a second: quiet
+    assert capsys.readouterr().err == ""
+    progress.started -= 2
+    progress(5, 10)
+    err = capsys.readouterr().err
+    assert err.startswith("\r  [###############---------------] 5/10 groups")
+    progress.close()
+    assert capsys.readouterr().err.startswith("\r ")
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    quiet = cli_module._Progress()
+    quiet.started -= 2
+    quiet(5, 10)
+    assert capsys.readouterr().err == ""
