@@ -149,17 +149,31 @@ def _duration(locale: str, minutes: int) -> str:
     hours, rest = divmod(minutes, 60)
     parts = []
     if hours:
-        parts.append(format_unit(hours, "duration-hour", length="short", locale=locale))
+        parts.append(_unit(hours, "duration-hour", locale))
     if rest or not hours:
-        parts.append(format_unit(rest, "duration-minute", length="short", locale=locale))
+        parts.append(_unit(rest, "duration-minute", locale))
     if len(parts) == 1:
         return parts[0]
+    if Locale.parse(locale).language == "fr":
+        return f"{parts[0]} {rest:02d}"  # French writes "1 h 30", "1 h 05": minutes without a unit
     # Babel's format_list mishandles locales whose data lacks a two-item pattern
     # (Arabic repeats the last item), so the CLDR pattern is applied directly.
     patterns = Locale.parse(locale).list_patterns
     style = patterns.get("unit-narrow") or patterns.get("unit-short") or {}
     pattern = style.get("2") or style.get("end") or "{0} {1}"
     return pattern.format(*parts)
+
+
+def _unit(value: int, unit: str, locale: str) -> str:
+    """A short unit form. CLDR's Spanish data has the long word in its short singular
+    ("1 horas"); where the singular is not an abbreviation like the plural, the plural's
+    abbreviation is used ("1 h")."""
+    text = format_unit(value, unit, length="short", locale=locale)
+    if value == 1:
+        plural = format_unit(2, unit, length="short", locale=locale).replace("2", "1", 1)
+        if len(plural) < len(text) and Locale.parse(locale).language == "es":
+            return plural
+    return text
 
 
 @lru_cache(maxsize=4096)

@@ -30,7 +30,9 @@ def test_prices_are_formatted_in_the_currency_and_locale(locale: str, currency: 
 
 @pytest.mark.parametrize(
     ("locale", "minutes", "expected"),
-    [("fr", 45, "45\u00a0min"), ("fr", 60, "1\u202fh"), ("en", 90, "1 hr 30 min"), ("de", 30, "30 Min.")],
+    [("fr", 45, "45\u00a0min"), ("fr", 60, "1\u202fh"), ("fr", 90, "1\u202fh 30"), ("fr", 65, "1\u202fh 05"),
+     ("en", 90, "1 hr 30 min"), ("de", 30, "30 Min."), ("es", 60, "1 h"), ("es", 90, "1 h 30 min"),
+     ("es", 120, "2 h")],
 )
 def test_durations_use_short_cldr_units(locale: str, minutes: int, expected: str) -> None:
     assert Formatter(locale, "EUR", PARIS).duration(minutes) == expected
