@@ -294,11 +294,10 @@ class Builder:
         }
         self.write("index.html", _render(env, "index.html", context, "index"))
         base = config.site.base_url
-        urls = []
-        for group in groups:
-            alternates = [(code, f"{base}{group['slug']}/{code}/") for code in group["locales"]]
-            urls += [{"loc": href, "alternates": alternates} for _, href in alternates]
-        self.write("sitemap.xml", _render(env, "sitemap.xml", {"urls": urls}, "sitemap"))
+        sitemap = [
+            {"alternates": [(code, f"{base}{group['slug']}/{code}/") for code in group["locales"]]} for group in groups
+        ]
+        self.write("sitemap.xml", _render(env, "sitemap.xml", {"groups": sitemap}, "sitemap"))
 
     def write_manifest(self, manifest: Manifest) -> None:
         """manifest.json: every file with its sha256, the inputs' digests, the directory."""
@@ -510,7 +509,10 @@ def build(
             manifest.inputs.update(rendered.inputs)
             result.pages += sum(2 * len(entry["locales"]) for slug, entry in entries.items() if slug not in changed)
             result.locales = {code for entry in entries.values() for code in entry["locales"]}
-            builder.write_site_pages(entries)
+            if previous and entries == previous.groups:  # names, cities, locales as before
+                _carry_files(out, staging, ["index.html", "sitemap.xml"], previous.files, spare_files, builder)
+            else:
+                builder.write_site_pages(entries)
             if spare_files:
                 _remove_stale(staging, spare_files.keys() - builder.files.keys())
             builder.write_manifest(manifest)
