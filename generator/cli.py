@@ -156,7 +156,7 @@ def build(site: Path, out: Path, strict: bool, jobs: int | None, shard: str | No
     )
 
 
-@main.command()
+@main.command(short_help="Combine --shard slices into one output.")
 @click.argument("slices", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-o", "--out", default="build", show_default=True, type=click.Path(file_okay=False, path_type=Path),
               help="Where the merged output goes (replaced atomically).")
@@ -175,7 +175,7 @@ def merge(slices: tuple[Path, ...], out: Path, site: Path) -> None:
     click.echo(f"Merged {len(slices)} slices ({groups} groups) into {out}/ in {seconds:.2f}s")
 
 
-@main.command()
+@main.command(short_help="Files to upload and delete for an incremental CDN sync.")
 @click.argument("old", type=click.Path(exists=True, path_type=Path))
 @click.argument("new", type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help='Print {"upload": [...], "delete": [...]} instead.')
