@@ -146,10 +146,14 @@ class Builder:
     keeps one Builder and re-runs only the steps an edit affects.
     """
 
-    def __init__(self, site: Site, root: Path, *, live: bool = False) -> None:
+    def __init__(self, site: Site, root: Path, *, live: bool = False, twin: Path | None = None) -> None:
         self.site = site
         self.root = root
         self.live = live  # served while written (the preview): replace files atomically
+        # A second tree of hard links to every file written, to become the spare tree the
+        # next incremental build updates (when this build leaves no old tree behind).
+        self.twin = twin
+        self.twin_failed = False
         self.files: dict[str, str] = {}  # path → sha256, for the manifest
         self.assets: dict[str, str] = {}  # logical name → path from the output root
         self._folders: set[Path] = set()
@@ -169,6 +173,20 @@ class Builder:
             with open(target, "wb") as handle:
                 handle.write(raw)
         self.files[path] = hashlib.sha256(raw).hexdigest()
+        self._link_twin(path)
+
+    def _link_twin(self, path: str) -> None:
+        if self.twin is None or self.twin_failed:
+            return
+        twin = self.twin / path
+        try:
+            if twin.parent not in self._folders:
+                twin.parent.mkdir(parents=True, exist_ok=True)
+                self._folders.add(twin.parent)
+            with contextlib.suppress(FileExistsError):  # a stylesheet two workers both wrote
+                os.link(self.root / path, twin)
+        except OSError:  # no hard links here: the next incremental build makes its own tree
+            self.twin_failed = True
 
     def write_hashed(self, folder: str, stem: str, suffix: str, data: bytes | str) -> str:
         """Write under a content-hashed name (``theme.1a2b3c4d5e.css``); return its path."""
@@ -206,6 +224,7 @@ class Builder:
             os.replace(temporary, target)
             self.files[path] = hashlib.sha256(css).hexdigest()
             self.assets[key] = path
+            self._link_twin(path)
         return self.assets[key]
 
     def render_group(self, source: GroupSource) -> int:
@@ -334,6 +353,7 @@ class _Rendered:
     problems: list[Problem] = field(default_factory=list)
     stamps: dict[str, str] = field(default_factory=dict)  # for the manifest, see generator.manifest
     inputs: dict[str, str] = field(default_factory=dict)
+    twin_failed: bool = False
 
 
 def _load_and_render(builder: Builder, site_dir: Path, slugs: list[str]) -> _Rendered:
@@ -350,7 +370,7 @@ def _load_and_render(builder: Builder, site_dir: Path, slugs: list[str]) -> _Ren
     entries = {source.slug: directory_entry(site, source) for source in site.groups}
     stamps = {slug: group_stamp(site_dir / "groups" / slug) for slug in slugs}
     inputs = {slug: group_digest(site_dir / "groups" / slug) for slug in slugs}
-    return _Rendered(len(slugs), pages, builder.files, entries, check(site), [], stamps, inputs)
+    return _Rendered(len(slugs), pages, builder.files, entries, check(site), [], stamps, inputs, builder.twin_failed)
 
 
 def _worker_slice(slugs: list[str]) -> _Rendered:
@@ -384,6 +404,7 @@ def _render_groups(
             done.problems += part.problems
             done.stamps.update(part.stamps)
             done.inputs.update(part.inputs)
+            done.twin_failed |= part.twin_failed
             if progress:
                 progress(done.groups, total)
         if pool:
@@ -392,6 +413,7 @@ def _render_groups(
     finally:
         _worker = None
     builder.files = {**shared_files, **done.files}
+    builder.twin_failed |= done.twin_failed
     for path in done.files:  # stylesheets of themes first used in a worker
         if path.startswith("assets/") and path.endswith(".css"):
             builder.assets.setdefault(f"css:{path.split('/')[1].split('.')[0]}", path)
@@ -488,9 +510,14 @@ def build(
         spare_files = _claim_spare(out) if previous else None
         staging = spare_dir(out) if spare_files is not None else staging_dir(out)
         try:
+            # A build into an empty OUT leaves no old tree to become the spare: it makes one
+            # as it goes, of hard links, so the next incremental build is cheap too.
+            twin = spare_dir(out) if previous is None and not out.exists() else None
+            if twin is not None:
+                shutil.rmtree(twin, ignore_errors=True)
             # Updating a previous tree, whose files may be hard links shared with OUT: write
             # new files under new inodes, never through the shared ones.
-            builder = Builder(site, staging, live=previous is not None)
+            builder = Builder(site, staging, live=previous is not None, twin=twin)
             if previous:
                 builder.assets = dict(previous.assets)
                 _carry_files(out, staging, carried, previous.files, spare_files, builder)
@@ -518,8 +545,12 @@ def build(
             builder.write_manifest(manifest)
             result.files = builder.files
             swap_into_place(staging, out)
+            if twin is not None:
+                _finish_twin(twin, builder, manifest)
         except BaseException as error:
             shutil.rmtree(staging, ignore_errors=True)
+            if twin is not None and not (twin / NAME).exists():
+                shutil.rmtree(twin, ignore_errors=True)
             if not isinstance(error, _OutEdited):
                 raise
             result.rendered = -1
@@ -527,6 +558,14 @@ def build(
         return build(site_dir, out, strict=strict, progress=progress, jobs=jobs, shard=shard, incremental=False)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _finish_twin(twin: Path, builder: Builder, manifest: Manifest) -> None:
+    """Make the twin a valid spare tree (its own manifest, written last) or remove it."""
+    if builder.twin_failed:
+        shutil.rmtree(twin, ignore_errors=True)
+        return
+    (twin / NAME).write_text(manifest.to_json(), "utf-8")
 
 
 class _OutEdited(Exception):

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from generator.build import build, in_shard, parse_shard
 from generator.cli import main
+from generator.errors import SiteError
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
 from synth import make_site
@@ -198,3 +199,24 @@ def test_build_summary_names_pages_rate_and_reuse(site: Path, tmp_path: Path) ->
     assert "Nothing changed" in third.output
     bad = cli.invoke(main, ["build", str(site), "-o", str(out), "--shard", "3/2"])
     assert bad.exit_code == 2 and "i must be between 1 and N" in bad.output
+
+
+def test_a_build_into_an_empty_folder_leaves_a_spare_tree_for_the_next_one(site: Path, tmp_path: Path) -> None:
+    out, spare = tmp_path / "out", tmp_path / ".out.spare"
+    build(site, out, jobs=2)
+    assert tree(spare) == tree(out)  # the same files, manifest included
+    assert os.stat(spare / "index.html").st_ino == os.stat(out / "index.html").st_ino  # as hard links
+    rename(site, "business-00006", "Edited once")
+    assert build(site, out).rendered == 1
+    assert tree(out) == fresh(site, tmp_path)
+    # Updating the spare never wrote through an inode OUT shares: the old tree is intact too.
+    assert "Edited once" not in (spare / "business-00006" / "fr" / "index.html").read_text("utf-8")
+    assert json.loads((spare / "manifest.json").read_text("utf-8"))["files"] == files_of(spare)
+
+
+def test_a_failed_build_into_an_empty_folder_leaves_no_spare(site: Path, tmp_path: Path) -> None:
+    (site / "groups" / "business-00002" / "group.json").write_text('{"group": {"name": 5}}', "utf-8")
+    with pytest.raises(SiteError):
+        build(site, tmp_path / "out", jobs=2)
+    assert not (tmp_path / "out").exists() and not (tmp_path / ".out.spare").exists()
+    assert not list(tmp_path.glob(".out.staging-*"))
