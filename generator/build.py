@@ -606,7 +606,12 @@ def _carry_files(
             if target.parent not in made:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 made.add(target.parent)
-            os.link(out / path, target)
+            try:
+                os.link(out / path, target)
+            except FileNotFoundError:
+                raise
+            except OSError:  # a filesystem without hard links
+                shutil.copyfile(out / path, target)
         except FileNotFoundError as error:
             if not (out / path).exists():
                 raise _OutEdited(path) from error
