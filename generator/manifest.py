@@ -89,16 +89,25 @@ def _hash_tree(digest: Any, root: Path) -> None:
 def group_stamp(directory: Path) -> str:
     """Digest of the names, sizes and modification times of a group's files: when it
     matches the last build's, the content digest is reused without reading (as git's
-    index does)."""
+    index does). Every build stamps every group, hence scandir and no path objects."""
     digest = hashlib.sha256()
-    for folder, dirs, files in os.walk(directory):
-        dirs.sort()
-        for name in sorted(files):
-            path = os.path.join(folder, name)
-            info = os.stat(path)
-            relative = os.path.relpath(path, directory)
-            digest.update(f"{relative}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+    _stamp_folder(digest, os.fspath(directory), "")
     return digest.hexdigest()
+
+
+def _stamp_folder(digest: Any, folder: str, prefix: str) -> None:
+    with os.scandir(folder) as listing:
+        entries = sorted(listing, key=lambda entry: entry.name)
+    folders = []
+    for entry in entries:
+        if entry.is_dir():
+            if not entry.is_symlink():  # as os.walk: listed, not followed
+                folders.append(entry)
+            continue
+        info = entry.stat()
+        digest.update(f"{prefix}{entry.name}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+    for entry in folders:
+        _stamp_folder(digest, entry.path, f"{prefix}{entry.name}/")
 
 
 def group_digest(directory: Path) -> str:
