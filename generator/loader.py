@@ -118,6 +118,12 @@ class _Reader:
             self.add(path, "", "invalid TOML: nested too deeply")
         return None
 
+    def settings(self, model: type[Model], path: Path) -> Model:
+        """An optional TOML settings file (site.toml, page.toml) as ``model``: its
+        defaults when the file is absent or invalid (the problem is recorded)."""
+        data = self.toml(path) if path.exists() else None
+        return (self.model(model, data, path) if data is not None else None) or model()
+
     def model(self, model: type[Model], data: Any, path: Path, prefix: str = "") -> Model | None:
         try:
             return model.model_validate(data)
@@ -265,11 +271,7 @@ def _load_group(reader: _Reader, directory: Path) -> GroupSource | None:
         _check_references(reader, files, (cal_prefix, int_prefix), calendars, interventions, sets)
 
     page_file = directory / "page.toml"
-    page = PageConfig()
-    if page_file.exists():
-        page_data = reader.toml(page_file)
-        if page_data is not None:
-            page = reader.model(PageConfig, page_data, page_file) or page
+    page = reader.settings(PageConfig, page_file)
     if page.logo and not (directory / page.logo).is_file():
         reader.add(page_file, "logo", f"{page.logo!r} is not a file beside page.toml")
 
@@ -313,12 +315,8 @@ def load_site(root: Path | str, *, only: Callable[[str], bool] | None = None) ->
     if not root.is_dir():
         raise SiteError([Problem(str(root), "", "is not a folder (expected a site project)")])
     config_file = root / "site.toml"
-    config = SiteConfig()
-    if config_file.exists():
-        data = reader.toml(config_file)
-        if data is not None:
-            config = reader.model(SiteConfig, data, config_file) or config
-    else:
+    config = reader.settings(SiteConfig, config_file)
+    if not config_file.exists():
         reader.add(config_file, "", "is missing (run `bookgen new` to start a project)")
 
     groups_dir = root / "groups"

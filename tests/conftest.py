@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
+from .fakeapi import FakeGroupAPI, sample_groups
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent
@@ -31,3 +34,11 @@ def demo_site(tmp_path: Path) -> Path:
 @pytest.fixture
 def cli() -> CliRunner:
     return CliRunner()
+
+
+@pytest.fixture
+def fake_api() -> Iterator[FakeGroupAPI]:
+    """A fake Group API on a loopback port, holding the sample groups (tests/fakeapi.py)."""
+    with FakeGroupAPI() as fake:
+        sample_groups(fake)
+        yield fake

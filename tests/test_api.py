@@ -17,14 +17,7 @@ import pytest
 from generator.api import APIKEY_ENV, ApiError, GroupAPI, RetryPolicy, _retry_after, read_apikey, redact
 from generator.errors import SiteError
 
-from .fakeapi import APIKEY, FakeGroupAPI, sample_groups
-
-
-@pytest.fixture
-def server() -> Iterator[FakeGroupAPI]:
-    with FakeGroupAPI() as fake:
-        sample_groups(fake)
-        yield fake
+from .fakeapi import APIKEY, FakeGroupAPI
 
 
 class Sleeps(list[float]):
@@ -40,13 +33,13 @@ def sleeps() -> Sleeps:
 
 
 @pytest.fixture
-def client(server: FakeGroupAPI, sleeps: Sleeps) -> Iterator[GroupAPI]:
-    with GroupAPI(server.url, APIKEY, retry=RetryPolicy(jitter=False, sleep=sleeps)) as api:
+def client(fake_api: FakeGroupAPI, sleeps: Sleeps) -> Iterator[GroupAPI]:
+    with GroupAPI(fake_api.url, APIKEY, retry=RetryPolicy(jitter=False, sleep=sleeps)) as api:
         yield api
 
 
-def add_calendars(server: FakeGroupAPI, count: int) -> None:
-    server.lists[7]["calendars"] = [{"id": 1000 + i, "name": f"Chair {i}"} for i in range(count)]
+def add_calendars(fake_api: FakeGroupAPI, count: int) -> None:
+    fake_api.lists[7]["calendars"] = [{"id": 1000 + i, "name": f"Chair {i}"} for i in range(count)]
 
 
 def leaked(text: str) -> bool:
@@ -56,12 +49,12 @@ def leaked(text: str) -> bool:
 # Paging
 
 
-def test_lists_follow_start_index_across_pages(server: FakeGroupAPI, sleeps: Sleeps) -> None:
-    add_calendars(server, 5)
-    with GroupAPI(server.url, APIKEY, page_size=2, retry=RetryPolicy(sleep=sleeps)) as api:
+def test_lists_follow_start_index_across_pages(fake_api: FakeGroupAPI, sleeps: Sleeps) -> None:
+    add_calendars(fake_api, 5)
+    with GroupAPI(fake_api.url, APIKEY, page_size=2, retry=RetryPolicy(sleep=sleeps)) as api:
         records = api.list_records(7, "calendars")
     assert [r["id"] for r in records] == [1000, 1001, 1002, 1003, 1004]
-    asked = server.seen("GET", "/groups/7/calendars")
+    asked = fake_api.seen("GET", "/groups/7/calendars")
     assert [(r.query["results"], r.query["startIndex"]) for r in asked] == [
         (["2"], ["0"]),
         (["2"], ["2"]),
@@ -69,76 +62,78 @@ def test_lists_follow_start_index_across_pages(server: FakeGroupAPI, sleeps: Sle
     ]
 
 
-def test_paging_continues_when_the_server_caps_the_page_size(server: FakeGroupAPI, client: GroupAPI) -> None:
-    add_calendars(server, 60)  # the fake serves at most 25 per page whatever is asked
+def test_paging_continues_when_the_server_caps_the_page_size(
+    fake_api: FakeGroupAPI, client: GroupAPI
+) -> None:
+    add_calendars(fake_api, 60)  # the fake serves at most 25 per page whatever is asked
     records = client.list_records(7, "calendars")
     assert len(records) == 60
-    assert len(server.seen("GET", "/groups/7/calendars")) == 3
+    assert len(fake_api.seen("GET", "/groups/7/calendars")) == 3
 
 
-def test_results_all_fetches_a_list_in_one_request(server: FakeGroupAPI, sleeps: Sleeps) -> None:
-    add_calendars(server, 60)
-    with GroupAPI(server.url, APIKEY, page_size="all", retry=RetryPolicy(sleep=sleeps)) as api:
+def test_results_all_fetches_a_list_in_one_request(fake_api: FakeGroupAPI, sleeps: Sleeps) -> None:
+    add_calendars(fake_api, 60)
+    with GroupAPI(fake_api.url, APIKEY, page_size="all", retry=RetryPolicy(sleep=sleeps)) as api:
         assert len(api.list_records(7, "calendars")) == 60
-    (request,) = server.seen("GET", "/groups/7/calendars")
+    (request,) = fake_api.seen("GET", "/groups/7/calendars")
     assert request.query["results"] == ["all"]
     assert "startIndex" not in request.query
 
 
-def test_groups_list_is_paged_too(server: FakeGroupAPI, sleeps: Sleeps) -> None:
-    with GroupAPI(server.url, APIKEY, page_size=1, retry=RetryPolicy(sleep=sleeps)) as api:
+def test_groups_list_is_paged_too(fake_api: FakeGroupAPI, sleeps: Sleeps) -> None:
+    with GroupAPI(fake_api.url, APIKEY, page_size=1, retry=RetryPolicy(sleep=sleeps)) as api:
         assert [g["id"] for g in api.list_groups()] == [7, 9, 42]
-    assert len(server.seen("GET", "/groups")) == 3
+    assert len(fake_api.seen("GET", "/groups")) == 3
 
 
-def test_a_bare_list_body_is_the_whole_list(server: FakeGroupAPI, client: GroupAPI) -> None:
-    server.misbehave("/groups/7/calendars", ("body", 200, b'[{"id": 1, "name": "A"}]'))
+def test_a_bare_list_body_is_the_whole_list(fake_api: FakeGroupAPI, client: GroupAPI) -> None:
+    fake_api.misbehave("/groups/7/calendars", ("body", 200, b'[{"id": 1, "name": "A"}]'))
     assert client.list_records(7, "calendars") == [{"id": 1, "name": "A"}]
 
 
 def test_a_server_that_ignores_start_index_is_an_error_not_a_loop(
-    server: FakeGroupAPI, client: GroupAPI
+    fake_api: FakeGroupAPI, client: GroupAPI
 ) -> None:
     page = json.dumps({"records": [{"id": 1, "name": "A"}], "totalRecords": 5}).encode()
-    server.misbehave("/groups/7/calendars", ("body", 200, page), ("body", 200, page))
+    fake_api.misbehave("/groups/7/calendars", ("body", 200, page), ("body", 200, page))
     with pytest.raises(ApiError, match="repeated a page"):
         client.list_records(7, "calendars")
 
 
-def test_a_list_body_of_the_wrong_shape_is_an_error(server: FakeGroupAPI, client: GroupAPI) -> None:
-    server.misbehave("/groups/7/interventions", ("body", 200, b'{"items": []}'))
+def test_a_list_body_of_the_wrong_shape_is_an_error(fake_api: FakeGroupAPI, client: GroupAPI) -> None:
+    fake_api.misbehave("/groups/7/interventions", ("body", 200, b'{"items": []}'))
     with pytest.raises(
         ApiError, match=r'group 7: GET /groups/7/interventions did not answer with \{"records"'
     ):
         client.list_records(7, "interventions")
 
 
-def test_list_filters_are_sent_as_query_parameters(server: FakeGroupAPI, client: GroupAPI) -> None:
+def test_list_filters_are_sent_as_query_parameters(fake_api: FakeGroupAPI, client: GroupAPI) -> None:
     records = client.list_records(42, "calendars", {"intervention_ids[]": 100})
     assert [r["id"] for r in records] == [10]
-    assert server.seen("GET", "/groups/42/calendars")[0].query["intervention_ids[]"] == ["100"]
+    assert fake_api.seen("GET", "/groups/42/calendars")[0].query["intervention_ids[]"] == ["100"]
 
 
 # Retries
 
 
 def test_transient_failures_are_retried_with_exponential_backoff(
-    server: FakeGroupAPI, client: GroupAPI, sleeps: Sleeps
+    fake_api: FakeGroupAPI, client: GroupAPI, sleeps: Sleeps
 ) -> None:
-    server.misbehave("/groups/42", 503, "drop", 502)
+    fake_api.misbehave("/groups/42", 503, "drop", 502)
     assert client.get_group(42)["name"] == "Eden Spa"
     assert sleeps == [0.5, 1.0, 2.0]
-    assert len(server.seen("GET", "/groups/42")) == 4
+    assert len(fake_api.seen("GET", "/groups/42")) == 4
 
 
 def test_retries_stop_after_the_configured_attempts(
-    server: FakeGroupAPI, client: GroupAPI, sleeps: Sleeps
+    fake_api: FakeGroupAPI, client: GroupAPI, sleeps: Sleeps
 ) -> None:
-    server.misbehave("/groups/42", 500, 503, 502, 504, 500)
+    fake_api.misbehave("/groups/42", 500, 503, 502, 504, 500)
     with pytest.raises(ApiError) as caught:
         client.get_group(42)
     assert str(caught.value) == "group 42: GET /groups/42: server error (HTTP 504) after 4 attempts"
-    assert len(server.seen("GET", "/groups/42")) == 4
+    assert len(fake_api.seen("GET", "/groups/42")) == 4
     assert len(sleeps) == 3
 
 
@@ -167,24 +162,24 @@ def test_backoff_grows_exponentially_up_to_its_cap() -> None:
     assert all(1.0 <= jittered.delay(2) <= 2.0 for _ in range(50))
 
 
-def test_rate_limit_honours_retry_after(server: FakeGroupAPI, client: GroupAPI, sleeps: Sleeps) -> None:
-    server.misbehave("/groups", ("retry-after", "3"))
+def test_rate_limit_honours_retry_after(fake_api: FakeGroupAPI, client: GroupAPI, sleeps: Sleeps) -> None:
+    fake_api.misbehave("/groups", ("retry-after", "3"))
     assert [g["id"] for g in client.list_groups()] == [7, 9, 42]
     assert sleeps == [3.0]
 
 
 def test_rate_limit_asking_for_a_long_wait_fails_at_once(
-    server: FakeGroupAPI, client: GroupAPI, sleeps: Sleeps
+    fake_api: FakeGroupAPI, client: GroupAPI, sleeps: Sleeps
 ) -> None:
-    server.misbehave("/groups/9", ("retry-after", "3600"))
+    fake_api.misbehave("/groups/9", ("retry-after", "3600"))
     with pytest.raises(ApiError, match=r"group 9: GET /groups/9: the API asks to wait 3600 s \(HTTP 429\)"):
         client.get_group(9)
     assert sleeps == []
-    assert len(server.seen("GET", "/groups/9")) == 1
+    assert len(fake_api.seen("GET", "/groups/9")) == 1
 
 
-def test_rate_limit_exhaustion_says_so(server: FakeGroupAPI, client: GroupAPI) -> None:
-    server.misbehave("/groups/9", *[("retry-after", "1")] * 4)
+def test_rate_limit_exhaustion_says_so(fake_api: FakeGroupAPI, client: GroupAPI) -> None:
+    fake_api.misbehave("/groups/9", *[("retry-after", "1")] * 4)
     with pytest.raises(ApiError, match=r"rate limited \(HTTP 429\) after 4 attempts"):
         client.get_group(9)
 
@@ -200,23 +195,23 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
 # Clean errors
 
 
-def test_malformed_json_is_an_error_naming_the_group(server: FakeGroupAPI, client: GroupAPI) -> None:
-    server.misbehave("/groups/42", ("body", 200, b'{"group": {"name": "Eden'))
+def test_malformed_json_is_an_error_naming_the_group(fake_api: FakeGroupAPI, client: GroupAPI) -> None:
+    fake_api.misbehave("/groups/42", ("body", 200, b'{"group": {"name": "Eden'))
     with pytest.raises(ApiError) as caught:
         client.get_group(42)
     assert str(caught.value) == "group 42: GET /groups/42: the API answered with invalid JSON"
     assert isinstance(caught.value, SiteError)  # so the CLI prints it and exits 1
 
 
-def test_a_group_body_that_is_not_an_object_is_an_error(server: FakeGroupAPI, client: GroupAPI) -> None:
-    server.misbehave("/groups/42", ("body", 200, b"[1, 2]"))
+def test_a_group_body_that_is_not_an_object_is_an_error(fake_api: FakeGroupAPI, client: GroupAPI) -> None:
+    fake_api.misbehave("/groups/42", ("body", 200, b"[1, 2]"))
     with pytest.raises(ApiError, match="did not answer with a group object"):
         client.get_group(42)
 
 
-def test_bare_and_wrapped_group_bodies_read_the_same(server: FakeGroupAPI, client: GroupAPI) -> None:
+def test_bare_and_wrapped_group_bodies_read_the_same(fake_api: FakeGroupAPI, client: GroupAPI) -> None:
     wrapped = client.get_group(42)
-    server.wrap_group = False
+    fake_api.wrap_group = False
     assert client.get_group(42) == wrapped
 
 
@@ -229,14 +224,17 @@ def test_bare_and_wrapped_group_bodies_read_the_same(server: FakeGroupAPI, clien
     ],
 )
 def test_auth_and_missing_errors_name_the_group(
-    server: FakeGroupAPI, sleeps: Sleeps, setup: str, status: int, message: str
+    fake_api: FakeGroupAPI, sleeps: Sleeps, setup: str, status: int, message: str
 ) -> None:
     key = "wrong-key-123" if setup == "bad-key" else APIKEY
     if setup == "forbidden":
-        server.forbidden.add(9)
+        fake_api.forbidden.add(9)
     if setup == "missing":
-        del server.groups[9]
-    with GroupAPI(server.url, key, retry=RetryPolicy(sleep=sleeps)) as api, pytest.raises(ApiError) as caught:
+        del fake_api.groups[9]
+    with (
+        GroupAPI(fake_api.url, key, retry=RetryPolicy(sleep=sleeps)) as api,
+        pytest.raises(ApiError) as caught,
+    ):
         api.get_group(9)
     assert caught.value.status == status
     assert str(caught.value) == f"group 9: GET /groups/9: {message}"
@@ -244,9 +242,9 @@ def test_auth_and_missing_errors_name_the_group(
     assert "wrong-key-123" not in str(caught.value)
 
 
-def test_other_client_errors_show_the_servers_text_redacted(server: FakeGroupAPI, client: GroupAPI) -> None:
+def test_other_client_errors_show_the_servers_text_redacted(fake_api: FakeGroupAPI, client: GroupAPI) -> None:
     echo = f'{{"error": "bad request /api/v1/groups/42?apikey={APIKEY}"}}'.encode()
-    server.misbehave("/groups/42", ("body", 400, echo))
+    fake_api.misbehave("/groups/42", ("body", 400, echo))
     with pytest.raises(ApiError) as caught:
         client.update_group(42, {"phone": "1"})
     message = str(caught.value)
@@ -279,18 +277,18 @@ def test_base_url_must_be_absolute() -> None:
 # The API key
 
 
-def test_the_key_is_sent_on_every_request(server: FakeGroupAPI, client: GroupAPI) -> None:
+def test_the_key_is_sent_on_every_request(fake_api: FakeGroupAPI, client: GroupAPI) -> None:
     client.list_groups()
     client.get_group(42)
     client.list_records(42, "interventions")
     client.update_group(42, {"anyCalendar": False})
-    assert server.requests
-    assert all(r.query["apikey"] == [APIKEY] for r in server.requests)
-    assert server.seen("PUT")[0].body == {"group": {"anyCalendar": False}}
+    assert fake_api.requests
+    assert all(r.query["apikey"] == [APIKEY] for r in fake_api.requests)
+    assert fake_api.seen("PUT")[0].body == {"group": {"anyCalendar": False}}
 
 
 def test_the_key_never_reaches_logs(
-    server: FakeGroupAPI, client: GroupAPI, caplog: pytest.LogCaptureFixture
+    fake_api: FakeGroupAPI, client: GroupAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.DEBUG):
         client.get_group(42)
@@ -299,8 +297,8 @@ def test_the_key_never_reaches_logs(
     assert not leaked(caplog.text)  # ... without the key
 
 
-def test_the_key_never_reaches_exceptions_or_tracebacks(server: FakeGroupAPI, client: GroupAPI) -> None:
-    server.misbehave("/groups/42", "drop", "drop", "drop", "drop")
+def test_the_key_never_reaches_exceptions_or_tracebacks(fake_api: FakeGroupAPI, client: GroupAPI) -> None:
+    fake_api.misbehave("/groups/42", "drop", "drop", "drop", "drop")
     with pytest.raises(ApiError) as caught:
         client.get_group(42)
     shown = "".join(traceback.format_exception(caught.value)) + repr(caught.value) + repr(client)

@@ -18,21 +18,14 @@ from generator.errors import SiteError
 from generator.loader import SLUG, load_site
 from generator.pull import PAGE_TOML, pull_site, site_api_url, slugify
 
-from .fakeapi import APIKEY, FakeGroupAPI, sample_groups
+from .fakeapi import APIKEY, FakeGroupAPI
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture
-def server() -> Iterator[FakeGroupAPI]:
-    with FakeGroupAPI() as fake:
-        sample_groups(fake)
-        yield fake
-
-
-@pytest.fixture
-def api(server: FakeGroupAPI) -> Iterator[GroupAPI]:
-    with GroupAPI(server.url, APIKEY, retry=RetryPolicy(jitter=False, sleep=lambda _: None)) as client:
+def api(fake_api: FakeGroupAPI) -> Iterator[GroupAPI]:
+    with GroupAPI(fake_api.url, APIKEY, retry=RetryPolicy(jitter=False, sleep=lambda _: None)) as client:
         yield client
 
 
@@ -88,17 +81,19 @@ def test_calendars_record_which_services_they_offer(site: Path, api: GroupAPI) -
     assert [(c["id"], c["intervention_ids"]) for c in calendars] == [(10, [100, 101]), (11, [101, 102])]
 
 
-def test_association_is_asked_from_the_cheaper_side(site: Path, server: FakeGroupAPI, api: GroupAPI) -> None:
+def test_association_is_asked_from_the_cheaper_side(
+    site: Path, fake_api: FakeGroupAPI, api: GroupAPI
+) -> None:
     pull_site(site, api, [42])  # 2 calendars, 3 live services: one request per calendar
     by_calendar = (site / "groups" / "eden-spa" / "calendars.json").read_bytes()
-    asked = [r.query for r in server.seen("GET", "/groups/42/interventions") if "calendar_ids[]" in r.query]
+    asked = [r.query for r in fake_api.seen("GET", "/groups/42/interventions") if "calendar_ids[]" in r.query]
     assert sorted(q["calendar_ids[]"][0] for q in asked) == ["10", "11"]
 
-    server.lists[42]["calendars"].append({"id": 12, "name": "Chloé"})
-    server.lists[42]["calendars"].append({"id": 13, "name": "Dan"})
-    server.offers[42].update({12: set(), 13: {100}})
+    fake_api.lists[42]["calendars"].append({"id": 12, "name": "Chloé"})
+    fake_api.lists[42]["calendars"].append({"id": 13, "name": "Dan"})
+    fake_api.offers[42].update({12: set(), 13: {100}})
     pull_site(site, api, [42])  # 4 calendars, 3 live services: one request per service
-    asked = [r.query for r in server.seen("GET", "/groups/42/calendars") if "intervention_ids[]" in r.query]
+    asked = [r.query for r in fake_api.seen("GET", "/groups/42/calendars") if "intervention_ids[]" in r.query]
     assert sorted(q["intervention_ids[]"][0] for q in asked) == ["100", "101", "102"]  # not the deleted 103
     calendars = json.loads((site / "groups" / "eden-spa" / "calendars.json").read_text())["records"]
     assert [(c["id"], c["intervention_ids"]) for c in calendars] == [
@@ -130,11 +125,11 @@ def test_parallel_and_serial_pulls_write_the_same_files(tmp_path: Path, site: Pa
 
 
 def test_a_change_on_the_server_shows_as_a_small_diff(
-    site: Path, server: FakeGroupAPI, api: GroupAPI
+    site: Path, fake_api: FakeGroupAPI, api: GroupAPI
 ) -> None:
     pull_site(site, api, every=True)
     before = snapshot(site)
-    server.groups[42]["phone"] = "01 00 00 00 00"
+    fake_api.groups[42]["phone"] = "01 00 00 00 00"
     result = pull_site(site, api, every=True)
     after = snapshot(site)
     assert [k for k in after if after[k] != before[k]] == ["groups/eden-spa/group.json"]
@@ -174,16 +169,16 @@ def test_slugify_always_gives_a_valid_folder_name_or_nothing(text: str) -> None:
     assert slugify(slug) == slug
 
 
-def test_slug_comes_from_urlname_then_name_then_id(site: Path, server: FakeGroupAPI, api: GroupAPI) -> None:
-    server.add_group({"id": 50, "name": "東京サロン", "urlname": "Tokyo.Salon"})
-    server.add_group({"id": 51, "name": "東京"})
+def test_slug_comes_from_urlname_then_name_then_id(site: Path, fake_api: FakeGroupAPI, api: GroupAPI) -> None:
+    fake_api.add_group({"id": 50, "name": "東京サロン", "urlname": "Tokyo.Salon"})
+    fake_api.add_group({"id": 51, "name": "東京"})
     pull_site(site, api, [42, 50, 51])
     assert sorted(p.name for p in (site / "groups").iterdir()) == ["eden-spa", "group-51", "tokyo-salon"]
 
 
-def test_colliding_slugs_get_the_group_id(site: Path, server: FakeGroupAPI, api: GroupAPI) -> None:
-    server.add_group({"id": 60, "name": "Kings Cross Barbers"})
-    server.add_group({"id": 61, "name": "Assets"})
+def test_colliding_slugs_get_the_group_id(site: Path, fake_api: FakeGroupAPI, api: GroupAPI) -> None:
+    fake_api.add_group({"id": 60, "name": "Kings Cross Barbers"})
+    fake_api.add_group({"id": 61, "name": "Assets"})
     (site / "groups" / "eden-spa").mkdir(parents=True)  # a hand-made folder that is not group 42
     result = pull_site(site, api, [7, 42, 60, 61])
     assert {g.id: g.slug for g in result.groups} == {
@@ -196,12 +191,12 @@ def test_colliding_slugs_get_the_group_id(site: Path, server: FakeGroupAPI, api:
 
 
 def test_slugs_are_stable_when_the_server_renames_a_group(
-    site: Path, server: FakeGroupAPI, api: GroupAPI
+    site: Path, fake_api: FakeGroupAPI, api: GroupAPI
 ) -> None:
     pull_site(site, api, every=True)
     (site / "groups" / "kings-cross-barbers").rename(site / "groups" / "barbers")
-    server.groups[42]["urlname"] = "eden-spa-paris"
-    server.groups[7]["name"] = "Eden Spa"  # would now slug to a taken name
+    fake_api.groups[42]["urlname"] = "eden-spa-paris"
+    fake_api.groups[7]["name"] = "Eden Spa"  # would now slug to a taken name
     result = pull_site(site, api, every=True)
     assert {g.id: g.slug for g in result.groups} == {
         7: "barbers",
@@ -234,12 +229,12 @@ def test_page_toml_and_pages_are_never_overwritten(site: Path, api: GroupAPI) ->
 
 
 def test_invalid_api_data_writes_nothing_and_names_the_group(
-    site: Path, server: FakeGroupAPI, api: GroupAPI
+    site: Path, fake_api: FakeGroupAPI, api: GroupAPI
 ) -> None:
-    server.groups[42]["usercolors"] = '{"main_bg": "red"}'
-    server.lists[7]["interventions"].append({"id": 701, "name": "Shave", "length": 0})
-    server.lists[7]["interventions"].append({"id": 702, "name": "Beard", "interventionset_id": 99})
-    server.lists[7]["calendars"] += [{"id": 70, "name": "Chair again"}, {"name": "No id"}]
+    fake_api.groups[42]["usercolors"] = '{"main_bg": "red"}'
+    fake_api.lists[7]["interventions"].append({"id": 701, "name": "Shave", "length": 0})
+    fake_api.lists[7]["interventions"].append({"id": 702, "name": "Beard", "interventionset_id": 99})
+    fake_api.lists[7]["calendars"] += [{"id": 70, "name": "Chair again"}, {"name": "No id"}]
     before = snapshot(site)
     with pytest.raises(SiteError) as caught:
         pull_site(site, api, every=True)
@@ -254,27 +249,27 @@ def test_invalid_api_data_writes_nothing_and_names_the_group(
     assert not (site / "groups").exists()
 
 
-def test_an_api_error_midway_writes_nothing(site: Path, server: FakeGroupAPI, api: GroupAPI) -> None:
+def test_an_api_error_midway_writes_nothing(site: Path, fake_api: FakeGroupAPI, api: GroupAPI) -> None:
     pull_site(site, api, [7])
     before = snapshot(site)
-    server.groups[7]["phone"] = "020 0000 0000"
-    server.forbidden.add(42)
+    fake_api.groups[7]["phone"] = "020 0000 0000"
+    fake_api.forbidden.add(42)
     with pytest.raises(SiteError, match="group 42"):
         pull_site(site, api, every=True)
     assert snapshot(site) == before
 
 
-def test_a_group_body_for_another_id_is_refused(site: Path, server: FakeGroupAPI, api: GroupAPI) -> None:
-    server.groups[9]["id"] = 10
+def test_a_group_body_for_another_id_is_refused(site: Path, fake_api: FakeGroupAPI, api: GroupAPI) -> None:
+    fake_api.groups[9]["id"] = 10
     with pytest.raises(SiteError, match=r"group 9: GET /groups/9 answered with group 10"):
         pull_site(site, api, [9])
 
 
 def test_groups_the_api_no_longer_lists_are_kept_with_a_warning(
-    site: Path, server: FakeGroupAPI, api: GroupAPI
+    site: Path, fake_api: FakeGroupAPI, api: GroupAPI
 ) -> None:
     pull_site(site, api, every=True)
-    del server.groups[9]
+    del fake_api.groups[9]
     result = pull_site(site, api, every=True)
     assert (site / "groups" / "clinique-du-lac-a-geneve" / "group.json").exists()
     assert result.warnings == [
@@ -283,14 +278,14 @@ def test_groups_the_api_no_longer_lists_are_kept_with_a_warning(
 
 
 def test_without_ids_a_pull_refreshes_the_groups_already_there(
-    site: Path, server: FakeGroupAPI, api: GroupAPI
+    site: Path, fake_api: FakeGroupAPI, api: GroupAPI
 ) -> None:
     with pytest.raises(SiteError, match="holds no pulled groups yet"):
         pull_site(site, api)
     pull_site(site, api, [9, 42])
     result = pull_site(site, api)
     assert [g.id for g in result.groups] == [9, 42]
-    assert not server.seen("GET", "/groups")
+    assert not fake_api.seen("GET", "/groups")
 
 
 # Where the API is
@@ -314,18 +309,18 @@ def pull_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, s
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_cli_pull_reports_each_group(site: Path, server: FakeGroupAPI) -> None:
-    code, out, err = pull_cli(str(site), "--api-url", server.url, "--all")
+def test_cli_pull_reports_each_group(site: Path, fake_api: FakeGroupAPI) -> None:
+    code, out, err = pull_cli(str(site), "--api-url", fake_api.url, "--all")
     assert code == 0, err
     assert f"created   {site / 'groups' / 'eden-spa'}  (group 42: Eden Spa)" in out
     assert out.rstrip().endswith("Pulled 3 groups: 3 created, 0 updated, 0 unchanged")
 
 
 def test_cli_pull_uses_site_toml_api_url_and_the_key_file(
-    site: Path, server: FakeGroupAPI, tmp_path: Path
+    site: Path, fake_api: FakeGroupAPI, tmp_path: Path
 ) -> None:
     config = site / "site.toml"
-    config.write_text(config.read_text().replace('"/api/v1"', json.dumps(server.url)))
+    config.write_text(config.read_text().replace('"/api/v1"', json.dumps(fake_api.url)))
     key_file = tmp_path / "key"
     key_file.write_text(APIKEY)
     code, out, err = pull_cli(str(site), "--group", "7", "--apikey-file", str(key_file), env={})
@@ -333,11 +328,11 @@ def test_cli_pull_uses_site_toml_api_url_and_the_key_file(
     assert "Pulled 1 groups: 1 created" in out
 
 
-def test_cli_pull_never_shows_or_writes_the_key(site: Path, server: FakeGroupAPI) -> None:
-    server.forbidden.add(9)
-    code, out, err = pull_cli(str(site), "--api-url", server.url, "--group", "42")
+def test_cli_pull_never_shows_or_writes_the_key(site: Path, fake_api: FakeGroupAPI) -> None:
+    fake_api.forbidden.add(9)
+    code, out, err = pull_cli(str(site), "--api-url", fake_api.url, "--group", "42")
     assert code == 0
-    code, out2, err2 = pull_cli(str(site), "--api-url", server.url, "--group", "9")
+    code, out2, err2 = pull_cli(str(site), "--api-url", fake_api.url, "--group", "9")
     assert code == 1
     assert "group 9: GET /groups/9: this API key has no access to group 9 (403 Forbidden)" in err2
     assert "Traceback" not in err2
@@ -345,11 +340,11 @@ def test_cli_pull_never_shows_or_writes_the_key(site: Path, server: FakeGroupAPI
     assert APIKEY not in everything
 
 
-def test_cli_pull_without_a_key_says_how_to_give_one(site: Path, server: FakeGroupAPI) -> None:
-    code, _, err = pull_cli(str(site), "--api-url", server.url, "--all", env={"BOOKGEN_APIKEY": ""})
+def test_cli_pull_without_a_key_says_how_to_give_one(site: Path, fake_api: FakeGroupAPI) -> None:
+    code, _, err = pull_cli(str(site), "--api-url", fake_api.url, "--all", env={"BOOKGEN_APIKEY": ""})
     assert code == 1
     assert "no API key: set BOOKGEN_APIKEY or pass --apikey-file PATH" in err
-    assert server.requests == []
+    assert fake_api.requests == []
 
 
 def test_cli_pull_refuses_group_and_all_together(site: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,28 +15,21 @@ from generator.api import GroupAPI
 from generator.cli import main
 from generator.pull import pull_site
 
-from .fakeapi import APIKEY, FakeGroupAPI, sample_groups
+from .fakeapi import APIKEY, FakeGroupAPI
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture
-def server() -> Iterator[FakeGroupAPI]:
-    with FakeGroupAPI() as fake:
-        sample_groups(fake)
-        yield fake
-
-
-@pytest.fixture
-def site(tmp_path: Path, server: FakeGroupAPI) -> Path:
+def site(tmp_path: Path, fake_api: FakeGroupAPI) -> Path:
     """A project whose site.toml points at the fake API, with groups 7 and 42 pulled."""
     root = tmp_path / "site"
     root.mkdir()
     config = (FIXTURES / "minisite" / "site.toml").read_text()
-    (root / "site.toml").write_text(config.replace('"/api/v1"', json.dumps(server.url)))
-    with GroupAPI(server.url, APIKEY) as api:
+    (root / "site.toml").write_text(config.replace('"/api/v1"', json.dumps(fake_api.url)))
+    with GroupAPI(fake_api.url, APIKEY) as api:
         pull_site(root, api, [7, 42])
-    server.requests.clear()
+    fake_api.requests.clear()
     return root
 
 
@@ -61,11 +53,11 @@ def push_cli(site: Path, *args: str, input: str | None = None) -> Result:
 NEW_COLOURS = {"content_bg": "#FDF7E8", "main_bg": "#7A4A12", "main_text": "#FFFFFF", "page_bg": "#322A1D"}
 
 
-def test_push_sends_only_the_changed_fields(site: Path, server: FakeGroupAPI) -> None:
+def test_push_sends_only_the_changed_fields(site: Path, fake_api: FakeGroupAPI) -> None:
     edit_group(site, "eden-spa", usercolors=NEW_COLOURS, calendarChoice=1, display_intervention_price=False)
     result = push_cli(site, "eden-spa", "--yes")
     assert result.exit_code == 0, result.output
-    (put,) = server.seen("PUT", "/groups/42")
+    (put,) = fake_api.seen("PUT", "/groups/42")
     sent = put.body["group"]
     assert set(put.body) == {"group"}
     assert set(sent) == {"calendarChoice", "usercolors", "display_intervention_price"}
@@ -79,24 +71,24 @@ def test_push_sends_only_the_changed_fields(site: Path, server: FakeGroupAPI) ->
     assert "Pushed 3 fields to group 42 (eden-spa)" in result.stdout
 
 
-def test_the_server_is_read_first_and_only_differences_are_sent(site: Path, server: FakeGroupAPI) -> None:
-    server.groups[42]["calendarChoice"] = 0  # changed in ClicRDV Pro since the pull
+def test_the_server_is_read_first_and_only_differences_are_sent(site: Path, fake_api: FakeGroupAPI) -> None:
+    fake_api.groups[42]["calendarChoice"] = 0  # changed in ClicRDV Pro since the pull
     edit_group(site, "eden-spa", calendarChoice=0, max_multirdvs=3)
     assert push_cli(site, "eden-spa", "--yes").exit_code == 0
-    assert [r.method for r in server.requests] == ["GET", "PUT"]
-    assert server.seen("PUT")[0].body == {"group": {"max_multirdvs": 3}}
+    assert [r.method for r in fake_api.requests] == ["GET", "PUT"]
+    assert fake_api.seen("PUT")[0].body == {"group": {"max_multirdvs": 3}}
 
 
-def test_api_spellings_of_the_same_value_are_not_changes(site: Path, server: FakeGroupAPI) -> None:
+def test_api_spellings_of_the_same_value_are_not_changes(site: Path, fake_api: FakeGroupAPI) -> None:
     edit_group(site, "eden-spa", anyCalendar=True, calendarChoice=2, display_intervention_length=1)
-    assert server.groups[42]["anyCalendar"] == "1"
+    assert fake_api.groups[42]["anyCalendar"] == "1"
     result = push_cli(site, "eden-spa", "--yes")
     assert result.exit_code == 0
     assert "group 42 (eden-spa) is up to date; nothing to push" in result.stdout
-    assert server.seen("PUT") == []
+    assert fake_api.seen("PUT") == []
 
 
-def test_dry_run_shows_the_diff_and_sends_nothing(site: Path, server: FakeGroupAPI) -> None:
+def test_dry_run_shows_the_diff_and_sends_nothing(site: Path, fake_api: FakeGroupAPI) -> None:
     edit_group(site, "eden-spa", usercolors=NEW_COLOURS, currency_code="CHF")
     result = push_cli(site, "eden-spa", "--dry-run")
     assert result.exit_code == 0, result.output
@@ -107,54 +99,54 @@ def test_dry_run_shows_the_diff_and_sends_nothing(site: Path, server: FakeGroupA
         '  currency_code: "EUR" → "CHF"',
         "dry run: 2 fields would be sent; nothing was sent",
     ]
-    assert server.seen("PUT") == []
+    assert fake_api.seen("PUT") == []
 
 
-def test_without_a_terminal_push_refuses_unless_told_yes(site: Path, server: FakeGroupAPI) -> None:
+def test_without_a_terminal_push_refuses_unless_told_yes(site: Path, fake_api: FakeGroupAPI) -> None:
     edit_group(site, "eden-spa", calendarChoice=1)
     result = push_cli(site, "eden-spa")
     assert result.exit_code == 2
     assert "cannot ask for confirmation without a terminal; pass --yes (or --dry-run)" in result.stderr
-    assert server.requests == []
+    assert fake_api.requests == []
 
 
 @pytest.mark.parametrize(("answer", "code", "puts"), [("y\n", 0, 1), ("n\n", 1, 0)])
 def test_push_asks_before_sending(
-    site: Path, server: FakeGroupAPI, monkeypatch: pytest.MonkeyPatch, answer: str, code: int, puts: int
+    site: Path, fake_api: FakeGroupAPI, monkeypatch: pytest.MonkeyPatch, answer: str, code: int, puts: int
 ) -> None:
     monkeypatch.setattr(pushing, "stdin_is_interactive", lambda: True)
     edit_group(site, "eden-spa", calendarChoice=1)
     result = push_cli(site, "eden-spa", input=answer)
     assert result.exit_code == code
     assert "Push 1 field to group 42? [y/N]" in result.stdout
-    assert len(server.seen("PUT")) == puts
+    assert len(fake_api.seen("PUT")) == puts
 
 
 def test_local_edits_to_fields_bookgen_does_not_own_are_reported_not_sent(
-    site: Path, server: FakeGroupAPI
+    site: Path, fake_api: FakeGroupAPI
 ) -> None:
     edit_group(site, "eden-spa", phone="01 99 99 99 99", open=False, calendarChoice=1)
     result = push_cli(site, "eden-spa", "--yes")
     assert result.exit_code == 0
     assert "changed locally but not pushed (owned by ClicRDV Pro): phone, open" in result.stderr
-    assert server.seen("PUT")[0].body == {"group": {"calendarChoice": 1}}
-    assert server.groups[42]["phone"] == "01 83 62 04 04"
+    assert fake_api.seen("PUT")[0].body == {"group": {"calendarChoice": 1}}
+    assert fake_api.groups[42]["phone"] == "01 83 62 04 04"
 
 
-def test_removing_usercolors_locally_resets_them_on_the_server(site: Path, server: FakeGroupAPI) -> None:
+def test_removing_usercolors_locally_resets_them_on_the_server(site: Path, fake_api: FakeGroupAPI) -> None:
     edit_group(site, "eden-spa", usercolors=None)
     assert push_cli(site, "eden-spa", "--yes").exit_code == 0
-    assert server.seen("PUT")[0].body == {"group": {"usercolors": None}}
+    assert fake_api.seen("PUT")[0].body == {"group": {"usercolors": None}}
 
 
-def test_an_unreadable_server_value_is_replaced_and_shown_whole(site: Path, server: FakeGroupAPI) -> None:
-    server.groups[42]["usercolors"] = "not json"
+def test_an_unreadable_server_value_is_replaced_and_shown_whole(site: Path, fake_api: FakeGroupAPI) -> None:
+    fake_api.groups[42]["usercolors"] = "not json"
     result = push_cli(site, "eden-spa", "--dry-run")
     colours = json.loads((site / "groups" / "eden-spa" / "group.json").read_text())["group"]["usercolors"]
     assert f'  usercolors: "not json" → {json.dumps(colours)}' in result.stdout
 
 
-def test_a_group_without_an_id_cannot_be_created(site: Path, server: FakeGroupAPI) -> None:
+def test_a_group_without_an_id_cannot_be_created(site: Path, fake_api: FakeGroupAPI) -> None:
     edit_group(site, "eden-spa", id=None)
     result = push_cli(site, "eden-spa", "--yes")
     assert result.exit_code == 1
@@ -162,56 +154,56 @@ def test_a_group_without_an_id_cannot_be_created(site: Path, server: FakeGroupAP
         f"{site / 'groups' / 'eden-spa' / 'group.json'}: group.id: is missing: creating a group is not "
         "available in the Group API" in result.stderr
     )
-    assert server.requests == []
+    assert fake_api.requests == []
 
 
-def test_an_invalid_local_group_is_not_sent(site: Path, server: FakeGroupAPI) -> None:
+def test_an_invalid_local_group_is_not_sent(site: Path, fake_api: FakeGroupAPI) -> None:
     edit_group(site, "eden-spa", usercolors={"main_bg": "red"}, max_multirdvs=0)
     result = push_cli(site, "eden-spa", "--yes")
     assert result.exit_code == 1
     group_file = site / "groups" / "eden-spa" / "group.json"
     assert f"{group_file}: group.max_multirdvs: 0 must be between 1 and 2147483647" in result.stderr
     assert f"{group_file}: group.usercolors.main_bg: 'red' is not a #RRGGBB colour" in result.stderr
-    assert server.requests == []
+    assert fake_api.requests == []
 
 
-def test_an_unknown_slug_is_a_clear_error(site: Path, server: FakeGroupAPI) -> None:
+def test_an_unknown_slug_is_a_clear_error(site: Path, fake_api: FakeGroupAPI) -> None:
     result = push_cli(site, "nope", "--yes")
     assert result.exit_code == 1
     assert f"{site / 'groups' / 'nope'}: is not a group folder of the site (no group.json)" in result.stderr
 
 
-def test_a_group_gone_from_the_server_is_named(site: Path, server: FakeGroupAPI) -> None:
-    del server.groups[42]
+def test_a_group_gone_from_the_server_is_named(site: Path, fake_api: FakeGroupAPI) -> None:
+    del fake_api.groups[42]
     result = push_cli(site, "eden-spa", "--yes")
     assert result.exit_code == 1
     assert "group 42: GET /groups/42: group 42 was not found (404 Not Found)" in result.stderr
 
 
-def test_a_rejected_update_is_reported_without_the_key(site: Path, server: FakeGroupAPI) -> None:
+def test_a_rejected_update_is_reported_without_the_key(site: Path, fake_api: FakeGroupAPI) -> None:
     edit_group(site, "kings-cross-barbers", calendarChoice=0)
     echo = json.dumps({"error": f"invalid calendarChoice for /groups/7?apikey={APIKEY}"}).encode()
-    server.misbehave("/groups/7", ("body", 422, echo), method="PUT")
+    fake_api.misbehave("/groups/7", ("body", 422, echo), method="PUT")
     result = push_cli(site, "kings-cross-barbers", "--yes")
     assert result.exit_code == 1
     assert "group 7: PUT /groups/7: HTTP 422 Unprocessable Entity:" in result.stderr
     assert "apikey=***" in result.stderr
     assert APIKEY not in result.output
-    assert len(server.seen("PUT")) == 1  # a 4xx is not retried
+    assert len(fake_api.seen("PUT")) == 1  # a 4xx is not retried
 
 
-def test_push_output_and_files_never_hold_the_key(site: Path, server: FakeGroupAPI) -> None:
+def test_push_output_and_files_never_hold_the_key(site: Path, fake_api: FakeGroupAPI) -> None:
     edit_group(site, "eden-spa", usercolors=NEW_COLOURS)
     outputs = [push_cli(site, "eden-spa", flag).output for flag in ("--dry-run", "--yes", "--yes")]
     assert APIKEY not in "".join(outputs)
     assert all(APIKEY not in p.read_text() for p in site.rglob("*") if p.is_file())
 
 
-def test_plan_lists_changes_in_a_stable_order(site: Path, server: FakeGroupAPI) -> None:
+def test_plan_lists_changes_in_a_stable_order(site: Path, fake_api: FakeGroupAPI) -> None:
     edit_group(site, "eden-spa", currency_code="USD", usercolors=NEW_COLOURS, calendarChoice=1)
     source = pushing.load_group(site, "eden-spa")
-    plan = pushing.plan_push(source, server.groups[42])
+    plan = pushing.plan_push(source, fake_api.groups[42])
     assert [c.field for c in plan.changes] == ["calendarChoice", "usercolors", "currency_code"]
     assert plan.group_id == 42 and plan.not_pushed == ()
     shutil.rmtree(site / "groups" / "kings-cross-barbers")  # unrelated groups do not matter
-    assert pushing.plan_push(pushing.load_group(site, "eden-spa"), server.groups[42]) == plan
+    assert pushing.plan_push(pushing.load_group(site, "eden-spa"), fake_api.groups[42]) == plan
