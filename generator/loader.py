@@ -14,12 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 from pydantic import BaseModel, ValidationError
 
 from .config import PageConfig, SiteConfig
-from .content import TextPage, render_markdown
+from .content import TextPage, is_remote, render_markdown
 from .errors import Problem, SiteError, problems_from_validation
+from .images import image_problem
 from .models import Calendar, Group, Intervention, InterventionSet
 from .themes import load_theme
 
@@ -43,6 +45,7 @@ class GroupSource:
     page: PageConfig
     texts: tuple[TextPage, ...]
     files: tuple[Path, ...]
+    images: tuple[tuple[str, Path], ...] = ()  # markdown image src → its file in the group's folder
 
 
 @dataclass(frozen=True)
@@ -272,10 +275,10 @@ def _load_group(reader: _Reader, directory: Path) -> GroupSource | None:
 
     page_file = directory / "page.toml"
     page = reader.settings(PageConfig, page_file)
-    if page.logo and not (directory / page.logo).is_file():
-        reader.add(page_file, "logo", f"{page.logo!r} is not a file beside page.toml")
+    logo = _image_file(reader, page_file, "logo", directory, page.logo, directory) if page.logo else None
 
     texts = []
+    images: dict[str, Path] = {}
     pages_dir = directory / "pages"
     text_files = sorted(pages_dir.glob("*.md")) if pages_dir.is_dir() else []
     for text_file in text_files:
@@ -283,14 +286,21 @@ def _load_group(reader: _Reader, directory: Path) -> GroupSource | None:
             reader.add(text_file, "", "file name is not a slug (lowercase letters, digits, -)")
             continue
         source = reader.text(text_file)
-        if source is not None:
-            texts.append(render_markdown(source, text_file.stem))
+        if source is None:
+            continue
+        text = render_markdown(source, text_file.stem)
+        texts.append(text)
+        for src in text.images:
+            if not is_remote(src) and not src.startswith("/") and src not in images:
+                image = _image_file(reader, text_file, "", pages_dir, src, directory)
+                if image is not None:
+                    images[src] = image
 
     if group is None or len(reader.problems) > before:
         return None
-    inputs = [group_file, page_file, *files.values(), *text_files]
-    if page.logo:
-        inputs.append(directory / page.logo)
+    inputs = [group_file, page_file, *files.values(), *text_files, *images.values()]
+    if logo:
+        inputs.append(logo)
     return GroupSource(
         slug=slug,
         directory=directory,
@@ -301,7 +311,29 @@ def _load_group(reader: _Reader, directory: Path) -> GroupSource | None:
         page=page,
         texts=tuple(texts),
         files=tuple(path for path in inputs if path.exists()),
+        images=tuple(images.items()),
     )
+
+
+def _image_file(
+    reader: _Reader, named_in: Path, where: str, base: Path, name: str, folder: Path
+) -> Path | None:
+    """The image file ``name`` (relative to ``base``) that ``named_in`` refers to, once
+    checked: inside the group's ``folder`` and really an image (:mod:`generator.images`)."""
+    label = f"image {name[:80]!r}" if not where else f"{name[:80]!r}"
+    path = (base / unquote(name.split("?")[0].split("#")[0])).resolve()
+    if not path.is_relative_to(folder.resolve()):
+        reader.add(named_in, where, f"{label} is outside the group's folder")
+    elif not path.is_file():
+        reader.add(named_in, where, f"{label} is not a file in {base.relative_to(folder.parent).as_posix()}/")
+    elif path.stat().st_size > MAX_FILE_BYTES:
+        reader.add(named_in, where, f"{label} is larger than {MAX_FILE_BYTES // 2**20} MB")
+    else:
+        problem = image_problem(path.name, path.read_bytes())
+        if problem is None:
+            return path
+        reader.add(named_in, where, f"{label}: {problem}")
+    return None
 
 
 def load_site(root: Path | str, *, only: Callable[[str], bool] | None = None) -> Site:

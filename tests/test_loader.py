@@ -165,3 +165,48 @@ def test_any_file_content_loads_or_fails_with_located_problems(minisite: Path, c
     except SiteError as error:
         assert error.problems
         assert all(p.file == str(path) for p in error.problems)
+
+
+# Images: the logo and markdown images are files of the group, and really images.
+
+PNG = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"
+
+
+def test_markdown_images_beside_the_page_are_found(minisite: Path) -> None:
+    pages = minisite / "groups" / "spa" / "pages"
+    (pages / "about.md").write_text("# À propos\n\n![plan](plan%20acces.png) ![up](../logo.png)", "utf-8")
+    (pages / "plan acces.png").write_bytes(PNG)
+    (pages.parent / "logo.png").write_bytes(PNG)
+    spa = load_site(minisite).groups[1]
+    assert dict(spa.images) == {"plan%20acces.png": pages / "plan acces.png", "../logo.png": pages.parent / "logo.png"}
+    assert pages / "plan acces.png" in spa.files
+
+
+@pytest.mark.parametrize(
+    ("src", "said"),
+    [
+        ("missing.png", "image 'missing.png' is not a file in spa/pages/"),
+        ("../../shop/page.toml", "image '../../shop/page.toml' is outside the group's folder"),
+        ("fake.png", "image 'fake.png': 'fake.png' is not a PNG image (its first bytes say otherwise)"),
+    ],
+)
+def test_a_markdown_image_that_is_not_a_file_of_the_group_is_an_error(minisite: Path, src: str, said: str) -> None:
+    pages = minisite / "groups" / "spa" / "pages"
+    (pages / "about.md").write_text(f"# À propos\n\n![x]({src})", "utf-8")
+    (pages / "fake.png").write_text("<script>alert(1)</script>", "utf-8")
+    assert problems(minisite) == [f"{pages / 'about.md'}: {said}"]
+
+
+def test_remote_and_site_absolute_images_are_not_files_to_check(minisite: Path) -> None:
+    pages = minisite / "groups" / "spa" / "pages"
+    (pages / "about.md").write_text("![a](https://cdn.test/a.png) ![b](/img/b.png)", "utf-8")
+    assert load_site(minisite).groups[1].images == ()
+
+
+def test_an_svg_logo_with_a_script_is_an_error_on_the_logo_field(minisite: Path) -> None:
+    spa = minisite / "groups" / "spa"
+    (spa / "page.toml").write_text('logo = "logo.svg"\n', "utf-8")
+    (spa / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "utf-8")
+    assert problems(minisite) == [
+        f"{spa / 'page.toml'}: logo: 'logo.svg': SVG element <script> is not accepted (only drawing, no script or links)"
+    ]
