@@ -13,7 +13,6 @@ import json
 import os
 import re
 import tempfile
-import unicodedata
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from .config import SiteConfig
 from .errors import Problem, SiteError, problems_from_validation
 from .loader import SLUG, read_json, read_toml
 from .models import Calendar, Group, Intervention, InterventionSet
+from .slugs import slugify
 
 __all__ = [
     "GroupBundle",
@@ -36,7 +36,6 @@ __all__ = [
     "pull_site",
     "render_bundle",
     "site_api_url",
-    "slugify",
 ]
 
 #: Folder names a group may not take: they would collide with the build's own output.
@@ -46,8 +45,6 @@ _MODELS: dict[str, type[BaseModel]] = {
     "interventions": Intervention,
     "interventionsets": InterventionSet,
 }
-_TRANSLITERATE = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ø": "o", "Ø": "o"})
-_TRANSLITERATE.update(str.maketrans({"đ": "d", "Đ": "d", "ł": "l", "Ł": "l", "&": " and "}))
 PAGE_TOML = """\
 # What the Group API does not hold; `bookgen pull` never overwrites this file.
 # language = "fr"
@@ -94,13 +91,6 @@ def site_api_url(site: Path, override: str | None = None) -> str:
         raise SiteError([Problem(str(config_file), "", f"cannot be read ({error})")]) from None
     url = config.booking.api_base_url
     return url if url.startswith(("http://", "https://")) else PRODUCTION_API
-
-
-def slugify(text: str) -> str:
-    """Lowercase ASCII letters, digits and single hyphens ("Clinique du Lac" → ``clinique-du-lac``)."""
-    ascii_text = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATE))
-    ascii_text = ascii_text.encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:64].rstrip("-")
 
 
 def _int_id(value: Any) -> int | None:

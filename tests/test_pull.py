@@ -16,7 +16,8 @@ from generator.api import GroupAPI, RetryPolicy
 from generator.cli import main
 from generator.errors import SiteError
 from generator.loader import SLUG, load_site
-from generator.pull import PAGE_TOML, pull_site, site_api_url, slugify
+from generator.pull import PAGE_TOML, pull_site, site_api_url
+from generator.slugs import slugify
 
 from .fakeapi import APIKEY, FakeGroupAPI
 
