@@ -23,6 +23,7 @@ import jinja2
 
 from .colors import contrast_issues, theme_stylesheet
 from .config import SiteConfig
+from .content import is_remote
 from .embed import MODES, Loader, host_csp, snippet
 from .errors import Problem, SiteError
 from .i18n import has_catalog, text_direction, translations, url_locale
@@ -41,6 +42,7 @@ from .render import (
     locale_messages,
     output_path,
 )
+from .slugs import slugify
 from .themes import TEMPLATES_DIR, Theme, load_theme
 
 __all__ = ["BuildResult", "Builder", "build", "check", "reset_caches", "theme_for"]
@@ -80,13 +82,21 @@ def group_colours(theme: Theme, source: GroupSource) -> tuple[dict[str, str], di
 
 
 def check(site: Site) -> list[str]:
-    """Warnings a build would give: contrast below WCAG AA, locales without UI strings."""
+    """Warnings a build would give: contrast below WCAG AA, images the CSP blocks,
+    locales without UI strings."""
     warnings = []
     for source in site.groups:
         light, dark = group_colours(theme_for(site, source), source)
         for palette, label in ((light, ""), (dark, " (dark)")):
             for issue in contrast_issues(palette) if palette else ():
                 warnings.append(f"{source.slug}{label}: {issue}")
+        for text in source.texts:
+            warnings += [
+                f"{source.slug}: pages/{text.name}.md: image {src[:80]!r} is on another origin, which "
+                "the pages' Content-Security-Policy (img-src 'self') blocks; save it beside the page"
+                for src in text.images
+                if is_remote(src)
+            ]
     for locale in _all_locales(site):
         if not has_catalog(locale):
             warnings.append(f"locale {locale}: no UI translation; texts fall back to English")
@@ -235,9 +245,17 @@ class Builder:
             pages += template != "embed.html"
         return pages
 
+    def publish_images(self, source: GroupSource, links: PageLinks) -> dict[str, str]:
+        """Write the images the group's markdown pages show; return src → URL from its pages."""
+        urls = {}
+        for src, file in source.images:
+            stem = slugify(file.stem)[:40].rstrip("-") or "image"
+            urls[src] = links.to(self.write_hashed(source.slug, stem, file.suffix.lower(), file.read_bytes()))
+        return urls
+
     def group_pages(self, source: GroupSource) -> Iterator[tuple[str, jinja2.Environment, str, dict[str, Any]]]:
         """(path, environment, template, context) of each page of a group, after writing
-        the group's own assets (stylesheet, logo). The benchmark renders these too."""
+        the group's own assets (stylesheet, logo, images). The benchmark renders these too."""
         site = self.site
         theme = theme_for(site, source)
         light, dark = group_colours(theme, source)
@@ -248,8 +266,9 @@ class Builder:
             logo = source.directory / source.page.logo
             assets["logo"] = self.write_hashed(source.slug, "logo", logo.suffix.lower(), logo.read_bytes())
         links = PageLinks(prefix="../../", assets=assets)
+        image_urls = self.publish_images(source, links)
         locales = group_locales(site.config, source)
-        parts = group_parts(site.config, source)
+        parts = group_parts(site.config, source, image_urls)
         for locale in locales:
             env = environment(theme, locale)
             for template, name in (("booking.html", "index.html"), ("widget.html", "widget.html")):

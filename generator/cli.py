@@ -216,7 +216,8 @@ def check(site: Path, strict: bool) -> None:
     warnings = run_check(loaded)
     for message in warnings:
         warn(message)
-    click.echo(f"{site}: {len(loaded.groups)} groups valid, {len(warnings)} warnings")
+    count = len(warnings)
+    click.echo(f"{site}: {len(loaded.groups)} groups valid, {count} warning{'s' if count != 1 else ''}")
     if strict and warnings:
         sys.exit(1)
 

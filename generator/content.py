@@ -4,6 +4,10 @@ The output is the only HTML in the tool that templates mark ``|safe``, so it goe
 through an allowlist sanitizer (nh3, i.e. Ammonia): headings, lists, links, tables
 and images survive; scripts, event handlers, inline styles, ``javascript:`` and
 ``data:`` URLs do not. Raw HTML in the markdown is allowed in but sanitized out.
+
+Images are kept with the ``src`` as written; the loader checks the files a page
+names (:mod:`generator.images`) and the build publishes them under content-hashed
+names and rewrites the ``src`` (:func:`with_image_urls`).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import dataclass
 import markdown
 import nh3
 
-__all__ = ["TextPage", "render_markdown"]
+__all__ = ["TextPage", "is_remote", "render_markdown", "with_image_urls"]
 
 _TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h2", "h3",
@@ -30,6 +34,8 @@ _ATTRIBUTES = {
     "th": {"align", "scope"},
 }
 _HEADING = re.compile(r"<h([1-6])>(.*?)</h\1>", re.S)
+# nh3 serializes every attribute as name="value", with & and " escaped.
+_IMAGE_SRC = re.compile(r'(<img\b(?:[^>"]|"[^"]*")*?\ssrc=")([^"]*)(")')
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,7 @@ class TextPage:
     name: str
     title: str
     html: str
+    images: tuple[str, ...] = ()  # every <img> src, as written (unescaped)
 
 
 def _demote_headings(rendered: str) -> tuple[str, str]:
@@ -68,4 +75,22 @@ def render_markdown(source: str, name: str) -> TextPage:
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
-    return TextPage(name=name, title=title or name.replace("-", " ").capitalize(), html=clean)
+    images = tuple(dict.fromkeys(html.unescape(m.group(2)) for m in _IMAGE_SRC.finditer(clean)))
+    return TextPage(name=name, title=title or name.replace("-", " ").capitalize(), html=clean, images=images)
+
+
+def is_remote(src: str) -> bool:
+    """An image on another origin (``https://…``, ``//host/…``), not a file of the group."""
+    return bool(re.match(r"[A-Za-z][A-Za-z0-9+.-]*:|//", src))
+
+
+def with_image_urls(text: TextPage, urls: dict[str, str]) -> TextPage:
+    """``text`` with each image ``src`` in ``urls`` replaced by its published URL."""
+    if not urls or not text.images:
+        return text
+
+    def replace(match: re.Match[str]) -> str:
+        url = urls.get(html.unescape(match.group(2)))
+        return match.group(0) if url is None else f"{match.group(1)}{html.escape(url)}{match.group(3)}"
+
+    return TextPage(text.name, text.title, _IMAGE_SRC.sub(replace, text.html), text.images)

@@ -25,6 +25,7 @@ from markupsafe import Markup
 from . import __version__
 from .booking import bookable_calendars, flow_data, reminder_facts, service_groups, steps
 from .config import SiteConfig
+from .content import with_image_urls
 from .i18n import Formatter, display_name, html_lang, text_direction, translations, url_locale
 from .loader import GroupSource
 from .themes import Theme
@@ -207,8 +208,9 @@ def language_links(
     ]
 
 
-def group_parts(config: SiteConfig, source: GroupSource) -> dict[str, Any]:
-    """The part of a page's context that is the same in every locale (computed once per group)."""
+def group_parts(config: SiteConfig, source: GroupSource, image_urls: dict[str, str] | None = None) -> dict[str, Any]:
+    """The part of a page's context that is the same in every locale (computed once per
+    group); ``image_urls`` maps the markdown pages' image sources to their published URLs."""
     group = source.group
     locales = group_locales(config, source)
     base_url = config.site.base_url
@@ -228,7 +230,7 @@ def group_parts(config: SiteConfig, source: GroupSource) -> dict[str, Any]:
         "service_groups": service_groups(source),
         "calendars": bookable_calendars(source),
         "reminders": reminder_facts(source),
-        "texts": source.texts,
+        "texts": [with_image_urls(text, image_urls or {}) for text in source.texts],
         "flow": flow_data(source),
         "hosted_url": hosted_module_url(config, source),
         "alternates": [(url_locale(other), f"{base_url}{source.slug}/{url_locale(other)}/") for other in locales],

@@ -64,6 +64,46 @@ def test_assets_are_content_hashed_and_shared_between_groups(minisite: Path, tmp
         assert hashlib.sha256((out / "assets" / name).read_bytes()).hexdigest().startswith(digest)
 
 
+PLAN = b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 4 4"><rect width="4" height="4"/></svg>'
+
+
+def test_markdown_images_are_published_under_hashed_names_and_linked(minisite: Path, tmp_path: Path) -> None:
+    pages = minisite / "groups" / "spa" / "pages"
+    (pages / "about.md").write_text("# À propos\n\n![Plan d'accès](Plan%20Accès.svg)\n", "utf-8")
+    (pages / "Plan Accès.svg").write_bytes(PLAN)
+    out = tmp_path / "out"
+    build(minisite, out)
+    [published] = (out / "spa").glob("plan-acces.*.svg")
+    assert published.read_bytes() == PLAN
+    assert hashlib.sha256(PLAN).hexdigest().startswith(published.name.split(".")[1])
+    for locale in ("fr", "en"):
+        page = (out / "spa" / locale / "index.html").read_text("utf-8")
+        assert f'src="../../spa/{published.name}"' in page
+        assert (out / "spa" / locale / f"../../spa/{published.name}").resolve() == published.resolve()
+
+
+def test_editing_an_image_rebuilds_its_group(minisite: Path, tmp_path: Path) -> None:
+    pages = minisite / "groups" / "spa" / "pages"
+    (pages / "about.md").write_text("![Plan](plan.svg)", "utf-8")
+    (pages / "plan.svg").write_bytes(PLAN)
+    out = tmp_path / "out"
+    build(minisite, out)
+    (pages / "plan.svg").write_bytes(PLAN.replace(b'width="4"', b'width="3"'))
+    result = build(minisite, out)
+    assert result.rendered == 1
+    [published] = (out / "spa").glob("plan.*.svg")
+    assert b'width="3"' in published.read_bytes()
+    assert published.name in (out / "spa" / "fr" / "index.html").read_text("utf-8")
+
+
+def test_an_image_from_another_origin_gives_a_warning_and_fails_strict(minisite: Path, tmp_path: Path) -> None:
+    (minisite / "groups" / "spa" / "pages" / "about.md").write_text("![Plan](https://cdn.test/plan.png)", "utf-8")
+    result = build(minisite, tmp_path / "out")
+    assert any("pages/about.md: image 'https://cdn.test/plan.png' is on another origin" in w for w in result.warnings)
+    with pytest.raises(SiteError):
+        build(minisite, tmp_path / "strict", strict=True)
+
+
 def test_a_failed_build_leaves_the_previous_output_byte_for_byte(minisite: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     build(minisite, out)

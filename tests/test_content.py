@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from generator.content import render_markdown
+from generator.content import is_remote, render_markdown, with_image_urls
 
 
 def test_headings_lists_links_tables_and_images_survive() -> None:
@@ -44,3 +44,27 @@ def test_script_handlers_and_style_injection_are_removed(source: str) -> None:
 
 def test_title_falls_back_to_the_file_name() -> None:
     assert render_markdown("Just text.", "cancellation-policy").title == "Cancellation policy"
+
+
+def test_image_sources_are_listed_once_as_written() -> None:
+    page = render_markdown("![a](plan.svg) ![b](photos/salle%201.jpg?v=2) ![c](plan.svg) ![d](a&b.png)", "about")
+    assert page.images == ("plan.svg", "photos/salle%201.jpg?v=2", "a&b.png")
+
+
+def test_with_image_urls_rewrites_only_the_named_sources() -> None:
+    page = render_markdown('![a > src="x"](plan.svg) ![b](https://cdn.test/p.png) ![c](a&b.png)', "about")
+    rewritten = with_image_urls(page, {"plan.svg": "../../spa/plan.1234567890.svg", "a&b.png": '../../q"x.png'})
+    assert 'src="../../spa/plan.1234567890.svg"' in rewritten.html
+    assert 'src="https://cdn.test/p.png"' in rewritten.html
+    assert 'src="../../q&quot;x.png"' in rewritten.html  # escaped: a URL never breaks the attribute
+    assert "plan.svg" not in rewritten.html.replace("plan.1234567890.svg", "")
+    assert rewritten.images == page.images
+
+
+@pytest.mark.parametrize(
+    ("src", "remote"),
+    [("https://cdn.test/a.png", True), ("//cdn.test/a.png", True), ("HTTP://x/a.png", True),
+     ("plan.svg", False), ("../logo.png", False), ("photos/a:b.png", False), ("/a.png", False)],
+)  # fmt: skip
+def test_is_remote_tells_another_origin_from_a_file(src: str, remote: bool) -> None:
+    assert is_remote(src) is remote

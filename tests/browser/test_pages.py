@@ -6,6 +6,7 @@ at 320 px, with every request recorded; screenshots at 375 and 1280 px are saved
 
 from __future__ import annotations
 
+import base64
 import gzip
 import re
 import shutil
@@ -14,11 +15,13 @@ from urllib.parse import urlparse
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from generator.build import build
 from generator.themes import available_themes
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
+ONE_PIXEL_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
 THEMES = available_themes()
 LOCALES = ("fr", "ar")
 PAGE_BUDGET = 20 * 1024
@@ -81,7 +84,9 @@ def test_pages_and_widgets_stay_within_their_weight_budget(themed_builds, theme)
 
 
 @pytest.mark.parametrize("theme", THEMES)
-def test_no_horizontal_scroll_at_320px_and_no_foreign_requests(themed_builds, serve_dir, browser, theme) -> None:
+def test_no_horizontal_scroll_at_320px_and_no_foreign_requests(
+    themed_builds, serve_dir, browser, theme
+) -> None:
     server = serve_dir(themed_builds[theme])
     context = browser.new_context(viewport={"width": 320, "height": 640})
     page = context.new_page()
@@ -128,7 +133,9 @@ def test_dark_scheme_follows_the_visitor_without_usercolors(themed_builds, serve
 
 
 @pytest.mark.parametrize("theme", THEMES)
-def test_screenshots_at_phone_and_desktop_width(themed_builds, serve_dir, browser, screenshot_dir, theme) -> None:
+def test_screenshots_at_phone_and_desktop_width(
+    themed_builds, serve_dir, browser, screenshot_dir, theme
+) -> None:
     server = serve_dir(themed_builds[theme])
     for width in (375, 1280):
         context = browser.new_context(viewport={"width": width, "height": 900})
@@ -155,3 +162,28 @@ def test_directory_search_filters_groups_without_a_server(themed_builds, serve_d
     assert page.locator("[data-bookgen-empty]").is_visible()
     page.fill("#group-search", "")
     assert page.locator(".directory-item:visible").count() == 2
+
+
+def test_images_beside_a_markdown_page_show_under_the_strict_csp(
+    minisite: Path, tmp_path: Path, serve_dir, page
+) -> None:
+    pages = minisite / "groups" / "spa" / "pages"
+    (pages / "about.md").write_text(
+        "# À propos\n\n![Plan d'accès](plan.svg)\n\n![Façade](../façade.png)\n", "utf-8"
+    )
+    (pages / "plan.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="60"><rect width="120" height="60" fill="#2e7d5b"/></svg>',
+        "utf-8",
+    )
+    (pages.parent / "façade.png").write_bytes(base64.b64decode(ONE_PIXEL_PNG))
+    build(minisite, tmp_path / "out")
+    server = serve_dir(tmp_path / "out")
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text) if message.type == "error" else None)
+    for locale in ("fr", "en"):
+        page.goto(f"{server.url}/spa/{locale}/")
+        images = page.locator(".text img")
+        expect(images).to_have_count(2)
+        widths = images.evaluate_all("images => images.map(i => i.complete && i.naturalWidth)")
+        assert widths == [120, 1], widths
+    assert violations == []
