@@ -101,7 +101,8 @@ def test_booking_with_the_keyboard_only(minisite: Path, page) -> None:
         page.goto(f"http://127.0.0.1:{server.port}/spa/en/")
         page.locator("[data-service='100'] button").focus()
         page.keyboard.press("Enter")
-        assert page.evaluate("document.activeElement.tagName") == "H2"  # focus moved to the new step
+        # Focus moves to the new step's heading (the step renders on the next frame).
+        page.wait_for_function("document.activeElement.tagName === 'H2'", timeout=5000)
         page.locator("[data-calendar='10'] button").focus()
         page.keyboard.press("Enter")
         page.wait_for_selector(".slot")
