@@ -29,7 +29,7 @@ from .errors import Problem, SiteError
 from .i18n import has_catalog, text_direction, translations, url_locale
 from .loader import GroupSource, Site, load_site
 from .manifest import NAME, Manifest, group_digest, group_stamp, read_manifest, shared_digest
-from .publish import locked, spare_dir, staging_dir, swap_into_place
+from .publish import link_or_copy, locked, replace_file, spare_dir, staging_dir, swap_into_place
 from .render import (
     BYTECODE,
     PageLinks,
@@ -168,17 +168,16 @@ class Builder:
         self.assets: dict[str, str] = {}  # logical name → path from the output root
         self._folders: set[Path] = set()
 
-    def write(self, path: str, data: bytes | str) -> None:
-        """Write one output file (atomically when :attr:`live`: a reader never sees half a page)."""
+    def write(self, path: str, data: bytes | str, *, atomic: bool = False) -> None:
+        """Write one output file (atomically when :attr:`live` or ``atomic``: a reader, or
+        another worker writing the same file, never sees half of it)."""
         raw = data.encode("utf-8") if isinstance(data, str) else data
         target = self.root / path
         if target.parent not in self._folders:
             target.parent.mkdir(parents=True, exist_ok=True)
             self._folders.add(target.parent)
-        if self.live:
-            temporary = target.with_name(f".{target.name}.tmp")
-            temporary.write_bytes(raw)
-            os.replace(temporary, target)
+        if self.live or atomic:
+            replace_file(target, raw)
         else:  # a private staging folder, published as a whole
             with open(target, "wb") as handle:
                 handle.write(raw)
@@ -198,11 +197,11 @@ class Builder:
         except OSError:  # no hard links here: the next incremental build makes its own tree
             self.twin_failed = True
 
-    def write_hashed(self, folder: str, stem: str, suffix: str, data: bytes | str) -> str:
+    def write_hashed(self, folder: str, stem: str, suffix: str, data: bytes | str, *, atomic: bool = False) -> str:
         """Write under a content-hashed name (``theme.1a2b3c4d5e.css``); return its path."""
         raw = data.encode("utf-8") if isinstance(data, str) else data
         path = hashed_path(folder, stem, suffix, raw)
-        self.write(path, raw)
+        self.write(path, raw, atomic=atomic)
         return path
 
     def write_assets(self) -> None:
@@ -211,8 +210,8 @@ class Builder:
         stylesheets are written by the first group that uses them (:meth:`theme_css`)."""
         site = self.site
         self.assets = {key: path for key, path in self.assets.items() if not key.startswith("css:")}
-        self.theme_css(theme_for(site, None))
         default = theme_for(site, None)
+        self.theme_css(default)
         palette = theme_stylesheet(default.colors, default.colors_dark)
         self.assets["css:site"] = self.write_hashed("assets", "site", ".css", palette)
         for script in sorted(p.name for p in (TEMPLATES_DIR / "static").glob("*.js")):
@@ -222,19 +221,11 @@ class Builder:
 
     def theme_css(self, theme: Theme) -> str:
         """The path of a theme's stylesheet, written on first use. Parallel workers may
-        write the same one: same name and bytes, each through its own temporary file."""
+        write the same one (same name and bytes), so it is always replaced atomically."""
         key = f"css:{theme.name}"
         if key not in self.assets:
-            css = "\n".join(sheet.read_text("utf-8") for sheet in theme.stylesheets).encode("utf-8")
-            path = hashed_path("assets", theme.name, ".css", css)
-            target = self.root / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            temporary.write_bytes(css)
-            os.replace(temporary, target)
-            self.files[path] = hashlib.sha256(css).hexdigest()
-            self.assets[key] = path
-            self._link_twin(path)
+            css = "\n".join(sheet.read_text("utf-8") for sheet in theme.stylesheets)
+            self.assets[key] = self.write_hashed("assets", theme.name, ".css", css, atomic=True)
         return self.assets[key]
 
     def render_group(self, source: GroupSource) -> int:
@@ -625,12 +616,7 @@ def _carry_files(
             if target.parent not in made:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 made.add(target.parent)
-            try:
-                os.link(out / path, target)
-            except FileNotFoundError:
-                raise
-            except OSError:  # a filesystem without hard links
-                shutil.copyfile(out / path, target)
+            link_or_copy(out / path, target)
         except FileNotFoundError as error:
             if not (out / path).exists():
                 raise _OutEdited(path) from error

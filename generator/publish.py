@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["BuildLocked", "locked", "spare_dir", "staging_dir", "swap_into_place"]
+__all__ = ["BuildLocked", "link_or_copy", "locked", "replace_file", "spare_dir", "staging_dir", "swap_into_place"]
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -28,6 +28,25 @@ _AT_FDCWD = -100
 
 class BuildLocked(Exception):
     """Another build is writing the same output folder."""
+
+
+def replace_file(target: Path, raw: bytes) -> None:
+    """Write ``target`` so that a reader sees the old bytes or the new, never half: through
+    a temporary file named for this process (workers may write the same file at once)."""
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(raw)
+    os.replace(temporary, target)
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """Hard-link ``source`` as ``target`` (no bytes copied), or copy it on a filesystem
+    without hard links. A missing ``source`` raises FileNotFoundError."""
+    try:
+        os.link(source, target)
+    except FileNotFoundError:
+        raise
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def _sibling(out: Path, kind: str) -> Path:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from .config import SiteConfig
 from .content import with_image_urls
 from .i18n import Formatter, display_name, html_lang, text_direction, translations, url_locale
 from .loader import GroupSource
+from .publish import replace_file
 from .themes import Theme
 from .timezones import TIMEZONES, zone_for
 
@@ -68,9 +68,7 @@ class _SharedBytecode(jinja2.BytecodeCache):
         if self.folder is not None:
             with contextlib.suppress(OSError):
                 self.folder.mkdir(parents=True, exist_ok=True)
-                temporary = self.folder / f".{bucket.key}.{os.getpid()}"
-                temporary.write_bytes(code)
-                os.replace(temporary, self.folder / bucket.key)
+                replace_file(self.folder / bucket.key, code)
 
     def clear(self) -> None:
         self.code.clear()

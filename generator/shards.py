@@ -9,7 +9,6 @@ publishes the result atomically like a build.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from pathlib import Path
@@ -18,7 +17,7 @@ from .build import Builder
 from .errors import Problem, SiteError
 from .loader import load_site
 from .manifest import NAME, Manifest, read_manifest
-from .publish import locked, staging_dir, swap_into_place
+from .publish import link_or_copy, locked, staging_dir, swap_into_place
 
 __all__ = ["merge"]
 
@@ -82,10 +81,7 @@ def merge(site_dir: Path, out: Path, folders: list[Path]) -> tuple[int, float]:
             for path, (folder, digest) in origin.items():
                 target = staging / path
                 target.parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    os.link(folder / path, target)
-                except OSError:  # another filesystem
-                    shutil.copyfile(folder / path, target)
+                link_or_copy(folder / path, target)
                 builder.files[path] = digest
             builder.write_site_pages(merged.groups)
             builder.write_manifest(merged)

@@ -3,8 +3,10 @@ half-written output, and the next build repairs whatever the crash left beside i
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 import random
 import signal
 import subprocess
@@ -12,7 +14,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from generator.build import build
+from generator.publish import link_or_copy, replace_file
 
 KILLS = 20  # builds killed while running (a build that finished first does not count)
 
@@ -69,3 +74,33 @@ def test_sigkill_at_any_moment_leaves_the_old_or_the_new_tree(demo_site: Path, t
     # build will update; no staging folders of killed builds.
     siblings = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out") and p.name != ".out.cache")
     assert siblings == [".out.lock", ".out.spare"]
+
+
+def test_link_or_copy_links_on_one_filesystem(tmp_path: Path) -> None:
+    (tmp_path / "a").write_bytes(b"page")
+    link_or_copy(tmp_path / "a", tmp_path / "b")
+    assert (tmp_path / "b").read_bytes() == b"page"
+    assert os.path.samefile(tmp_path / "a", tmp_path / "b")
+
+
+def test_link_or_copy_copies_where_hard_links_are_refused(tmp_path: Path, monkeypatch) -> None:
+    def refuse(source, target):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", refuse)
+    (tmp_path / "a").write_bytes(b"page")
+    link_or_copy(tmp_path / "a", tmp_path / "b")
+    assert (tmp_path / "b").read_bytes() == b"page"
+    assert not os.path.samefile(tmp_path / "a", tmp_path / "b")
+
+
+def test_link_or_copy_of_a_missing_file_raises(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        link_or_copy(tmp_path / "gone", tmp_path / "b")
+
+
+def test_replace_file_leaves_no_temporary_file(tmp_path: Path) -> None:
+    replace_file(tmp_path / "page.html", b"old")
+    replace_file(tmp_path / "page.html", b"new")
+    assert [p.name for p in tmp_path.iterdir()] == ["page.html"]
+    assert (tmp_path / "page.html").read_bytes() == b"new"
