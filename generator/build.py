@@ -28,7 +28,7 @@ from .embed import MODES, Loader, host_csp, snippet
 from .errors import Problem, SiteError
 from .i18n import has_catalog, text_direction, translations, url_locale
 from .loader import GroupSource, Site, load_site
-from .manifest import NAME, Manifest, group_digest, group_stamp, read_manifest, shared_digest
+from .manifest import NAME, Manifest, group_digest, group_stamp, read_manifest, shared_digest, walk_files
 from .publish import link_or_copy, locked, replace_file, spare_dir, staging_dir, swap_into_place
 from .render import (
     BYTECODE,
@@ -636,11 +636,6 @@ def _remove_stale(root: Path, paths: Iterable[str]) -> None:
 
 def _tree_matches(out: Path, manifest: Manifest) -> bool:
     """OUT holds exactly the files its manifest lists (nobody added or removed any)."""
-    present = set()
-    for folder, _, files in os.walk(out):
-        relative = os.path.relpath(folder, out)
-        prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
-        present.update(prefix + name for name in files)
-    return present == manifest.files.keys() | {NAME}
+    return {path for path, _ in walk_files(out)} == manifest.files.keys() | {NAME}
 
 

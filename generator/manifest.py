@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from . import __version__
 from .themes import TEMPLATES_DIR, THEMES_DIR
 
-__all__ = ["Manifest", "group_digest", "group_stamp", "read_manifest", "shared_digest"]
+__all__ = ["Manifest", "group_digest", "group_stamp", "read_manifest", "shared_digest", "walk_files"]
 
 NAME = "manifest.json"
 LOCALES_DIR = Path(__file__).parent / "locales"
@@ -75,39 +76,43 @@ def read_manifest(out: Path) -> Manifest | None:
         return None
 
 
-def _hash_tree(digest: Any, root: Path) -> None:
-    if not root.is_dir():
+def walk_files(root: Path | str, prefix: str = "") -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """Every file under ``root`` as (path relative to it, with ``/``; its entry), in a
+    stable order: a folder's files by name, then its subfolders. Links to folders are
+    not followed and unreadable folders are skipped, as ``os.walk`` does. Every build
+    walks every group, hence scandir and no path objects."""
+    try:
+        with os.scandir(root) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+    except OSError:
         return
-    for folder, dirs, files in os.walk(root):
-        dirs.sort()
-        for name in sorted(files):
-            path = Path(folder, name)
-            digest.update(str(path.relative_to(root)).encode() + b"\0")
-            digest.update(path.read_bytes())
+    folders = []
+    for entry in entries:
+        if entry.is_dir():
+            if not entry.is_symlink():
+                folders.append(entry)
+        else:
+            yield prefix + entry.name, entry
+    for entry in folders:
+        yield from walk_files(entry.path, f"{prefix}{entry.name}/")
+
+
+def _hash_tree(digest: Any, root: Path) -> None:
+    for relative, entry in walk_files(root):
+        digest.update(relative.encode() + b"\0")
+        with open(entry.path, "rb") as handle:
+            digest.update(handle.read())
 
 
 def group_stamp(directory: Path) -> str:
     """Digest of the names, sizes and modification times of a group's files: when it
     matches the last build's, the content digest is reused without reading (as git's
-    index does). Every build stamps every group, hence scandir and no path objects."""
+    index does)."""
     digest = hashlib.sha256()
-    _stamp_folder(digest, os.fspath(directory), "")
-    return digest.hexdigest()
-
-
-def _stamp_folder(digest: Any, folder: str, prefix: str) -> None:
-    with os.scandir(folder) as listing:
-        entries = sorted(listing, key=lambda entry: entry.name)
-    folders = []
-    for entry in entries:
-        if entry.is_dir():
-            if not entry.is_symlink():  # as os.walk: listed, not followed
-                folders.append(entry)
-            continue
+    for relative, entry in walk_files(directory):
         info = entry.stat()
-        digest.update(f"{prefix}{entry.name}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
-    for entry in folders:
-        _stamp_folder(digest, entry.path, f"{prefix}{entry.name}/")
+        digest.update(f"{relative}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+    return digest.hexdigest()
 
 
 def group_digest(directory: Path) -> str:
