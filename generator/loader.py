@@ -71,7 +71,9 @@ class _Reader:
     def add(self, path: Path, where: str, message: str, line: int | None = None) -> None:
         self.problems.append(Problem(self.shown(path), where, message, line))
 
-    def text(self, path: Path) -> str | None:
+    def raw(self, path: Path) -> bytes | None:
+        """The bytes of a file of the project, within the size limit; None (and the
+        problem recorded) when it cannot be read."""
         try:
             if path.is_symlink() and not path.resolve().is_relative_to(self.root.resolve()):
                 self.add(path, "", "is a link to a file outside the site project")
@@ -80,9 +82,14 @@ class _Reader:
             if size > MAX_FILE_BYTES:
                 self.add(path, "", f"is {size // (1024 * 1024)} MB; at most 16 MB is read")
                 return None
-            raw = path.read_bytes()
+            return path.read_bytes()
         except OSError as error:
             self.add(path, "", f"cannot be read ({error.strerror})")
+            return None
+
+    def text(self, path: Path) -> str | None:
+        raw = self.raw(path)
+        if raw is None:
             return None
         try:
             text = raw.decode("utf-8-sig")
@@ -326,10 +333,8 @@ def _image_file(
         reader.add(named_in, where, f"{label} is outside the group's folder")
     elif not path.is_file():
         reader.add(named_in, where, f"{label} is not a file in {base.relative_to(folder.parent).as_posix()}/")
-    elif path.stat().st_size > MAX_FILE_BYTES:
-        reader.add(named_in, where, f"{label} is larger than {MAX_FILE_BYTES // 2**20} MB")
-    else:
-        problem = image_problem(path.name, path.read_bytes())
+    elif (raw := reader.raw(path)) is not None:  # within the size limit, readable
+        problem = image_problem(path.name, raw)
         if problem is None:
             return path
         reader.add(named_in, where, f"{label}: {problem}")

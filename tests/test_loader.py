@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator.errors import SiteError
-from generator.loader import load_site
+from generator.loader import MAX_FILE_BYTES, load_site
 
 
 def problems(site: Path) -> list[str]:
@@ -210,3 +210,16 @@ def test_an_svg_logo_with_a_script_is_an_error_on_the_logo_field(minisite: Path)
     assert problems(minisite) == [
         f"{spa / 'page.toml'}: logo: 'logo.svg': SVG element <script> is not accepted (only drawing, no script or links)"
     ]
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_a_markdown_image_is_read_within_the_file_size_limit(minisite: Path, extra: int) -> None:
+    pages = minisite / "groups" / "spa" / "pages"
+    (pages / "about.md").write_text("![Plan](plan.png)", "utf-8")
+    with open(pages / "plan.png", "wb") as handle:
+        handle.write(PNG)
+        handle.truncate(MAX_FILE_BYTES + extra)  # sparse: cheap to make
+    if extra:
+        assert problems(minisite) == [f"{pages / 'plan.png'}: is 16 MB; at most 16 MB is read"]
+    else:
+        assert dict(load_site(minisite).groups[1].images) == {"plan.png": pages / "plan.png"}
