@@ -437,7 +437,8 @@ def snippet(slug: str, site: Path, mode: str, locale: str | None) -> None:
     source = loaded.groups[0]
     locales = group_locales(loaded.config, source)
     chosen = locale or loaded.config.site.default_locale or locales[0]
-    if chosen.replace("-", "_") not in locales:
+    code = chosen.replace("-", "_")  # as the site lists locales ("pt_BR" for "pt-BR")
+    if code not in locales:
         raise click.UsageError(f"{slug} is built in {', '.join(locales)}, not {chosen}")
-    label = translations(chosen).gettext("Book an appointment")
-    click.echo(make_snippet(loaded.config, source, mode, chosen.replace("-", "_"), loader(), label))
+    label = translations(code).gettext("Book an appointment")
+    click.echo(make_snippet(loaded.config, source, mode, code, loader(), label))
