@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Prepares a fresh Debian machine for the test suite: Chromium from apt (for the
-# real-browser tests) and a virtualenv in .venv with bookgen and its [dev] extras.
+# Prepares a fresh Debian machine for the test suite: Chromium (for the real-browser
+# tests) and redis-server (for the gateway's shared rate limits) from apt, and .venv
+# with the locked versions of bookgen's dependencies and its [dev] extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v chromium >/dev/null 2>&1; then
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+if [ "${#missing[@]}" -gt 0 ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-[ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check --upgrade pip
-.venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
+bash scripts/setup.sh --extra dev

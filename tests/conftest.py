@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from click.testing import CliRunner
 
 from .fakeapi import FakeGroupAPI, sample_groups
@@ -42,3 +43,11 @@ def fake_api() -> Iterator[FakeGroupAPI]:
     with FakeGroupAPI() as fake:
         sample_groups(fake)
         yield fake
+
+
+# No test may depend on the machine's speed: hypothesis's per-example deadline and its
+# "too slow" health check both measure wall-clock time, which a busy CI machine stretches.
+settings.register_profile(
+    "bookgen", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile("bookgen")

@@ -6,6 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from babel.units import format_unit
+
+from generator import i18n
 from generator.i18n import Formatter, text_direction, url_locale
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -65,5 +68,24 @@ def test_reminder_delays_in_whole_days_are_said_in_days() -> None:
     assert Formatter("en", "EUR", PARIS).delay(240) == "4 hr"
 
 
-def test_delays_fall_back_to_hours_where_cldr_has_no_day_unit() -> None:
-    assert Formatter("ar", "EUR", PARIS).delay(1440) == "24 س"
+@pytest.mark.parametrize("locale", ["fr", "en", "de", "es", "it", "nl", "ar"])
+def test_a_day_long_delay_is_said_in_days_where_the_locale_has_a_day_unit(locale: str) -> None:
+    # Whether CLDR has a day unit for a locale is Babel's data, not our rule: compare
+    # with what this Babel says, so a new CLDR release cannot break the test.
+    days = format_unit(1, "duration-day", length="long", locale=locale)
+    if "duration-" in days:
+        days = format_unit(24, "duration-hour", length="short", locale=locale)
+    assert Formatter(locale, "EUR", PARIS).delay(1440) == days
+
+
+def test_delays_fall_back_to_hours_where_cldr_has_no_day_unit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Babel names the unit itself ("1 duration-day") when CLDR lacks it for a locale.
+    real = i18n.format_unit
+
+    def without_days(value: int, unit: str, **kwargs: object) -> str:
+        return f"{value} {unit}" if unit == "duration-day" else real(value, unit, **kwargs)
+
+    monkeypatch.setattr(i18n, "format_unit", without_days)
+    hours = format_unit(24, "duration-hour", length="short", locale="ar")
+    assert Formatter("ar", "EUR", PARIS).delay(1440) == hours
+    assert "24" in hours
