@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
 from click.testing import CliRunner
+from hypothesis import HealthCheck, settings
 
 from .fakeapi import FakeGroupAPI, sample_groups
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from babel.units import format_unit
 
 from generator import i18n
