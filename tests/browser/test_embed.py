@@ -110,21 +110,26 @@ def test_inline_widget_books_resizes_and_reports_events_once(widgets, tmp_path, 
 def test_forged_messages_change_nothing(widgets, tmp_path, serve_dir, page) -> None:
     host = serve_dir(host_page(tmp_path, widgets, ["inline", "inline"]), host="127.0.0.2")
     watch_events(page)
+    page.add_init_script(
+        "if (window === top) { window.__sentinels = 0; window.addEventListener('message',"
+        " (e) => { if (e.data === 'sentinel') window.__sentinels++; }); }"
+    )
     page.goto(f"{host.url}/")
     first, second = widget_frame(page, 0), widget_frame(page, 1)
     first.wait_for_selector("[data-service]")
-    time.sleep(0.5)
-    page.evaluate("window.__events = []")
-    before = page.evaluate("document.querySelector('iframe').style.height")
+    second.wait_for_selector("[data-service]")
     forged = {"bookgen": 1, "type": "resize", "id": "bg1", "detail": {"height": 4321}}
     booked = {"bookgen": 1, "type": "booked", "id": "bg1", "detail": {"date": "x", "service": 1, "calendar": ""}}
+    # Each sender posts its forgeries, then a sentinel: messages from one sender arrive in
+    # order, so once both sentinels are seen the forgeries have been handled (no sleep).
     # From the host's own origin (not the widget's):
-    page.evaluate("(m) => { window.postMessage(m[0], '*'); window.postMessage(m[1], '*'); }", [forged, booked])
+    page.evaluate("(m) => { for (const x of m) window.postMessage(x, '*'); }", [forged, booked, "sentinel"])
     # From the widget origin, but from another iframe than the one the id belongs to:
-    second.evaluate("(m) => { parent.postMessage(m[0], '*'); parent.postMessage(m[1], '*'); }", [forged, booked])
-    time.sleep(0.5)
-    assert page.evaluate("document.querySelector('iframe').style.height") == before
-    assert page.evaluate("window.__events") == []
+    second.evaluate("(m) => { for (const x of m) parent.postMessage(x, '*'); }", [forged, booked, "sentinel"])
+    page.wait_for_function("window.__sentinels === 2")
+    heights = page.evaluate("[...document.querySelectorAll('iframe')].map((f) => f.style.height)")
+    assert "4321px" not in heights
+    assert [e for e in page.evaluate("window.__events") if e[0] == "booked"] == []
 
 
 def test_popup_is_an_accessible_modal_dialog(widgets, tmp_path, serve_dir, page) -> None:
