@@ -178,7 +178,11 @@ def _unit(value: int, unit: str, locale: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _zone_name(zone: tzinfo, locale: str) -> str:
-    return get_timezone_name(zone, width="long", locale=locale)
+    # CLDR names a few zones that have no metazone (Etc/UTC: "Coordinated Universal Time")
+    # in their own entry, which get_timezone_name does not read: it falls back to
+    # "Unknown Region (UTC) Time" (python-babel/babel#1260's kind of placeholder).
+    own = Locale.parse(locale).time_zones.get(str(zone), {}).get("long", {})
+    return own.get("generic") or own.get("standard") or get_timezone_name(zone, width="long", locale=locale)
 
 
 @cache

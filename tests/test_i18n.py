@@ -6,12 +6,14 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel import Locale
 from babel.dates import get_timezone_name
 from babel.numbers import format_currency
 from babel.units import format_unit
 
 from generator import i18n
 from generator.i18n import Formatter, text_direction, url_locale
+from generator.timezones import TIMEZONES, zone_for
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -85,6 +87,19 @@ def test_spanish_one_hour_is_abbreviated_like_its_plural() -> None:
 def test_timezone_names_are_localized(locale: str) -> None:
     assert Formatter(locale, "EUR", PARIS).zone_name() == get_timezone_name(PARIS, width="long", locale=locale)
     assert Formatter("en", "EUR", PARIS).zone_name() != Formatter("fr", "EUR", PARIS).zone_name()
+
+
+@pytest.mark.parametrize("locale", ["fr", "en", "de", "es", "it", "nl", "ar"])
+def test_utc_is_named_by_its_own_cldr_name_not_an_unknown_region(locale: str) -> None:
+    own = Locale.parse(locale).time_zones["Etc/UTC"]["long"]
+    name = Formatter(locale, "EUR", zone_for("UTC")).zone_name()
+    assert name == own.get("generic", own.get("standard"))
+
+
+def test_no_table_zone_is_named_as_an_unknown_region() -> None:
+    unknown = get_timezone_name(ZoneInfo("Etc/GMT+5"), width="long", locale="en").split("(")[0]
+    names = {key: Formatter("en", "EUR", zone_for(key)).zone_name() for key in TIMEZONES}
+    assert [key for key, name in names.items() if name.startswith(unknown)] == []
 
 
 def test_direction_and_url_form() -> None:
