@@ -275,6 +275,11 @@ def group_context(
         "dir": text_direction(locale),
         "fmt": fmt,
         "zone_name": zone_name,
+        # The group's own texts (address, markdown pages) keep their language and direction
+        # inside a page in another locale, so they shape and order correctly (a French
+        # text in an Arabic page stays left to right).
+        "text_lang": None if same_language else html_lang(language),
+        "text_dir": text_direction(language),
         "use_preposition": use_preposition,
         "heading": heading_for(gettext, source, use_preposition),
         "description": description,

@@ -194,7 +194,7 @@ def test_any_valid_group_builds_and_shows_its_name_escaped(minisite: Path, tmp_p
     out = tmp_path_factory.mktemp("out")
     build(minisite, out)
     page = (out / "shop" / "en" / "index.html").read_bytes().decode("utf-8")  # keep \r as written
-    assert f'<strong class="contact-name">{escape(data["name"])}</strong>' in page
+    assert f'<strong class="contact-name" dir="auto">{escape(data["name"])}</strong>' in page
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
