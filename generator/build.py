@@ -41,6 +41,7 @@ from .render import (
     language_links,
     locale_messages,
     output_path,
+    x_default_locale,
 )
 from .slugs import slugify
 from .themes import TEMPLATES_DIR, Theme, load_theme
@@ -324,7 +325,14 @@ class Builder:
         self.write("index.html", _render(env, "index.html", context, "index"))
         base = config.site.base_url
         sitemap = [
-            {"alternates": [(code, f"{base}{group['slug']}/{code}/") for code in group["locales"]]} for group in groups
+            {
+                "locales": group["locales"],
+                "alternates": [
+                    *((code, f"{base}{group['slug']}/{code}/") for code in group["locales"]),
+                    ("x-default", f"{base}{group['slug']}/{group['x_default']}/"),
+                ],
+            }
+            for group in groups
         ]
         self.write("sitemap.xml", _render(env, "sitemap.xml", {"groups": sitemap}, "sitemap"))
 
@@ -343,6 +351,7 @@ def directory_entry(site: Site, source: GroupSource) -> dict[str, Any]:
         "city": group.city or "",
         "zipcode": group.zipcode or "",
         "locales": [url_locale(x) for x in group_locales(site.config, source)],
+        "x_default": x_default_locale(site.config, source),
     }
 
 

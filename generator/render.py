@@ -196,6 +196,14 @@ def json_ld(source: GroupSource, canonical: str) -> dict[str, Any]:
     return data
 
 
+def x_default_locale(config: SiteConfig, source: GroupSource) -> str:
+    """The locale (URL form) that ``hreflang="x-default"`` points to, in page heads and the
+    sitemap alike: the group's own language when it has pages in it, else its first locale."""
+    locales = group_locales(config, source)
+    language = group_language(config, source)
+    return url_locale(language if language in locales else locales[0])
+
+
 def language_links(
     config: SiteConfig, source: GroupSource, href: Callable[[str], str]
 ) -> list[tuple[str, str, str]]:
@@ -212,7 +220,6 @@ def group_parts(config: SiteConfig, source: GroupSource, image_urls: dict[str, s
     group = source.group
     locales = group_locales(config, source)
     base_url = config.site.base_url
-    language = group_language(config, source)
     return {
         "site": config.site,
         "booking": config.booking,
@@ -222,7 +229,7 @@ def group_parts(config: SiteConfig, source: GroupSource, image_urls: dict[str, s
         "zone_key": group.timezone,
         "zone_iana": TIMEZONES[group.timezone],
         "csp": content_security_policy(config),
-        "x_default": f"{base_url}{source.slug}/{url_locale(language if language in locales else locales[0])}/",
+        "x_default": f"{base_url}{source.slug}/{x_default_locale(config, source)}/",
         "tel": re.sub(r"[^0-9+]", "", group.phone or ""),
         "steps": steps(source),
         "service_groups": service_groups(source),

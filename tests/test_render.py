@@ -100,7 +100,19 @@ def test_sitemap_lists_every_page_with_hreflang_alternates(out: Path) -> None:
         f"https://book.test/{slug}/{loc}/" for slug in ("shop", "spa") for loc in ("en", "fr")
     ]
     for url in urls:
-        assert {link.get("hreflang") for link in url.findall("x:link", ns)} == {"fr", "en"}
+        assert {link.get("hreflang") for link in url.findall("x:link", ns)} == {"fr", "en", "x-default"}
+
+
+def test_sitemap_and_page_heads_name_the_same_alternates(out: Path) -> None:
+    # Both sources must agree, x-default included (bug-hunt #11), for every page.
+    tree = ElementTree.parse(out / "sitemap.xml")
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
+    for url in tree.findall("s:url", ns):
+        loc = url.find("s:loc", ns).text
+        page = out / loc.removeprefix("https://book.test/") / "index.html"
+        in_head = head(page.read_text("utf-8"), r'<link rel="alternate" hreflang="([^"]+)" href="([^"]+)">')
+        in_sitemap = [(link.get("hreflang"), link.get("href")) for link in url.findall("x:link", ns)]
+        assert in_sitemap == in_head
 
 
 def test_preposition_is_used_in_the_groups_language_only(out: Path) -> None:
