@@ -12,7 +12,7 @@
   let dialog = null;
   const css = (el, styles) => Object.assign(el.style, styles);
 
-  function frame(group, o, container) {
+  function frame(group, o, container, popup = false) {
     const id = "bg" + ++count;
     const hash = new URLSearchParams({ origin: location.origin, id });
     for (const key of PREFILL) if (o[key]) hash.set(key, o[key]);
@@ -22,7 +22,7 @@
     iframe.loading = "lazy";
     iframe.setAttribute("sandbox", "allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox");
     css(iframe, { width: "100%", height: "640px", border: "0", display: "block", colorScheme: "normal" });
-    frames.set(id, { iframe, container });
+    frames.set(id, { iframe, container, popup });
     return iframe;
   }
 
@@ -32,20 +32,23 @@
     return o;
   }
 
+  // A closed popup is hidden, not destroyed: reopening the same widget returns the client
+  // to where they were (an Escape meant for autofill, a misclick on the backdrop).
+  const popups = new Map();
+
   function close() {
     if (!dialog) return;
     const { overlay, opener, overflow } = dialog;
     dialog = null;
-    frames.forEach((f, id) => f.container === overlay && frames.delete(id));
-    overlay.remove();
+    overlay.style.display = "none";
     document.documentElement.style.overflow = overflow;
     opener?.focus();
   }
 
-  function open(group, o = {}, opener = document.activeElement) {
-    close();
+  function makePopup(group, o) {
     const overlay = document.createElement("div");
     const box = document.createElement("div");
+    const bar = document.createElement("div");
     const shut = document.createElement("button");
     overlay.setAttribute("role", "dialog");
     overlay.setAttribute("aria-modal", "true");
@@ -53,16 +56,18 @@
     shut.type = "button";
     shut.textContent = "×";
     shut.setAttribute("aria-label", o.closelabel || "Close");
-    const phone = innerWidth < 640;
     css(overlay, { position: "fixed", inset: "0", zIndex: "2147483646", background: "rgba(0,0,0,.55)",
       display: "flex", alignItems: "center", justifyContent: "center" });
-    css(box, { position: "relative", background: "#fff", width: phone ? "100%" : "min(720px,92vw)",
-      height: phone ? "100%" : "min(860px,90vh)", borderRadius: phone ? "0" : "12px", overflow: "auto" });
-    css(shut, { position: "absolute", insetInlineEnd: "8px", top: "8px", width: "44px", height: "44px",
-      font: "28px/1 system-ui,sans-serif", border: "0", borderRadius: "22px", background: "#fff", cursor: "pointer" });
-    const iframe = frame(group, o, overlay);
+    // Full screen below 640 px, a box above; CSS decides, so rotation and resizing follow.
+    css(box, { display: "flex", flexDirection: "column", background: "#fff", width: "min(720px,100vw)",
+      height: "min(860px,100dvh)", borderRadius: "clamp(0px,(100vw - 639px) * 1000,12px)", overflow: "hidden" });
+    // The close button has its own bar: it never covers the widget's title.
+    css(bar, { display: "flex", justifyContent: "flex-end", flex: "none", padding: "4px" });
+    css(shut, { width: "44px", height: "44px", font: "28px/1 system-ui,sans-serif", border: "0",
+      borderRadius: "22px", background: "#fff", cursor: "pointer" });
+    const iframe = frame(group, o, overlay, true);
     iframe.loading = "eager";
-    css(iframe, { height: "100%" });
+    css(iframe, { height: "auto", flex: "1", minHeight: "0" });
     // Focus sentinels keep Tab inside the dialog even when it leaves the widget's own document.
     const sentinel = (target) => {
       const s = document.createElement("span");
@@ -70,16 +75,25 @@
       s.addEventListener("focus", () => target().focus());
       return s;
     };
-    box.append(sentinel(() => iframe), shut, iframe, sentinel(() => shut));
+    bar.append(shut);
+    box.append(sentinel(() => iframe), bar, iframe, sentinel(() => shut));
     overlay.append(box);
     overlay.addEventListener("click", (e) => e.target === overlay && close());
     shut.addEventListener("click", close);
     overlay.addEventListener("keydown", (e) => e.key === "Escape" && close());
-    dialog = { overlay, opener, overflow: document.documentElement.style.overflow };
-    document.documentElement.style.overflow = "hidden";
     document.body.append(overlay);
-    shut.focus();
-    return overlay;
+    return { overlay, shut };
+  }
+
+  function open(group, o = {}, opener = document.activeElement) {
+    close();
+    const key = JSON.stringify([group, o.locale, ...PREFILL.map((k) => o[k])]);
+    const made = popups.get(key) || popups.set(key, makePopup(group, o)).get(key);
+    made.overlay.style.display = "flex";
+    dialog = { overlay: made.overlay, opener, overflow: document.documentElement.style.overflow };
+    document.documentElement.style.overflow = "hidden";
+    made.shut.focus();
+    return made.overlay;
   }
 
   function button(el, o) {
@@ -112,7 +126,7 @@
     if (e.origin !== base.origin || !data || data.bookgen !== 1) return;
     const entry = frames.get(data.id);
     if (!entry || entry.iframe.contentWindow !== e.source) return;
-    if (data.type === "resize" && entry.container !== dialog?.overlay) {
+    if (data.type === "resize" && !entry.popup) {
       css(entry.iframe, { height: Math.max(200, Math.min(+data.detail.height || 0, 5000)) + "px" });
     } else if (data.type === "close") {
       if (entry.container === dialog?.overlay) close();

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import loader
+from generator.build import build, loader
 from generator.embed import snippet
 from generator.loader import load_site
 from generator.serve import PreviewServer
@@ -164,13 +164,13 @@ def test_popup_is_an_accessible_modal_dialog(widgets, tmp_path, serve_dir, page)
         page.keyboard.press("Tab")
         assert in_widget() or on_close()
     page.keyboard.press("Escape")
-    assert dialog.count() == 0
+    dialog.wait_for(state="hidden")  # hidden, kept for reopening (see below)
     assert page.evaluate("document.activeElement.dataset.mode") == "popup"  # focus returned to the opener
     assert page.evaluate("getComputedStyle(document.documentElement).overflow") != "hidden"
     opener.click()
     dialog.wait_for()
     page.mouse.click(5, 5)  # the backdrop
-    assert dialog.count() == 0
+    dialog.wait_for(state="hidden")
 
 
 def test_escape_inside_the_widget_closes_the_popup(widgets, tmp_path, serve_dir, page) -> None:
@@ -183,7 +183,7 @@ def test_escape_inside_the_widget_closes_the_popup(widgets, tmp_path, serve_dir,
     # A real keydown only: the widget closes the popup on keydown, and Chromium never
     # acknowledges a keyup sent to the out-of-process frame that keydown just removed.
     page.keyboard.down("Escape")
-    page.locator("[role=dialog]").wait_for(state="detached")
+    page.locator("[role=dialog]").wait_for(state="hidden")
 
 
 def test_popup_is_full_screen_on_phones(widgets, tmp_path, serve_dir, browser) -> None:
@@ -208,7 +208,7 @@ def test_floating_button_and_javascript_api(widgets, tmp_path, serve_dir, page) 
     page.locator("[role=dialog]").wait_for()
     page.keyboard.press("Escape")
     page.evaluate("window.Bookgen.open('spa', {locale: 'fr', title: 'Test Spa'})")
-    frame = widget_frame(page)
+    frame = page.locator("[role=dialog]:visible iframe").element_handle().content_frame()
     frame.wait_for_selector("h1")
     assert "chez Test Spa" in frame.locator("h1").inner_text()
 
@@ -239,3 +239,84 @@ def wait(condition, timeout: float = 5.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.05)
+
+
+def test_escape_in_a_field_keeps_the_popup_and_reopening_returns_to_the_same_step(
+    widgets, tmp_path, serve_dir, page
+) -> None:
+    host = serve_dir(host_page(tmp_path, widgets, ["popup"]), host="127.0.0.2")
+    page.goto(f"{host.url}/")
+    opener = page.locator("button[data-mode=popup]")
+    opener.click()
+    frame = widget_frame(page)
+    frame.locator("[data-service='100'] button").click()
+    frame.wait_for_function("location.hash.includes('service=100')")
+    # A field of the widget: Escape there dismisses autofill, never the booking (ux-review D10).
+    frame.evaluate("document.body.append(Object.assign(document.createElement('input'), {id: 'probe'}))")
+    frame.locator("#probe").fill("Ada")
+    frame.locator("#probe").press("Escape")
+    dialog = page.locator("[role=dialog]")
+    assert dialog.is_visible()
+    page.locator("[role=dialog] button[aria-label=Close]").click()
+    dialog.wait_for(state="hidden")
+    opener.click()
+    dialog.wait_for(state="visible")
+    assert page.locator("iframe").count() == 1  # the same widget, not a new one
+    again = widget_frame(page)
+    assert "service=100" in again.evaluate("location.hash")
+    assert again.locator("#probe").input_value() == "Ada"
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_the_popups_close_button_never_covers_the_widget(widgets, tmp_path, serve_dir, browser, width) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 700})
+    page = context.new_page()
+    page.goto(f"{serve_dir(host_page(tmp_path, widgets, ['popup']), host='127.0.0.2').url}/")
+    page.click("button[data-mode=popup]")
+    shut = page.locator("[role=dialog] button[aria-label=Close]").bounding_box()
+    frame = page.locator("[role=dialog] iframe").bounding_box()
+    assert shut["y"] + shut["height"] <= frame["y"]  # above the widget, not over its title
+    context.close()
+
+
+STICKY_FOOTER = "body{min-height:100vh;display:flex;flex-direction:column;margin-block-end:1rem}body>main{flex:1}"
+# The height the widget's content needs, measured without the frame's viewport height:
+NATURAL_HEIGHT = """() => { const els = [document.documentElement, document.body];
+  const saved = els.map((el) => el.style.cssText);
+  for (const el of els) { el.style.setProperty('min-height', '0', 'important');
+                          el.style.setProperty('height', 'auto', 'important'); }
+  const h = Math.ceil(document.documentElement.getBoundingClientRect().height);
+  els.forEach((el, i) => { el.style.cssText = saved[i]; }); return h; }"""
+
+
+def test_the_frame_follows_its_content_under_a_100vh_theme(minisite, tmp_path, serve_dir, page) -> None:
+    # bug-hunt #1 (iframe-resizer #594): 100vh inside the frame is the frame's own height.
+    theme = minisite / "themes" / "sticky"
+    (theme / "static").mkdir(parents=True)
+    (theme / "theme.toml").write_text('name = "sticky"\nextends = "classic"\n', "utf-8")
+    (theme / "static" / "theme.css").write_text(STICKY_FOOTER, "utf-8")
+    config = minisite / "site.toml"
+    config.write_text(config.read_text("utf-8").replace('theme = "classic"', 'theme = "sticky"'), "utf-8")
+    build(minisite, tmp_path / "out")
+    widgets = serve_dir(tmp_path / "out")
+    root = tmp_path / "host"
+    root.mkdir()
+    (root / "index.html").write_text(
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title></head><body>'
+        f'<div data-bookgen-group="spa" data-locale="en"></div><script src="{widgets.url}/embed.js"></script>'
+        "</body></html>",
+        "utf-8",
+    )
+    page.goto(f"{serve_dir(root, host='127.0.0.2').url}/")
+    frame = widget_frame(page)
+    iframe = page.locator("iframe")
+
+    def follows() -> bool:
+        return iframe.evaluate("(f) => f.style.height") == f"{frame.evaluate(NATURAL_HEIGHT)}px"
+
+    wait(follows, timeout=30)
+    services_height = iframe.bounding_box()["height"]
+    frame.locator("[data-service='100'] button").click()
+    frame.wait_for_function("location.hash.includes('service=100')")
+    wait(follows, timeout=30)
+    assert iframe.bounding_box()["height"] < services_height  # it shrinks with its content
