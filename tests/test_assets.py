@@ -27,3 +27,9 @@ def gzipped(name: str) -> int:
 def test_each_part_a_visitor_loads_is_within_its_gzip_budget(part: str, files: list[str], budget: int) -> None:
     size = sum(gzipped(name) for name in files)
     assert size <= budget, f"{part} ({' + '.join(files)}) is {size} bytes gzipped; budget {budget}"
+
+
+def test_the_loader_is_ascii_so_a_host_page_in_any_encoding_reads_it_right() -> None:
+    # A host page without <meta charset> decodes scripts as windows-1252: a literal "×"
+    # would show as "Ã—" on the popup's close button.
+    (TEMPLATES_DIR / "static" / "embed.js").read_bytes().decode("ascii")

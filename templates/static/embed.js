@@ -54,7 +54,7 @@
     overlay.setAttribute("aria-modal", "true");
     overlay.setAttribute("aria-label", o.title || "Booking");
     shut.type = "button";
-    shut.textContent = "×";
+    shut.textContent = "\u00d7"; // the multiplication sign, escaped: host pages may not be UTF-8
     shut.setAttribute("aria-label", o.closelabel || "Close");
     css(overlay, { position: "fixed", inset: "0", zIndex: "2147483646", background: "rgba(0,0,0,.55)",
       display: "flex", alignItems: "center", justifyContent: "center" });
