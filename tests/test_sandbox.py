@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from .sandboxkit import CLIENT, KEY, PRO, Api, error, sha1
 
@@ -257,3 +259,40 @@ def test_fiches_are_created_by_bookings_and_an_account_reads_only_its_own(api: A
     assert mine and all(f["email"] == CLIENT[0] for f in mine)
     fiche = api.get(f"groups/1/fiches/{mine[0]['id']}").json()
     assert fiche["firstphone"] is None and fiche["rappel_sms"] == 1 and fiche["rappel_email"] == 1
+
+
+FIXTURE_SITE = Path(__file__).parent / "fixtures" / "minisite"
+
+
+def with_fiches(count: int) -> Api:
+    api = Api(FIXTURE_SITE)
+    for index in range(count):
+        api.store.add_fiche(1, {"lastname": f"L{index:03d}", "email": f"f{index}@example.test"})
+    return api
+
+
+def test_paging_boundaries_around_the_default_of_25() -> None:
+    api = with_fiches(26)
+    body = api.get("groups/1/fiches").json()
+    assert (body["recordsReturned"], body["totalRecords"], body["pageSize"]) == (25, 26, 25)
+    assert api.get("groups/1/fiches", params={"results": "all"}).json()["recordsReturned"] == 26
+    assert api.get("groups/1/fiches", params={"results": "26"}).json()["recordsReturned"] == 26
+    assert api.get("groups/1/fiches", params={"startIndex": "25"}).json()["recordsReturned"] == 1
+    assert api.get("groups/1/fiches", params={"startIndex": "26"}).json()["records"] == []
+    assert api.get("groups/1/fiches", params={"results": "1"}).json()["recordsReturned"] == 1
+    api.close()
+
+
+@given(count=st.integers(0, 40), results=st.one_of(st.none(), st.just("all"), st.integers(1, 45)),
+       start=st.one_of(st.none(), st.integers(0, 50)))  # fmt: skip
+def test_pages_are_slices_of_the_whole_list(count: int, results, start) -> None:
+    api = with_fiches(count)
+    params = {k: str(v) for k, v in (("results", results), ("startIndex", start)) if v is not None}
+    body = api.get("groups/1/fiches", params={**params, "sort": "lastname"}).json()
+    everything = [f"L{i:03d}" for i in range(count)]
+    offset = start or 0
+    size = count if results == "all" else results or 25
+    assert [r["lastname"] for r in body["records"]] == everything[offset : offset + size]
+    assert (body["totalRecords"], body["startIndex"], body["pageSize"]) == (count, offset, size)
+    assert body["recordsReturned"] == len(body["records"])
+    api.close()
