@@ -40,6 +40,7 @@ def test_paths_answer_with_or_without_the_json_suffix(api: Api, path: str) -> No
 def test_xml_is_refused_with_400_and_the_php_clients_format_parameter_is_accepted(api: Api) -> None:
     assert error(api.get("groups/1.xml"))["message"].startswith("the sandbox answers JSON only")
     assert api.get("groups/1", params={"format": "json"}).status_code == 200
+    assert error(api.get("groups/1", params={"format": "xml"}))["field"] == "format"
 
 
 def test_date_times_are_naive_strings_without_offset_or_t(api: Api) -> None:

@@ -162,6 +162,8 @@ class _Api:
         if rest.endswith(".xml"):
             raise bad("the sandbox answers JSON only: use .json or no suffix")
         rest = rest.removesuffix(".json").rstrip("/")
+        if call.query.get("format", "json") != "json":
+            raise bad("the sandbox answers JSON only: format=json or none", "format")
         check_apikey(call.query, self.apikey)
         if rest == "accounts":
             _allowed(call, "POST")
