@@ -15,7 +15,8 @@ from .sandboxkit import CLIENT, KEY, PRO, Api, error, sha1
 
 ENVELOPE = {"records", "sort", "dir", "totalRecords", "startIndex", "recordsReturned", "pageSize"}
 GROUP_PATHS = ["groups", "groups/1", "groups/1/calendars", "groups/1/interventions", "groups/1/interventionsets",
-               "groups/1/fiches", "groups/1/availabletimeslots?intervention_ids[]=100"]  # fmt: skip
+               "groups/1/fiches", "groups/1/pros", "groups/1/appointments", "groups/1/calendars/10",
+               "groups/1/availabletimeslots?intervention_ids[]=100"]  # fmt: skip
 
 
 @pytest.fixture
@@ -135,7 +136,8 @@ def test_an_account_sees_only_its_group_and_may_not_do_a_pros_job(api: Api) -> N
 
 
 @pytest.mark.parametrize("path", ["groups", "groups/1/calendars", "groups/1/interventions",
-                                  "groups/1/interventionsets", "groups/1/fiches", "groups/1/appointments"])  # fmt: skip
+                                  "groups/1/interventionsets", "groups/1/fiches", "groups/1/appointments",
+                                  "groups/1/pros"])  # fmt: skip
 def test_every_collection_answers_the_envelope_with_its_types(api: Api, path: str) -> None:
     body = api.get(path).json()
     assert set(body) == ENVELOPE
@@ -161,6 +163,34 @@ def test_sort_and_dir_order_the_records_and_are_echoed(api: Api) -> None:
 def test_bad_list_parameters_are_400_naming_them(api: Api, params: dict[str, str], field: str) -> None:
     answer = api.get("groups/1/interventions", params=params)
     assert answer.status_code == 400 and error(answer)["field"] == field
+
+
+@pytest.mark.parametrize(("conditions", "expected"), [
+    ([("length", "=", "60")], [100]), ([("length", ">", "45")], [100, 101]), ([("length", ">=", "45")], [100, 101, 102]),
+    ([("length", "<", "45")], [103]), ([("length", "<=", "45")], [102, 103]), ([("length", "!=", "60")], [101, 102, 103]),
+    ([("name", "like", "massage%")], [100, 101]), ([("name", "not like", "%duo")], [100, 102, 103]),
+    ([("id", "in", "100,103")], [100, 103]), ([("id", "not in", "100,103")], [101, 102]),
+    ([("deleted", "=", "1")], [103]), ([("length", ">", "30"), ("price", "<", "10000")], [100, 102]),
+])  # fmt: skip
+def test_conditions_filter_lists_anded(api: Api, conditions, expected: list[int]) -> None:
+    params = [(f"conditions[{i}][{part}]", value) for i, condition in enumerate(conditions)
+              for part, value in zip(("field", "op", "value"), condition, strict=True)]  # fmt: skip
+    body = api.get("groups/1/interventions", params=params).json()
+    assert [r["id"] for r in body["records"]] == expected and body["totalRecords"] == len(expected)
+
+
+def test_search_keeps_records_with_the_text(api: Api) -> None:
+    records = api.get("groups/1/interventions", params={"search": "MASSAGE"}).json()["records"]
+    assert [r["id"] for r in records] == [100, 101]
+
+
+@pytest.mark.parametrize(("params", "field"), [
+    ({"conditions[0][field]": "length", "conditions[0][op]": "~", "conditions[0][value]": "1"}, "conditions[0][op]"),
+    ({"conditions[0][field]": "nope", "conditions[0][op]": "=", "conditions[0][value]": "1"}, "conditions[0][field]"),
+    ({"conditions[0][field]": "length", "conditions[0][op]": "="}, "conditions[0]"),
+])  # fmt: skip
+def test_bad_conditions_are_400_naming_them(api: Api, params: dict[str, str], field: str) -> None:
+    assert error(api.get("groups/1/interventions", params=params))["field"] == field
 
 
 # -- §4 statuses -------------------------------------------------------------------------------
@@ -249,6 +279,13 @@ def test_interventionsets_answer_their_records(api: Api) -> None:
     records = api.get("groups/1/interventionsets").json()["records"]
     assert {r["id"]: r["name"] for r in records} == {2: "Soins du visage", 1: "Massages"}
     assert all(r["group_id"] == 1 for r in records)
+
+
+def test_pros_lists_the_pro_profile_for_the_pro_only(api: Api) -> None:
+    body = api.get("groups/1/pros.json").json()
+    assert set(body) == ENVELOPE and body["totalRecords"] == 1
+    assert set(body["records"][0]) == {"id", "lastname", "firstname", "email", "synched_at", "cellphone"}
+    assert api.get("groups/1/pros", auth=CLIENT).status_code == 403
 
 
 def test_fiches_are_created_by_bookings_and_an_account_reads_only_its_own(api: Api) -> None:

@@ -39,6 +39,7 @@ _LISTS = {
     "interventions": catalog.list_interventions,
     "interventionsets": catalog.list_interventionsets,
     "fiches": catalog.list_fiches,
+    "pros": catalog.list_pros,
 }
 log = logging.getLogger("bookgen.sandbox")
 
@@ -220,15 +221,14 @@ class _Api:
         _allowed(call, "GET")
         records = _LISTS[kind](store, identity, group_id, call.query)
         if rid is not None:
-            return _json(catalog.one(records, int(rid), kind.rstrip("s")))
+            return _json(catalog.one(records, int(rid), kind[:-1]))
         return _json(page(records, call.query))
 
     def logged_in(self, identity: Identity, kind: str) -> Response:
         store = self.store
         if kind == "pro":
             groups = store.group_ids()
-            profile = {"id": 1, "lastname": "Sandbox", "firstname": "Pro", "email": store.pro_email,
-                       "cellphone": None, "synched_at": None, "group_id": groups[0] if groups else None}  # fmt: skip
+            profile = {**catalog.pro_profile(store), "group_id": groups[0] if groups else None}
         else:
             first = min(identity.account_ids)
             profile = store.accounts[first].profile()
