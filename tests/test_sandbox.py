@@ -334,3 +334,22 @@ def test_pages_are_slices_of_the_whole_list(count: int, results, start) -> None:
     assert (body["totalRecords"], body["startIndex"], body["pageSize"]) == (count, offset, size)
     assert body["recordsReturned"] == len(body["records"])
     api.close()
+
+
+CHARS = st.characters(exclude_characters="\x00", exclude_categories=("Cs",))
+VALID = {"name": st.text(CHARS, min_size=1, max_size=255).filter(str.strip), "phone": st.text(CHARS, max_size=20),
+         "mailreminder": st.sampled_from([0, 60, 2880]), "smsreminder": st.integers(60, 1440),
+         "calendarChoice": st.integers(0, 2), "anyCalendar": st.booleans(), "max_multirdvs": st.integers(1, 50),
+         "currency_code": st.sampled_from(["CAD", "EUR", "XPF", "XAF", "GBP", "CHF", "USD"]),
+         "timezone": st.sampled_from(["Paris", "Hawaii", "UTC", "Kyev"]), "validateEmail": st.booleans()}  # fmt: skip
+
+
+@given(changes=st.fixed_dictionaries({}, optional=VALID))
+def test_a_partial_put_changes_exactly_what_it_names(changes: dict) -> None:
+    api = Api(FIXTURE_SITE)
+    before = api.get("groups/1").json()
+    answer = api.call("PUT", "groups/1", body={"group": changes})
+    assert answer.status_code == 200, answer.text
+    after = api.get("groups/1").json()
+    assert after == {**before, **changes}
+    api.close()

@@ -282,3 +282,20 @@ def test_account_refusals(api: Api, account: dict, status: int, code: str | None
     assert answer.status_code == status
     assert (error(answer)["code"], error(answer)["field"]) == (code, field)
     assert api.store.outbox() == []
+
+
+def test_reload_keeps_bookings_and_accounts_and_takes_the_new_settings(minisite: Path) -> None:
+    from generator.loader import load_site
+
+    api = Api(minisite)
+    booked = api.book("2026-12-01 09:00:00").json()
+    api.post("accounts", {"account": {"email": "ana@example.test", "group_id": 1}}, auth=None)
+    assert api.call("PUT", "groups/1", body={"group": {"phone": "09 99"}}).status_code == 200
+    set_group(minisite, max_multirdvs=1, name="Renamed Spa")
+    api.store.reload(load_site(minisite))
+    group = api.get("groups/1").json()
+    assert group["name"] == "Renamed Spa" and group["phone"] == "01 23 45 67 89"  # the files win over a PUT
+    assert api.store.appointments(1) == [booked]
+    assert len([a for a in api.store.accounts.values() if a.group_id == 1]) == 2  # demo client + ana
+    assert error(api.book("2026-12-01 11:00:00"))["code"] == "MaxRdvNumber"
+    api.close()
