@@ -12,21 +12,23 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from generator.api import GroupAPI, RetryPolicy
 from generator.cli import main
 from generator.errors import SiteError
 from generator.loader import SLUG, load_site
-from generator.pull import PAGE_TOML, pull_site, site_api_url
+from generator.remote import GroupAPI, RetryPolicy
+from generator.remote.pull import PAGE_TOML, pull_site, site_api_url
 from generator.slugs import slugify
 
-from .fakeapi import APIKEY, FakeGroupAPI
+from .fakeapi import APIKEY, ENV, PRO_PASSWORD, FakeGroupAPI, credentials
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture
 def api(fake_api: FakeGroupAPI) -> Iterator[GroupAPI]:
-    with GroupAPI(fake_api.url, APIKEY, retry=RetryPolicy(jitter=False, sleep=lambda _: None)) as client:
+    with GroupAPI(
+        fake_api.url, credentials(), retry=RetryPolicy(jitter=False, sleep=lambda _: None)
+    ) as client:
         yield client
 
 
@@ -262,7 +264,7 @@ def test_an_api_error_midway_writes_nothing(site: Path, fake_api: FakeGroupAPI, 
 
 def test_a_group_body_for_another_id_is_refused(site: Path, fake_api: FakeGroupAPI, api: GroupAPI) -> None:
     fake_api.groups[9]["id"] = 10
-    with pytest.raises(SiteError, match=r"group 9: GET /groups/9 answered with group 10"):
+    with pytest.raises(SiteError, match=r"group 9: GET /groups/9.json answered with group 10"):
         pull_site(site, api, [9])
 
 
@@ -293,20 +295,19 @@ def test_without_ids_a_pull_refreshes_the_groups_already_there(
 
 
 def test_api_url_comes_from_the_option_then_site_toml_then_production(site: Path) -> None:
-    assert site_api_url(site) == "https://www.clicrdv.com/api/v1"  # the fixture's "/api/v1" is relative
+    # the fixture's "/api/v1" is relative
+    assert site_api_url(site) == ("https://www.clicrdv.com/api/v1", "default API URL")
     config = site / "site.toml"
     config.write_text(config.read_text().replace('"/api/v1"', '"https://sandbox.test/api/v1"'))
-    assert site_api_url(site) == "https://sandbox.test/api/v1"
-    assert site_api_url(site, "http://127.0.0.1:9/api/v1") == "http://127.0.0.1:9/api/v1"
+    assert site_api_url(site) == ("https://sandbox.test/api/v1", f"{config}: booking.api_base_url")
+    assert site_api_url(site, "http://127.0.0.1:9/api/v1") == ("http://127.0.0.1:9/api/v1", "--api-url")
 
 
 # The command
 
 
 def pull_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(
-        main, ["pull", *args], env=env if env is not None else {"BOOKGEN_APIKEY": APIKEY}
-    )
+    result = CliRunner().invoke(main, ["pull", *args], env=env if env is not None else ENV)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -324,7 +325,8 @@ def test_cli_pull_uses_site_toml_api_url_and_the_key_file(
     config.write_text(config.read_text().replace('"/api/v1"', json.dumps(fake_api.url)))
     key_file = tmp_path / "key"
     key_file.write_text(APIKEY)
-    code, out, err = pull_cli(str(site), "--group", "7", "--apikey-file", str(key_file), env={})
+    env = {**ENV, "BOOKGEN_APIKEY": ""}
+    code, out, err = pull_cli(str(site), "--group", "7", "--apikey-file", str(key_file), env=env)
     assert code == 0, err
     assert "Pulled 1 groups: 1 created" in out
 
@@ -335,16 +337,16 @@ def test_cli_pull_never_shows_or_writes_the_key(site: Path, fake_api: FakeGroupA
     assert code == 0
     code, out2, err2 = pull_cli(str(site), "--api-url", fake_api.url, "--group", "9")
     assert code == 1
-    assert "group 9: GET /groups/9: this API key has no access to group 9 (403 Forbidden)" in err2
+    assert "group 9: GET /groups/9.json: the Pro login may not read or change group 9 (403 Forbidden)" in err2
     assert "Traceback" not in err2
     everything = out + err + out2 + err2 + "".join(p.read_text() for p in site.rglob("*") if p.is_file())
-    assert APIKEY not in everything
+    assert APIKEY not in everything and PRO_PASSWORD not in everything
 
 
 def test_cli_pull_without_a_key_says_how_to_give_one(site: Path, fake_api: FakeGroupAPI) -> None:
-    code, _, err = pull_cli(str(site), "--api-url", fake_api.url, "--all", env={"BOOKGEN_APIKEY": ""})
+    code, _, err = pull_cli(str(site), "--api-url", fake_api.url, "--all", env={**ENV, "BOOKGEN_APIKEY": ""})
     assert code == 1
-    assert "no API key: set BOOKGEN_APIKEY or pass --apikey-file PATH" in err
+    assert "error: API key: none given: set BOOKGEN_APIKEY or pass --apikey-file PATH" in err
     assert fake_api.requests == []
 
 
@@ -354,7 +356,8 @@ def test_cli_pull_refuses_group_and_all_together(site: Path) -> None:
     assert "use --group or --all, not both" in err
 
 
-def test_cli_has_no_option_for_the_key_itself() -> None:
-    result = CliRunner().invoke(main, ["pull", "--apikey", APIKEY])
+@pytest.mark.parametrize("option", ["--apikey", "--pro-password", "--password", "--pro-email"])
+def test_cli_has_no_option_for_a_secret_itself(option: str) -> None:
+    result = CliRunner().invoke(main, ["pull", option, APIKEY])
     assert result.exit_code == 2
-    assert "No such option '--apikey'" in result.stderr
+    assert f"No such option '{option}'" in result.stderr or "No such option" in result.stderr

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from generator import push as pushing
-from generator.api import GroupAPI
 from generator.cli import main
-from generator.pull import pull_site
+from generator.remote import GroupAPI
+from generator.remote import push as pushing
+from generator.remote.pull import pull_site
 
-from .fakeapi import APIKEY, FakeGroupAPI
+from .fakeapi import APIKEY, ENV, FakeGroupAPI, credentials
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -27,7 +27,7 @@ def site(tmp_path: Path, fake_api: FakeGroupAPI) -> Path:
     root.mkdir()
     config = (FIXTURES / "minisite" / "site.toml").read_text()
     (root / "site.toml").write_text(config.replace('"/api/v1"', json.dumps(fake_api.url)))
-    with GroupAPI(fake_api.url, APIKEY) as api:
+    with GroupAPI(fake_api.url, credentials()) as api:
         pull_site(root, api, [7, 42])
     fake_api.requests.clear()
     return root
@@ -45,9 +45,7 @@ def edit_group(site: Path, slug: str, **changes: Any) -> None:
 
 
 def push_cli(site: Path, *args: str, input: str | None = None) -> Result:
-    return CliRunner().invoke(
-        main, ["push", *args, "--site", str(site)], input=input, env={"BOOKGEN_APIKEY": APIKEY}
-    )
+    return CliRunner().invoke(main, ["push", *args, "--site", str(site)], input=input, env=ENV)
 
 
 NEW_COLOURS = {"content_bg": "#FDF7E8", "main_bg": "#7A4A12", "main_text": "#FFFFFF", "page_bg": "#322A1D"}
@@ -177,16 +175,19 @@ def test_a_group_gone_from_the_server_is_named(site: Path, fake_api: FakeGroupAP
     del fake_api.groups[42]
     result = push_cli(site, "eden-spa", "--yes")
     assert result.exit_code == 1
-    assert "group 42: GET /groups/42: group 42 was not found (404 Not Found)" in result.stderr
+    assert (
+        "group 42: GET /groups/42.json: group 42 was not found or is not visible to this Pro login "
+        "(404 Not Found)" in result.stderr
+    )
 
 
 def test_a_rejected_update_is_reported_without_the_key(site: Path, fake_api: FakeGroupAPI) -> None:
     edit_group(site, "kings-cross-barbers", calendarChoice=0)
     echo = json.dumps({"error": f"invalid calendarChoice for /groups/7?apikey={APIKEY}"}).encode()
-    fake_api.misbehave("/groups/7", ("body", 422, echo), method="PUT")
+    fake_api.misbehave("/groups/7", ("body", 400, echo), method="PUT")
     result = push_cli(site, "kings-cross-barbers", "--yes")
     assert result.exit_code == 1
-    assert "group 7: PUT /groups/7: HTTP 422 Unprocessable Entity:" in result.stderr
+    assert "group 7: PUT /groups/7.json: HTTP 400 Bad Request:" in result.stderr
     assert "apikey=***" in result.stderr
     assert APIKEY not in result.output
     assert len(fake_api.seen("PUT")) == 1  # a 4xx is not retried
