@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import shutil
+import stat
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -15,7 +20,7 @@ from hypothesis import strategies as st
 from generator.cli import main
 from generator.errors import SiteError
 from generator.loader import SLUG, load_site
-from generator.remote import GroupAPI, RetryPolicy
+from generator.remote import GroupAPI, RetryPolicy, files
 from generator.remote.pull import PAGE_TOML, pull_site, site_api_url
 from generator.slugs import slugify
 
@@ -361,3 +366,150 @@ def test_cli_has_no_option_for_a_secret_itself(option: str) -> None:
     result = CliRunner().invoke(main, ["pull", option, APIKEY])
     assert result.exit_code == 2
     assert f"No such option '{option}'" in result.stderr or "No such option" in result.stderr
+
+
+# Secrets the API echoes never reach a file (reliability review D22)
+
+
+def all_text(root: Path) -> str:
+    return "".join(p.read_text("utf-8") for p in root.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("echoed", ["key", "password", "sha1", "basic"])
+def test_a_secret_echoed_in_group_data_is_never_written(
+    site: Path, fake_api: FakeGroupAPI, api: GroupAPI, echoed: str
+) -> None:
+    secret = dict(zip(["key", "password", "sha1", "basic"], credentials().secrets(), strict=True))[echoed]
+    fake_api.groups[42]["links"] = {"self": f"{fake_api.url}/groups/42.json?apikey={APIKEY}"}
+    fake_api.groups[42]["preposition"] = secret  # a field holding the secret itself
+    fake_api.lists[42]["calendars"][0]["note"] = f"from {secret}"
+    result = pull_site(site, api, [42])
+    text = all_text(site)
+    assert not any(s in text for s in credentials().secrets())
+    group = json.loads((site / "groups" / "eden-spa" / "group.json").read_text())["group"]
+    assert group["links"]["self"] == f"{fake_api.url}/groups/42.json?apikey=***"
+    assert group["preposition"] == "***"
+    assert result.warnings == [
+        f"API group 42: {path}: held a secret (the API key, the Pro password or the session); written as ***"
+        for path in ["group.preposition", "group.links.self", "calendars(id 11).note"]
+    ]
+
+
+def test_an_echoed_session_id_is_never_written(site: Path, fake_api: FakeGroupAPI) -> None:
+    with GroupAPI(fake_api.url, credentials("session"), retry=RetryPolicy(sleep=lambda _: None)) as api:
+        api.login()
+        (session,) = fake_api.sessions
+        fake_api.groups[7]["name"] = f"Barbers {session}"
+        result = pull_site(site, api, [7])
+    assert session not in all_text(site)
+    group_file = site / "groups" / result.groups[0].slug / "group.json"
+    assert json.loads(group_file.read_text())["group"]["name"] == "Barbers ***"
+    assert [w.split(":")[1].strip() for w in result.warnings] == ["group.name"]
+
+
+def test_cli_pull_of_echoed_secrets_warns_by_field_and_never_shows_them(
+    site: Path, fake_api: FakeGroupAPI
+) -> None:
+    fake_api.groups[7]["links"] = {"self": f"/groups/7?apikey={APIKEY}", "pro": PRO_PASSWORD}
+    code, out, err = pull_cli(str(site), "--api-url", fake_api.url, "--group", "7")
+    assert code == 0, err
+    assert "warning: API group 7: group.links.pro: held a secret" in err
+    assert APIKEY not in out + err + all_text(site) and PRO_PASSWORD not in out + err + all_text(site)
+
+
+# Writes: all or nothing, with the umask's mode (reliability review D23)
+
+
+def fail_on_write(monkeypatch: pytest.MonkeyPatch, after: int, error: int = errno.ENOSPC) -> None:
+    """Make the ``after``+1-th temporary file fail as a full disk (or ``error``) would."""
+    real = tempfile.mkstemp
+    calls = []
+
+    def mkstemp(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        calls.append(1)
+        if len(calls) > after:
+            raise OSError(error, os.strerror(error))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(files.tempfile, "mkstemp", mkstemp)
+
+
+@pytest.mark.parametrize("after", [0, 1, 5])  # 6 files change: group 7's group.json, group 42's five
+def test_a_write_failure_leaves_the_project_as_it_was(
+    site: Path, fake_api: FakeGroupAPI, api: GroupAPI, monkeypatch: pytest.MonkeyPatch, after: int
+) -> None:
+    pull_site(site, api, [7])
+    before = snapshot(site)
+    fake_api.groups[7]["phone"] = "020 0000 0000"  # an update to group 7 and a new group 42
+    fail_on_write(monkeypatch, after)
+    with pytest.raises(SiteError) as caught:
+        pull_site(site, api, [7, 42])
+    (problem,) = caught.value.problems
+    assert str(problem).endswith(": cannot be written (No space left on device)")
+    assert snapshot(site) == before  # no temporary file left, group 7 untouched
+    assert sorted(p.name for p in (site / "groups").iterdir()) == ["kings-cross-barbers"]
+
+
+def test_cli_pull_on_a_full_disk_is_one_line_and_writes_nothing(
+    site: Path, fake_api: FakeGroupAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fail_on_write(monkeypatch, 2, errno.EROFS)
+    code, _, err = pull_cli(str(site), "--api-url", fake_api.url, "--group", "42")
+    assert code == 1
+    assert err.splitlines()[0].startswith(f"error: {site / 'groups' / 'eden-spa'}/")
+    assert err.splitlines()[0].endswith(": cannot be written (Read-only file system)")
+    assert "Traceback" not in err and not (site / "groups").exists()
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_new_files_get_the_mode_the_umask_gives(site: Path, api: GroupAPI, umask: int, mode: int) -> None:
+    old = os.umask(umask)
+    try:
+        pull_site(site, api, [42])
+    finally:
+        os.umask(old)
+    folder = site / "groups" / "eden-spa"
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()} == {
+        name: mode
+        for name in [
+            "calendars.json",
+            "group.json",
+            "interventions.json",
+            "interventionsets.json",
+            "page.toml",
+        ]
+    }
+
+
+def test_a_rewritten_file_keeps_its_mode(site: Path, fake_api: FakeGroupAPI, api: GroupAPI) -> None:
+    pull_site(site, api, [42])
+    group_file = site / "groups" / "eden-spa" / "group.json"
+    group_file.chmod(0o640)
+    fake_api.groups[42]["phone"] = "01 00 00 00 00"
+    assert pull_site(site, api, [42]).groups[0].status == "updated"
+    assert stat.S_IMODE(group_file.stat().st_mode) == 0o640
+
+
+# Where the API is: a malformed URL is one line (reliability review D24)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1/api", "http://xn--a.com:1/api", "https://h.test:99999/x", "/api/v1"]
+)
+def test_cli_pull_with_a_malformed_api_url_is_one_line(site: Path, fake_api: FakeGroupAPI, url: str) -> None:
+    code, _, err = pull_cli(str(site), "--api-url", url, "--all")
+    assert code == 1
+    first, summary = err.splitlines()
+    assert first.startswith(f"error: --api-url: {url!r} is not ")
+    assert summary == "1 problem found; nothing was written."
+    assert fake_api.requests == []
+
+
+def test_cli_pull_names_site_toml_when_its_api_url_is_malformed(site: Path, fake_api: FakeGroupAPI) -> None:
+    config = site / "site.toml"
+    config.write_text(config.read_text().replace('"/api/v1"', '"http://api.example.test/api/v1"'))
+    code, _, err = pull_cli(str(site), "--all")
+    assert code == 1
+    assert err.startswith(
+        f"error: {config}: booking.api_base_url: 'http://api.example.test/api/v1' would send"
+    )

@@ -216,10 +216,15 @@ def fetch_bundle(api: GroupAPI, group_id: int) -> GroupBundle:
 def scrub_bundle(bundle: GroupBundle, secrets: Sequence[str]) -> tuple[GroupBundle, list[str]]:
     """``bundle`` with every secret masked, and a warning per field that held one."""
     group, paths = scrub(bundle.group, secrets, "group")
-    lists = {}
+    lists: dict[str, list[dict[str, Any]]] = {}
     for kind, records in bundle.lists.items():
-        lists[kind], more = scrub(records, secrets, kind)
-        paths += more
+        lists[kind] = []
+        for index, record in enumerate(records):
+            record_id = _int_id(record.get("id"))
+            label = f"{kind}(id {record_id})" if record_id is not None else f"{kind}[{index}]"
+            clean, more = scrub(record, secrets, label)
+            lists[kind].append(clean)
+            paths += more
     warnings = [
         f"API group {bundle.id}: {path}: held a secret (the API key, the Pro password or the session); "
         "written as ***"
