@@ -270,6 +270,14 @@ def themes(site: Path) -> None:
         click.echo(f"{name:<14} {origin:<9} {theme.description}")
 
 
+APIKEY_FILE_OPTION = click.option(
+    "--apikey-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH",
+    help="File holding the API key (default: $BOOKGEN_APIKEY). Never pass the key itself.",
+)
+
+
 def remote_options(command: F) -> F:
     """The options `pull` and `push` share: where the API is, how to sign in, how long to try.
 

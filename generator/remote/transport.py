@@ -101,6 +101,23 @@ _STATUS_MESSAGES = {
 }
 
 
+def _error_text(content: bytes) -> str:
+    """What an error answer says: ``field: message (Code)`` from the error object bookgen's
+    sandbox answers (docs/clicrdv-assumptions.md; ClicRDV documents no general shape),
+    else the body's text."""
+    text = content.decode("utf-8", "replace")
+    try:
+        error = json.loads(text).get("error")
+    except (ValueError, RecursionError, AttributeError):
+        return text
+    if not (isinstance(error, dict) and isinstance(error.get("message"), str)):
+        return text
+    parts = [f"{error['field']}: " if isinstance(error.get("field"), str) else "", error["message"]]
+    if isinstance(error.get("code"), str):
+        parts.append(f" ({error['code']})")
+    return "".join(parts)
+
+
 class _Slow(Exception):
     """An answer that outlived its request's time: handled like a read timeout."""
 
@@ -262,8 +279,7 @@ class BoundedClient:
             message = _STATUS_MESSAGES[status].format(what=where)
             raise ApiError(f"{shown}: {message}", where=where, status=status)
         if not 200 <= status <= 299:
-            text = content.decode("utf-8", "replace")
-            detail = self.redact(" ".join(text.split())[:300])
+            detail = self.redact(" ".join(_error_text(content).split())[:300])
             phrase = httpx.codes.get_reason_phrase(status)
             raise ApiError(
                 f"{shown}: HTTP {status} {phrase}".rstrip() + (f": {detail}" if detail else ""),
