@@ -21,7 +21,7 @@ from generator.sandbox import create_app
 
 from .fakeapi import APIKEY, PRO_EMAIL, PRO_PASSWORD
 
-__all__ = ["running_sandbox"]
+__all__ = ["Sandbox", "running_sandbox"]
 
 
 class Sandbox:

@@ -25,6 +25,7 @@ from generator.remote.pull import PAGE_TOML, pull_site, site_api_url
 from generator.slugs import slugify
 
 from .fakeapi import APIKEY, ENV, PRO_PASSWORD, FakeGroupAPI, credentials
+from .sandboxapi import Sandbox
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -513,3 +514,93 @@ def test_cli_pull_names_site_toml_when_its_api_url_is_malformed(site: Path, fake
     assert err.startswith(
         f"error: {config}: booking.api_base_url: 'http://api.example.test/api/v1' would send"
     )
+
+
+# Against the faithful sandbox (generator.sandbox on a loopback uvicorn)
+
+
+def sandbox_api(sandbox: Sandbox, auth: str = "basic", **options: Any) -> GroupAPI:
+    return GroupAPI(sandbox.url, credentials(auth), retry=RetryPolicy(sleep=lambda _: None), **options)
+
+
+def by_id(root: Path) -> dict[int, Any]:
+    return {int((g.group.model_extra or {})["id"]): g for g in load_site(root).groups}
+
+
+@pytest.mark.parametrize("auth", ["basic", "session"])
+def test_pull_from_the_sandbox_gives_back_the_groups_it_serves(
+    site: Path, sandbox: Sandbox, demo_site: Path, auth: str
+) -> None:
+    with sandbox_api(sandbox, auth) as api:
+        result = pull_site(site, api, every=True)
+    assert [g.id for g in result.groups] == [4102, 5230, 6311, 7420, 8501]
+    assert result.warnings == []
+    served, pulled = by_id(demo_site), by_id(site)
+    for group_id, source in served.items():
+        copy = pulled[group_id]
+        assert copy.group == source.group
+        assert [s.model_dump(exclude={"group_id"}) for s in copy.interventions] == [
+            s.model_dump(exclude={"group_id"}) for s in source.interventions
+        ]
+        assert [s.model_dump(exclude={"group_id"}) for s in copy.sets] == [
+            s.model_dump(exclude={"group_id"}) for s in source.sets
+        ]
+        offered = {(c.id, s.id): c.offers(s.id) for c in source.calendars for s in source.interventions}
+        assert {(c.id, s.id): c.offers(s.id) for c in copy.calendars for s in copy.interventions} == offered
+
+
+def test_small_pages_from_the_sandbox_give_the_same_files(
+    tmp_path: Path, site: Path, sandbox: Sandbox
+) -> None:
+    with sandbox_api(sandbox) as api:
+        pull_site(site, api, every=True)
+    paged = tmp_path / "paged"
+    paged.mkdir()
+    shutil.copy(site / "site.toml", paged / "site.toml")
+    with sandbox_api(sandbox, page_size=1) as api:
+        pull_site(paged, api, every=True)
+    assert snapshot(paged) == snapshot(site)
+
+
+def sandbox_cli(site: Path, sandbox: Sandbox, *args: str, **env: str) -> tuple[int, str, str]:
+    return pull_cli(str(site), "--api-url", sandbox.url, *args, env={**ENV, **env})
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "first_line"),
+    [
+        ([], {"BOOKGEN_APIKEY": "wrong-key-1234"}, "error: the group list: GET /groups.json: the API key or"),
+        (
+            [],
+            {"BOOKGEN_PRO_PASSWORD": "wrong-pass"},
+            "error: the group list: GET /groups.json: the API key or",
+        ),
+        (
+            ["--auth", "session"],
+            {"BOOKGEN_PRO_PASSWORD": "wrong-pass"},
+            "error: Pro login: POST /sessions/login",
+        ),
+    ],
+)
+def test_cli_pull_refused_by_the_sandbox_is_one_line(
+    site: Path, sandbox: Sandbox, args: list[str], env: dict[str, str], first_line: str
+) -> None:
+    code, out, err = sandbox_cli(site, sandbox, "--all", *args, **env)
+    assert code == 1
+    first, summary = err.splitlines()
+    assert summary == "1 problem found; nothing was written."
+    assert first.startswith(first_line)
+    assert first.endswith("(401 Unauthorized); check BOOKGEN_APIKEY, BOOKGEN_PRO_EMAIL and BOOKGEN_PRO_PASSWORD "
+                          "(or their --*-file options)")  # fmt: skip
+    assert "wrong-key-1234" not in out + err and "wrong-pass" not in out + err
+    assert not (site / "groups").exists()
+
+
+def test_cli_pull_of_a_group_the_sandbox_does_not_show_names_it(site: Path, sandbox: Sandbox) -> None:
+    code, _, err = sandbox_cli(site, sandbox, "--group", "4102", "--group", "999")
+    assert code == 1
+    assert err.splitlines()[0] == (
+        "error: group 999: GET /groups/999.json: group 999 was not found or is not visible to this Pro login "
+        "(404 Not Found)"
+    )
+    assert not (site / "groups").exists()  # group 4102 was fetched, but nothing is written

@@ -16,6 +16,7 @@ from generator.remote import push as pushing
 from generator.remote.pull import pull_site
 
 from .fakeapi import APIKEY, ENV, FakeGroupAPI, credentials
+from .sandboxapi import Sandbox
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -208,3 +209,79 @@ def test_plan_lists_changes_in_a_stable_order(site: Path, fake_api: FakeGroupAPI
     assert plan.group_id == 42 and plan.not_pushed == ()
     shutil.rmtree(site / "groups" / "kings-cross-barbers")  # unrelated groups do not matter
     assert pushing.plan_push(pushing.load_group(site, "eden-spa"), fake_api.groups[42]) == plan
+
+
+# Against the faithful sandbox: the pull → edit → push → pull round trip
+
+
+def dump(data: Any) -> str:
+    """A file as `bookgen pull` writes it."""
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def remote_cli(command: str, *args: str) -> Result:
+    return CliRunner().invoke(main, [command, *args], env=ENV)
+
+
+@pytest.mark.parametrize("auth", ["basic", "session"])
+def test_pull_edit_push_pull_round_trip_is_byte_stable(tmp_path: Path, sandbox: Sandbox, auth: str) -> None:
+    site = tmp_path / "project"
+    site.mkdir()
+    (site / "site.toml").write_text((FIXTURES / "minisite" / "site.toml").read_text())
+    remote = ["--api-url", sandbox.url, "--auth", auth]
+    pulled = remote_cli("pull", str(site), "--all", *remote)
+    assert pulled.exit_code == 0, pulled.output
+    before = snapshot(site)
+
+    group_file = site / "groups" / "eden-spa-paris" / "group.json"
+    data = json.loads(group_file.read_text())
+    colours = json.loads(data["group"]["usercolors"])
+    colours["main_bg"] = "#1F4E79"
+    data["group"].update(
+        calendarChoice=1,
+        display_intervention_price=False,
+        usercolors=json.dumps(colours, separators=(",", ":")),
+    )
+    edited = dump(data)
+    group_file.write_text(edited)
+
+    pushed = remote_cli("push", "eden-spa-paris", "--site", str(site), "--yes", *remote)
+    assert pushed.exit_code == 0, pushed.output
+    assert "Pushed 3 fields to group 4102 (eden-spa-paris)" in pushed.stdout
+
+    again = remote_cli("pull", str(site), *remote)  # refresh the groups the project holds
+    assert again.exit_code == 0, again.output
+    assert again.stdout.rstrip().endswith("Pulled 5 groups: 0 created, 0 updated, 5 unchanged")
+    after = snapshot(site)
+    assert group_file.read_text() == edited  # the server now holds exactly the edit
+    assert {k: v for k, v in after.items() if v != before[k]} == {
+        "groups/eden-spa-paris/group.json": edited.encode()
+    }
+
+    nothing = remote_cli("push", "eden-spa-paris", "--site", str(site), "--yes", *remote)
+    assert "group 4102 (eden-spa-paris) is up to date; nothing to push" in nothing.stdout
+    assert remote_cli("pull", str(site), *remote).exit_code == 0
+    assert snapshot(site) == after
+    assert APIKEY not in "".join(r.output for r in (pulled, pushed, again, nothing))
+
+
+def test_push_to_the_sandbox_changes_only_the_owned_fields(tmp_path: Path, sandbox: Sandbox) -> None:
+    site = tmp_path / "project"
+    site.mkdir()
+    (site / "site.toml").write_text((FIXTURES / "minisite" / "site.toml").read_text())
+    assert remote_cli("pull", str(site), "--group", "6311", "--api-url", sandbox.url).exit_code == 0
+    with GroupAPI(sandbox.url, credentials()) as api:
+        server_before = api.get_group(6311)
+    edit_group(site, "kings-cross-barbers", max_multirdvs=2, phone="020 0000 0000", anyCalendar=False)
+    result = push_cli(site, "kings-cross-barbers", "--yes", "--api-url", sandbox.url)
+    assert result.exit_code == 0, result.output
+    assert "changed locally but not pushed (owned by ClicRDV Pro): phone" in result.stderr
+    with GroupAPI(sandbox.url, credentials()) as api:
+        server_after = api.get_group(6311)
+    changed = {k for k in server_after if server_after[k] != server_before.get(k)}
+    assert changed <= {"max_multirdvs", "anyCalendar", "updated_at"}
+    assert (server_after["max_multirdvs"], server_after["anyCalendar"]) == (2, False)
