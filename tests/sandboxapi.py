@@ -12,16 +12,32 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
 
 from generator.loader import load_site
+from generator.remote import GroupAPI, RetryPolicy
 from generator.sandbox import create_app
 
-from .fakeapi import APIKEY, PRO_EMAIL, PRO_PASSWORD
+from .fakeapi import APIKEY, PRO_EMAIL, PRO_PASSWORD, credentials
 
-__all__ = ["Sandbox", "running_sandbox"]
+__all__ = ["Recorder", "Sandbox", "running_sandbox"]
+
+
+class Recorder(httpx.HTTPTransport):
+    """A real HTTP transport that keeps every request it sends (body read), for assertions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[httpx.Request] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        self.requests.append(request)
+        return super().handle_request(request)
 
 
 class Sandbox:
@@ -30,6 +46,14 @@ class Sandbox:
     def __init__(self, app: Starlette, url: str) -> None:
         self.app = app
         self.url = url
+        self.store = app.state.sandbox
+
+    def client(self, auth: str = "basic", **options: Any) -> tuple[GroupAPI, Recorder]:
+        """A client of this sandbox as fakeapi's Pro login, and the requests it sends."""
+        recorder = Recorder()
+        options.setdefault("retry", RetryPolicy(sleep=lambda _: None))
+        creds = options.pop("credentials", None) or credentials(auth)
+        return GroupAPI(self.url, creds, transport=recorder, **options), recorder
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""The API client: documented paths, auth and paging; retries, limits, clean errors, no leaks."""
+"""The API client: documented paths, auth and paging (against the sandbox); retries, limits,
+clean errors and no leaks (against a fake that misbehaves on purpose)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -22,6 +24,7 @@ from generator.remote import ApiError, GroupAPI, Limits, RetryPolicy, read_crede
 from generator.remote.transport import _retry_after
 
 from .fakeapi import APIKEY, ENV, PRO_PASSWORD, FakeGroupAPI, credentials
+from .sandboxapi import Sandbox
 
 
 class Sleeps(list[float]):
@@ -53,17 +56,15 @@ def leaked(text: str) -> bool:
 # Paging
 
 
-def test_lists_follow_start_index_across_pages(fake_api: FakeGroupAPI, sleeps: Sleeps) -> None:
-    add_calendars(fake_api, 5)
-    with GroupAPI(fake_api.url, credentials(), page_size=2, retry=RetryPolicy(sleep=sleeps)) as api:
-        records = api.list_records(7, "calendars")
-    assert [r["id"] for r in records] == [1000, 1001, 1002, 1003, 1004]
-    asked = fake_api.seen("GET", "/groups/7/calendars")
-    assert [(r.query["results"], r.query["startIndex"]) for r in asked] == [
-        (["2"], ["0"]),
-        (["2"], ["2"]),
-        (["2"], ["4"]),
-    ]
+def test_lists_follow_start_index_across_pages(sandbox: Sandbox) -> None:
+    api, sent = sandbox.client(page_size=2)
+    with api:
+        records = api.list_records(4102, "interventions")
+        assert records == api.list_records(4102, "interventions") and len(records) >= 5
+    pages = -(-len(records) // 2)
+    asked = [dict(r.url.params) for r in sent.requests[:pages]]
+    assert [(q["results"], q["startIndex"]) for q in asked] == [("2", str(2 * i)) for i in range(pages)]
+    assert [r["id"] for r in records] == sorted(r["id"] for r in records)
 
 
 def test_paging_continues_when_the_server_caps_the_page_size(
@@ -75,19 +76,23 @@ def test_paging_continues_when_the_server_caps_the_page_size(
     assert len(fake_api.seen("GET", "/groups/7/calendars")) == 3
 
 
-def test_results_all_fetches_a_list_in_one_request(fake_api: FakeGroupAPI, sleeps: Sleeps) -> None:
-    add_calendars(fake_api, 60)
-    with GroupAPI(fake_api.url, credentials(), page_size="all", retry=RetryPolicy(sleep=sleeps)) as api:
-        assert len(api.list_records(7, "calendars")) == 60
-    (request,) = fake_api.seen("GET", "/groups/7/calendars")
-    assert request.query["results"] == ["all"]
-    assert "startIndex" not in request.query
+def test_results_all_fetches_a_list_in_one_request(sandbox: Sandbox) -> None:
+    api, sent = sandbox.client(page_size="all")
+    with api:
+        everything = api.list_records(4102, "interventions")
+    paged, _ = sandbox.client(page_size=2)
+    with paged:
+        assert paged.list_records(4102, "interventions") == everything
+    (request,) = sent.requests
+    assert request.url.params["results"] == "all"
+    assert "startIndex" not in request.url.params
 
 
-def test_groups_list_is_paged_too(fake_api: FakeGroupAPI, sleeps: Sleeps) -> None:
-    with GroupAPI(fake_api.url, credentials(), page_size=1, retry=RetryPolicy(sleep=sleeps)) as api:
-        assert [g["id"] for g in api.list_groups()] == [7, 9, 42]
-    assert len(fake_api.seen("GET", "/groups")) == 3
+def test_groups_list_is_paged_too(sandbox: Sandbox) -> None:
+    api, sent = sandbox.client(page_size=2)
+    with api:
+        assert [g["id"] for g in api.list_groups()] == [8501, 5230, 4102, 6311, 7420]
+    assert [r.url.params["startIndex"] for r in sent.requests] == ["0", "2", "4"]
 
 
 def test_a_bare_list_body_is_not_the_documented_envelope(fake_api: FakeGroupAPI, client: GroupAPI) -> None:
@@ -111,16 +116,18 @@ def test_an_envelope_from_another_start_index_is_an_error(fake_api: FakeGroupAPI
         client.list_records(7, "calendars")
 
 
-def test_every_path_ends_in_json(fake_api: FakeGroupAPI, client: GroupAPI) -> None:
-    client.list_groups()
-    client.get_group(42)
-    client.list_records(42, "interventions", {"calendar_ids[]": 10})
-    client.update_group(42, {"anyCalendar": False})
-    assert [r.path for r in fake_api.requests] == [
-        "/groups.json",
-        "/groups/42.json",
-        "/groups/42/interventions.json",
-        "/groups/42.json",
+def test_every_path_ends_in_json(sandbox: Sandbox) -> None:
+    api, sent = sandbox.client()
+    with api:
+        api.list_groups()
+        api.get_group(4102)
+        api.list_records(4102, "interventions", {"calendar_ids[]": 11})
+        api.update_group(4102, {"anyCalendar": False})
+    assert [(r.method, r.url.path) for r in sent.requests] == [
+        ("GET", "/api/v1/groups.json"),
+        ("GET", "/api/v1/groups/4102.json"),
+        ("GET", "/api/v1/groups/4102/interventions.json"),
+        ("PUT", "/api/v1/groups/4102.json"),
     ]
 
 
@@ -141,10 +148,12 @@ def test_a_list_body_of_the_wrong_shape_is_an_error(fake_api: FakeGroupAPI, clie
         client.list_records(7, "interventions")
 
 
-def test_list_filters_are_sent_as_query_parameters(fake_api: FakeGroupAPI, client: GroupAPI) -> None:
-    records = client.list_records(42, "calendars", {"intervention_ids[]": 100})
-    assert [r["id"] for r in records] == [10]
-    assert fake_api.seen("GET", "/groups/42/calendars")[0].query["intervention_ids[]"] == ["100"]
+def test_list_filters_are_sent_as_query_parameters(sandbox: Sandbox) -> None:
+    api, sent = sandbox.client()
+    with api:
+        assert [r["id"] for r in api.list_records(4102, "calendars", {"intervention_ids[]": 102})] == [11]
+        assert [r["id"] for r in api.list_records(4102, "calendars", {"intervention_ids[]": 201})] == [12, 13]
+    assert [r.url.params["intervention_ids[]"] for r in sent.requests] == ["102", "201"]
 
 
 # Retries
@@ -261,36 +270,42 @@ REFUSED = (
     [
         ("bad-key", 401, REFUSED),
         ("bad-password", 401, REFUSED),
-        ("forbidden", 403, "the Pro login may not read or change group 9 (403 Forbidden)"),
         ("missing", 404, "group 9 was not found or is not visible to this Pro login (404 Not Found)"),
     ],
 )
-def test_auth_and_missing_errors_are_one_line_naming_the_group(
-    fake_api: FakeGroupAPI, sleeps: Sleeps, setup: str, status: int, message: str
+def test_auth_and_missing_errors_from_the_sandbox_are_one_line_naming_the_group(
+    sandbox: Sandbox, setup: str, status: int, message: str
 ) -> None:
     creds = credentials(
         **({"apikey": "wrong-key-123"} if setup == "bad-key" else {}),
         **({"password": "wrong-password-456"} if setup == "bad-password" else {}),
     )
-    if setup == "forbidden":
-        fake_api.forbidden.add(9)
-    if setup == "missing":
-        del fake_api.groups[9]
-    with (
-        GroupAPI(fake_api.url, creds, retry=RetryPolicy(sleep=sleeps)) as api,
-        pytest.raises(ApiError) as caught,
-    ):
+    api, sent = sandbox.client(credentials=creds)
+    with api, pytest.raises(ApiError) as caught:
         api.get_group(9)
     assert caught.value.status == status
     assert str(caught.value) == f"group 9: GET /groups/9.json: {message}"
     assert "\n" not in str(caught.value)
-    assert sleeps == []  # not worth retrying
+    assert len(sent.requests) == 1  # not worth retrying
     assert "wrong-key-123" not in str(caught.value) and "wrong-password-456" not in str(caught.value)
 
 
-def test_a_missing_identity_is_refused_by_the_api(fake_api: FakeGroupAPI, sleeps: Sleeps) -> None:
-    """The fake, like ClicRDV, wants a Pro identity on every call: the key alone gets 401."""
-    with GroupAPI(fake_api.url, credentials(), retry=RetryPolicy(sleep=sleeps)) as api:
+def test_a_forbidden_group_is_one_line_naming_it(fake_api: FakeGroupAPI, client: GroupAPI) -> None:
+    """The sandbox answers 404 for a group the Pro may not see; ClicRDV documents 403 too."""
+    fake_api.forbidden.add(9)
+    with pytest.raises(ApiError) as caught:
+        client.get_group(9)
+    assert caught.value.status == 403
+    assert (
+        str(caught.value)
+        == "group 9: GET /groups/9.json: the Pro login may not read or change group 9 (403 Forbidden)"
+    )
+
+
+def test_a_missing_identity_is_refused_by_the_api(sandbox: Sandbox) -> None:
+    """ClicRDV, and the sandbox, want a Pro identity on every call: the key alone gets 401."""
+    api, _ = sandbox.client()
+    with api:
         api._http.client.auth = None
         with pytest.raises(ApiError) as caught:
             api.list_groups()
@@ -464,68 +479,67 @@ def test_https_anywhere_and_plain_http_on_loopback_are_accepted(url: str) -> Non
 # The API key and the Pro identity
 
 
-def test_the_key_is_in_the_query_of_every_request_and_never_in_a_body(
-    fake_api: FakeGroupAPI, client: GroupAPI
-) -> None:
-    client.list_groups()
-    client.get_group(42)
-    client.list_records(42, "interventions")
-    client.update_group(42, {"anyCalendar": False})
-    assert fake_api.requests
-    assert all(r.query["apikey"] == [APIKEY] for r in fake_api.requests)
-    (put,) = fake_api.seen("PUT")
-    assert put.body == {"group": {"anyCalendar": False}}
-    assert APIKEY.encode() not in put.raw_body
-
-
-def test_basic_auth_sends_the_pro_login_on_every_request(fake_api: FakeGroupAPI, client: GroupAPI) -> None:
-    client.list_groups()
-    client.get_group(42)
-    token = credentials().secrets()[3]
-    assert [r.headers.get("authorization") for r in fake_api.requests] == [f"Basic {token}"] * 2
-    assert fake_api.seen("POST") == []
-
-
-def test_session_auth_logs_in_once_with_a_sha1_password_then_sends_the_cookie(
-    fake_api: FakeGroupAPI, sleeps: Sleeps
-) -> None:
-    with GroupAPI(fake_api.url, credentials("session"), retry=RetryPolicy(sleep=sleeps)) as api:
+@pytest.mark.parametrize("auth", ["basic", "session"])
+def test_the_key_is_in_the_query_of_every_request_and_never_in_a_body(sandbox: Sandbox, auth: str) -> None:
+    api, sent = sandbox.client(auth)
+    with api:
         api.list_groups()
-        api.get_group(42)
-        api.update_group(42, {"anyCalendar": False})
-    login, *calls = fake_api.requests
-    assert (login.method, login.path) == ("POST", "/sessions/login.json")
-    assert login.query == {"apikey": [APIKEY]}
-    assert login.body == {
+        api.get_group(4102)
+        api.list_records(4102, "interventions")
+        api.update_group(4102, {"anyCalendar": False})
+        assert api.get_group(4102)["anyCalendar"] is False
+    assert all(r.url.params.get_list("apikey") == [APIKEY] for r in sent.requests)
+    put = next(r for r in sent.requests if r.method == "PUT")
+    assert json.loads(put.content) == {"group": {"anyCalendar": False}}
+    assert all(APIKEY.encode() not in r.content for r in sent.requests)
+
+
+def test_basic_auth_sends_the_pro_login_on_every_request(sandbox: Sandbox) -> None:
+    api, sent = sandbox.client("basic")
+    with api:
+        api.list_groups()
+        api.get_group(4102)
+    token = credentials().secrets()[3]
+    assert [r.headers.get("authorization") for r in sent.requests] == [f"Basic {token}"] * 2
+    assert [r.method for r in sent.requests] == ["GET", "GET"]  # no login
+
+
+def test_session_auth_logs_in_once_with_a_sha1_password_then_sends_the_cookie(sandbox: Sandbox) -> None:
+    api, sent = sandbox.client("session")
+    with api:
+        api.list_groups()
+        api.get_group(4102)
+        api.update_group(4102, {"anyCalendar": False})
+        session = api._http.client.cookies["_session_id"]
+    login, *calls = sent.requests
+    assert (login.method, login.url.path) == ("POST", "/api/v1/sessions/login.json")
+    assert dict(login.url.params) == {"apikey": APIKEY}
+    assert parse_qs(login.content.decode()) == {
         "pro[email]": ["pro@example.test"],
         "pro[password]": [hashlib.sha1(PRO_PASSWORD.encode()).hexdigest()],
     }
-    assert PRO_PASSWORD.encode() not in login.raw_body
-    (session,) = fake_api.sessions
+    assert PRO_PASSWORD.encode() not in login.content
+    assert sandbox.store.session(session) is not None
     assert [r.headers.get("cookie") for r in calls] == [f"_session_id={session}"] * 3
-    assert all("authorization" not in r.headers for r in fake_api.requests)
+    assert all("authorization" not in r.headers for r in sent.requests)
 
 
-def test_an_expired_session_is_renewed_once(fake_api: FakeGroupAPI, sleeps: Sleeps) -> None:
-    with GroupAPI(fake_api.url, credentials("session"), retry=RetryPolicy(sleep=sleeps)) as api:
-        api.get_group(7)
-        fake_api.sessions.clear()  # the server forgot it
-        assert api.get_group(42)["name"] == "Eden Spa"
-    assert [r.path for r in fake_api.seen("POST")] == ["/sessions/login.json"] * 2
+def test_an_expired_session_is_renewed_once(sandbox: Sandbox) -> None:
+    api, sent = sandbox.client("session")
+    with api:
+        api.get_group(6311)
+        sandbox.store.close_session(api._http.client.cookies["_session_id"])  # the server forgot it
+        assert api.get_group(4102)["name"] == "Eden Spa"
+    assert [r.url.path for r in sent.requests if r.method == "POST"] == ["/api/v1/sessions/login.json"] * 2
 
 
-def test_a_refused_session_login_is_one_line_without_the_password(
-    fake_api: FakeGroupAPI, sleeps: Sleeps
-) -> None:
-    creds = credentials("session", password="not-the-password-99")
-    with (
-        GroupAPI(fake_api.url, creds, retry=RetryPolicy(sleep=sleeps)) as api,
-        pytest.raises(ApiError) as caught,
-    ):
-        api.get_group(42)
+def test_a_refused_session_login_is_one_line_without_the_password(sandbox: Sandbox) -> None:
+    api, sent = sandbox.client(credentials=credentials("session", password="not-the-password-99"))
+    with api, pytest.raises(ApiError) as caught:
+        api.get_group(4102)
     assert str(caught.value) == f"Pro login: POST /sessions/login.json: {REFUSED}"
     assert "not-the-password-99" not in repr(caught.value)
-    assert fake_api.seen("GET") == []
+    assert [r.method for r in sent.requests] == ["POST"]
 
 
 def test_a_login_answer_with_an_error_or_no_cookie_is_refused(fake_api: FakeGroupAPI, sleeps: Sleeps) -> None:
@@ -540,17 +554,19 @@ def test_a_login_answer_with_an_error_or_no_cookie_is_refused(fake_api: FakeGrou
             api.login()
 
 
-def test_the_secrets_never_reach_logs(
-    fake_api: FakeGroupAPI, caplog: pytest.LogCaptureFixture, sleeps: Sleeps
-) -> None:
+def test_the_secrets_never_reach_logs(sandbox: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
+    sessions = []
     with caplog.at_level(logging.DEBUG):
         for auth in ("basic", "session"):
-            with GroupAPI(fake_api.url, credentials(auth), retry=RetryPolicy(sleep=sleeps)) as api:
-                api.get_group(42)
-                api.list_records(42, "calendars")
+            api, _ = sandbox.client(auth)
+            with api:
+                api.get_group(4102)
+                api.list_records(4102, "calendars")
+                sessions.append(api._http.client.cookies.get("_session_id"))
     assert "apikey=***" in caplog.text  # httpx did log the URL ...
+    assert "_session_id=***" in caplog.text  # ... and httpcore the Set-Cookie header ...
     assert not leaked(caplog.text)  # ... without the key
-    assert not any(session in caplog.text for session in fake_api.sessions)
+    assert sessions[1] and sessions[1] not in caplog.text
 
 
 def test_the_secrets_never_reach_exceptions_or_tracebacks(fake_api: FakeGroupAPI, client: GroupAPI) -> None:
