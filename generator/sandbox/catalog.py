@@ -125,15 +125,12 @@ def list_interventionsets(
 
 
 def list_fiches(store: Store, identity: Identity, group_id: int, query: Any) -> list[dict[str, Any]]:
-    """Client records: all for the Pro; an Account sees its own (by email), deleted
-    ones with ``$`` before ``lastname`` (§2)."""
+    """Client records: all for the Pro; an Account sees its own (same email). Fiches are
+    never deleted in the sandbox (the API has no DELETE for them, §5)."""
     visible_group(store, identity, group_id)
     records = [dict(f) for f in store.fiches.get(group_id, [])]
     if identity.kind == "account":
         records = [f for f in records if str(f.get("email", "")).lower() == identity.email.lower()]
-        for record in records:
-            if record.get("deleted"):
-                record["lastname"] = "$" + str(record.get("lastname") or "")
     return records
 
 
