@@ -99,7 +99,7 @@ def _read(file: Path | None, env: str, environ: Mapping[str, str]) -> tuple[str,
         raise SiteError([Problem(str(file), "", f"cannot be read ({error.strerror})")]) from None
     except UnicodeDecodeError:
         raise SiteError([Problem(str(file), "", "cannot be read (not UTF-8 text)")]) from None
-    return text.strip("\r\n").strip() if text.count("\n") <= 1 else text.strip(), str(file)
+    return text.strip(), str(file)
 
 
 def read_credentials(
