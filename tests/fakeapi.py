@@ -4,8 +4,9 @@ should not have: slow drips, endless bodies, echoed secrets, 5xx, 429, dropped c
 What it enforces is what ``docs/clicrdv-api.md`` documents (§1–§4): paths end in ``.json``;
 ``apikey`` in the query (a key only in the body is no key); a Pro identity on every
 call, HTTP Basic or the ``_session_id`` cookie of ``POST sessions/login.json`` with
-``pro[email]`` and ``pro[password]`` as SHA-1 hex; 401 without a challenge header and
-with the login answer's ``{"error": ...}`` body shape; lists in the seven-key envelope,
+``pro[email]`` and ``pro[password]`` as SHA-1 hex; 401 without a challenge header; error
+bodies in the sandbox's shape ``{"error": {"code", "number", "field", "message"}}``
+(docs/clicrdv-assumptions.md), which extends the login answer's ``error`` key; lists in the seven-key envelope,
 paged by ``results`` (default 25, or ``all``) and ``startIndex``. It records every
 request, and can be told to misbehave on a path once per queued action.
 """
@@ -283,6 +284,9 @@ class FakeGroupAPI:
     def _send(
         handler: BaseHTTPRequestHandler, status: int, answer: Any, headers: dict[str, str] | None = None
     ) -> None:
+        if isinstance(answer, dict) and isinstance(answer.get("error"), str):
+            message = answer["error"]
+            answer = {**answer, "error": {"code": None, "number": None, "field": None, "message": message}}
         FakeGroupAPI._send_raw(handler, status, json.dumps(answer).encode(), headers)
 
     @staticmethod

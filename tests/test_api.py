@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
@@ -288,6 +289,31 @@ def test_auth_and_missing_errors_from_the_sandbox_are_one_line_naming_the_group(
     assert "\n" not in str(caught.value)
     assert len(sent.requests) == 1  # not worth retrying
     assert "wrong-key-123" not in str(caught.value) and "wrong-password-456" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("fields", "shown"),
+    [
+        ({"nope": 1}, "group.nope: is not a field of a group"),
+        ({"phone": "0" * 21}, "group.phone: "),
+    ],
+)
+def test_a_refusal_from_the_sandbox_names_its_field_in_one_line(
+    sandbox: Sandbox, fields: dict[str, Any], shown: str
+) -> None:
+    """The client reads the error object the sandbox chose (docs/clicrdv-assumptions.md)."""
+    api, sent = sandbox.client()
+    with api, pytest.raises(ApiError) as caught:
+        api.update_group(4102, fields)
+    assert str(caught.value).startswith(f"group 4102: PUT /groups/4102.json: HTTP 400 Bad Request: {shown}")
+    assert "\n" not in str(caught.value) and len(sent.requests) == 1
+
+
+def test_a_phone_of_20_characters_is_accepted_by_the_sandbox(sandbox: Sandbox) -> None:
+    api, _ = sandbox.client()
+    with api:
+        api.update_group(4102, {"phone": "0" * 20})
+        assert api.get_group(4102)["phone"] == "0" * 20
 
 
 def test_a_forbidden_group_is_one_line_naming_it(fake_api: FakeGroupAPI, client: GroupAPI) -> None:
