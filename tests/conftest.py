@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, settings
 
 from .fakeapi import FakeGroupAPI, sample_groups
+from .sandboxapi import Sandbox, running_sandbox
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent
@@ -43,6 +44,14 @@ def fake_api() -> Iterator[FakeGroupAPI]:
     with FakeGroupAPI() as fake:
         sample_groups(fake)
         yield fake
+
+
+@pytest.fixture
+def sandbox(demo_site: Path) -> Iterator[Sandbox]:
+    """The faithful ClicRDV v1 sandbox over the demo's five groups, on a loopback uvicorn,
+    with fakeapi's key and Pro login (tests/sandboxapi.py)."""
+    with running_sandbox(demo_site) as running:
+        yield running
 
 
 # No test may depend on the machine's speed: hypothesis's per-example deadline and its

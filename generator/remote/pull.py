@@ -1,18 +1,19 @@
 """``bookgen pull``: copy groups from the Group API into a site project's ``groups/<slug>/``.
 
-Everything is fetched and validated before anything is written, so a failed pull
-leaves the project as it was. Files are written deterministically (sorted keys,
-two-space indent, records sorted by id, trailing newline) and only when their text
-changes, so a pull reads as a reviewable diff and leaves untouched files' mtimes
-alone. ``page.toml`` and ``pages/`` belong to the project and are never overwritten.
+Everything is fetched and validated before anything is written, and then written
+all or nothing (:func:`.files.write_all`), so a failed pull leaves the project as it
+was. Files are written deterministically (sorted keys, two-space indent, records
+sorted by id, trailing newline) and only when their text changes, so a pull reads as
+a reviewable diff and leaves untouched files' mtimes alone. A secret the API echoes
+(the key, the password, the session id) is masked before validation and reported
+by field, never written (reliability review D22). ``page.toml`` and ``pages/``
+belong to the project and are never overwritten.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,12 +22,15 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .api import PRODUCTION_API, ApiError, GroupAPI
-from .config import SiteConfig
-from .errors import Problem, SiteError, problems_from_validation
-from .loader import SLUG, read_json, read_toml
-from .models import Calendar, Group, Intervention, InterventionSet
-from .slugs import slugify
+from ..config import SiteConfig
+from ..errors import Problem, SiteError, problems_from_validation
+from ..loader import SLUG, read_json, read_toml
+from ..models import Calendar, Group, Intervention, InterventionSet
+from ..slugs import slugify
+from .client import PRODUCTION_API, GroupAPI
+from .credentials import scrub
+from .files import write_all
+from .transport import ApiError
 
 __all__ = [
     "GroupBundle",
@@ -76,13 +80,14 @@ class PullResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def site_api_url(site: Path, override: str | None = None) -> str:
-    """``override``, else site.toml's ``[booking] api_base_url`` if absolute, else production."""
-    if override:
-        return override
+def site_api_url(site: Path, override: str | None = None) -> tuple[str, str]:
+    """(URL, where it came from): ``override`` (``--api-url``), else site.toml's
+    ``[booking] api_base_url`` if absolute, else production."""
+    if override is not None:
+        return override, "--api-url"
     config_file = site / "site.toml"
     if not config_file.is_file():
-        return PRODUCTION_API
+        return PRODUCTION_API, "default API URL"
     try:
         config = SiteConfig.model_validate(read_toml(config_file.read_text("utf-8")))
     except ValidationError as error:
@@ -90,7 +95,9 @@ def site_api_url(site: Path, override: str | None = None) -> str:
     except (OSError, ValueError) as error:
         raise SiteError([Problem(str(config_file), "", f"cannot be read ({error})")]) from None
     url = config.booking.api_base_url
-    return url if url.startswith(("http://", "https://")) else PRODUCTION_API
+    if url.startswith(("http://", "https://")):
+        return url, f"{config_file}: booking.api_base_url"
+    return PRODUCTION_API, "default API URL"
 
 
 def _int_id(value: Any) -> int | None:
@@ -188,11 +195,11 @@ def _association(
 
 def fetch_bundle(api: GroupAPI, group_id: int) -> GroupBundle:
     """The group, its three lists and the calendar/service association."""
-    group = dict(api.get_group(group_id))
+    group = api.get_group(group_id)
     served_id = _int_id(group.setdefault("id", group_id))
     if served_id != group_id:
         raise ApiError(
-            f"GET /groups/{group_id} answered with group {group.get('id')!r}", where=f"group {group_id}"
+            f"GET /groups/{group_id}.json answered with group {group.get('id')!r}", where=f"group {group_id}"
         )
     group["id"] = group_id
     lists = {kind: api.list_records(group_id, kind) for kind in _MODELS}
@@ -204,6 +211,26 @@ def fetch_bundle(api: GroupAPI, group_id: int) -> GroupBundle:
         for record in lists["calendars"]
     ]
     return GroupBundle(id=group_id, group=group, lists=lists)
+
+
+def scrub_bundle(bundle: GroupBundle, secrets: Sequence[str]) -> tuple[GroupBundle, list[str]]:
+    """``bundle`` with every secret masked, and a warning per field that held one."""
+    group, paths = scrub(bundle.group, secrets, "group")
+    lists: dict[str, list[dict[str, Any]]] = {}
+    for kind, records in bundle.lists.items():
+        lists[kind] = []
+        for index, record in enumerate(records):
+            record_id = _int_id(record.get("id"))
+            label = f"{kind}(id {record_id})" if record_id is not None else f"{kind}[{index}]"
+            clean, more = scrub(record, secrets, label)
+            lists[kind].append(clean)
+            paths += more
+    warnings = [
+        f"API group {bundle.id}: {path}: held a secret (the API key, the Pro password or the session); "
+        "written as ***"
+        for path in paths
+    ]
+    return GroupBundle(bundle.id, group, lists), warnings
 
 
 def check_bundle(bundle: GroupBundle) -> list[Problem]:
@@ -256,25 +283,6 @@ def render_bundle(bundle: GroupBundle) -> dict[str, str]:
     return files
 
 
-def _write_if_changed(path: Path, text: str) -> bool:
-    """Atomically replace ``path`` with ``text`` unless it already holds it."""
-    data = text.encode("utf-8")
-    try:
-        if path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return True
-
-
 def _fetch_all(api: GroupAPI, ids: Sequence[int], jobs: int) -> list[GroupBundle]:
     if jobs <= 1 or len(ids) <= 1:
         return [fetch_bundle(api, group_id) for group_id in ids]
@@ -321,20 +329,30 @@ def pull_site(
             message = "holds no pulled groups yet; name them with --group ID or use --all"
             raise SiteError([Problem(str(site / "groups"), "", message)])
     unique_ids = sorted(set(group_ids))
-    bundles = _fetch_all(api, unique_ids, jobs)
+    bundles = []
+    for bundle in _fetch_all(api, unique_ids, jobs):
+        bundle, warnings = scrub_bundle(bundle, api.secrets())
+        bundles.append(bundle)
+        result.warnings.extend(warnings)
     problems = [problem for bundle in bundles for problem in check_bundle(bundle)]
     if problems:
         raise SiteError(problems)
 
     slugs = assign_slugs(bundles, site, known)
+    files: dict[Path, bytes] = {}
+    created = set()
     for bundle in bundles:
         folder = site / "groups" / slugs[bundle.id]
-        created = not folder.exists()
-        folder.mkdir(parents=True, exist_ok=True)
-        changed = [_write_if_changed(folder / name, text) for name, text in render_bundle(bundle).items()]
+        if not folder.exists():
+            created.add(bundle.id)
+        for name, text in render_bundle(bundle).items():
+            files[folder / name] = text.encode("utf-8")
         if not (folder / "page.toml").exists():
-            (folder / "page.toml").write_text(PAGE_TOML, "utf-8")
-        status = "created" if created else "updated" if any(changed) else "unchanged"
+            files[folder / "page.toml"] = PAGE_TOML.encode("utf-8")
+    changed = {path.parent for path in write_all(files)}
+    for bundle in bundles:
+        folder = site / "groups" / slugs[bundle.id]
+        status = "created" if bundle.id in created else "updated" if folder in changed else "unchanged"
         name = str(bundle.group.get("name", ""))
         result.groups.append(PulledGroup(bundle.id, slugs[bundle.id], name, status))
     return result

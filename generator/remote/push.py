@@ -17,10 +17,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .api import GroupAPI
-from .errors import Problem, SiteError, problems_from_validation
-from .loader import GroupSource, load_site
-from .models import USERCOLOR_KEYS, USERCOLORS_MAX_LENGTH, Group
+from ..errors import Problem, SiteError, problems_from_validation
+from ..loader import GroupSource, load_site
+from ..models import USERCOLOR_KEYS, USERCOLORS_MAX_LENGTH, Group
+from .client import GroupAPI
 
 __all__ = ["PUSHABLE", "Change", "PushPlan", "load_group", "local_group_id", "plan_push", "send"]
 
