@@ -41,11 +41,12 @@ from .render import (
     language_links,
     locale_messages,
     output_path,
+    template_problem,
 )
 from .slugs import slugify
 from .themes import TEMPLATES_DIR, Theme, load_theme
 
-__all__ = ["BuildResult", "Builder", "build", "check", "reset_caches", "theme_for"]
+__all__ = ["BuildResult", "Builder", "build", "check", "reset_caches", "theme_for", "trial_render"]
 
 Progress = Callable[[int, int], None]
 
@@ -103,6 +104,24 @@ def check(site: Site) -> list[str]:
     return warnings
 
 
+def trial_render(site: Site) -> None:
+    """Render every page into a temporary folder that is then deleted (``bookgen check``),
+    so a template that fails only while rendering is reported without writing anything.
+    Raises :class:`SiteError` with each distinct template problem."""
+    import tempfile
+
+    problems: list[Problem] = []
+    with tempfile.TemporaryDirectory(prefix="bookgen-check-") as folder:
+        builder = Builder(site, Path(folder))
+        for step in [builder.write_assets, *(functools.partial(builder.render_group, g) for g in site.groups)]:
+            try:
+                step()
+            except SiteError as error:
+                problems += [p for p in error.problems if p not in problems]
+    if problems:
+        raise SiteError(problems)
+
+
 def _all_locales(site: Site) -> list[str]:
     seen: dict[str, None] = {}
     for locale in site.config.site.locales:
@@ -117,14 +136,14 @@ def _static(name: str) -> bytes:
     return (TEMPLATES_DIR / "static" / name).read_bytes()
 
 
-def _render(env: jinja2.Environment, name: str, context: dict[str, Any], source: str) -> str:
+def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
     try:
         return env.get_template(name).render(context)
-    except jinja2.TemplateSyntaxError as error:
-        problem = Problem(error.filename or name, "", f"template syntax error: {error.message}", error.lineno)
+    except Exception as error:  # a theme's template may fail in any way while rendering
+        problem = template_problem(error, name)
+        if problem is None:
+            raise
         raise SiteError([problem]) from None
-    except jinja2.TemplateError as error:
-        raise SiteError([Problem(name, source, f"template error: {error}")]) from None
 
 
 def hashed_path(folder: str, stem: str, suffix: str, raw: bytes) -> str:
@@ -232,7 +251,7 @@ class Builder:
         """Write every page of one group; returns the number of booking pages and widgets."""
         pages = 0
         for path, env, template, context in self.group_pages(source):
-            self.write(path, _render(env, template, context, source.slug))
+            self.write(path, _render(env, template, context))
             pages += template != "embed.html"
         return pages
 
@@ -321,12 +340,12 @@ class Builder:
             "csp": content_security_policy(config),
             "scripts": ["directory.js"],
         }
-        self.write("index.html", _render(env, "index.html", context, "index"))
+        self.write("index.html", _render(env, "index.html", context))
         base = config.site.base_url
         sitemap = [
             {"alternates": [(code, f"{base}{group['slug']}/{code}/") for code in group["locales"]]} for group in groups
         ]
-        self.write("sitemap.xml", _render(env, "sitemap.xml", {"groups": sitemap}, "sitemap"))
+        self.write("sitemap.xml", _render(env, "sitemap.xml", {"groups": sitemap}))
 
     def write_manifest(self, manifest: Manifest) -> None:
         """manifest.json: every file with its sha256, the inputs' digests, the directory."""
@@ -376,7 +395,10 @@ def _load_and_render(builder: Builder, site_dir: Path, slugs: list[str]) -> _Ren
         return _Rendered(groups=len(slugs), problems=error.problems)
     builder.site = site
     builder.files = {}
-    pages = sum(builder.render_group(source) for source in site.groups)
+    try:
+        pages = sum(builder.render_group(source) for source in site.groups)
+    except SiteError as error:  # a template failing: reported like the loader's problems
+        return _Rendered(groups=len(slugs), problems=error.problems)
     entries = {source.slug: directory_entry(site, source) for source in site.groups}
     stamps = {slug: group_stamp(site_dir / "groups" / slug) for slug in slugs}
     inputs = {slug: group_digest(site_dir / "groups" / slug) for slug in slugs}
