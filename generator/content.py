@@ -43,10 +43,10 @@ MAX_NESTING = 16  # block quotes and list levels on one line (4 columns of inden
 # Characters python-markdown's inline scanners and the stdlib HTML scanner step over,
 # unclosed constructs counted to the end of their paragraph (resp. of the page for
 # ``<tag``, whose scanner is a C regex about 100 times cheaper per character): about
-# one second of rendering on the reference machine. Ordinary pages cost a few thousand.
-MAX_SCAN_COST = 4_000_000
+# two seconds of rendering on an idle 2-core machine. Ordinary pages cost a few thousand.
+MAX_SCAN_COST = 8_000_000
 _HTML_SCAN_DISCOUNT = 100
-_COPY_DISCOUNT = 250
+_COPY_DISCOUNT = 500
 _INLINE_MARKERS = "*_`\\[<&"
 _SPLIT_LINE = re.compile(r"^ {0,3}(?:#|[-=*_][-=*_ \t]*$)", re.M)
 _ITEM_LINE = re.compile(r"^ *[-+*][ \t]", re.M)
@@ -133,7 +133,7 @@ def scan_cost(source: str) -> tuple[int, int]:
     costs the rest of its paragraph, a closed one the distance to its ``]``; likewise
     ``(`` after ``]`` (a link target); a ``<`` that starts a tag costs the distance to
     the next ``>`` (or the end of the page) / 100; every inline marker
-    (``*_`\\[<&``) the paragraph's length / 250; every heading, rule or setext line
+    (``*_`\\[<&``) the paragraph's length / 500; every heading, rule or setext line
     in it the paragraph's length / 8, every bullet line its length / 80. A backslash
     escapes. The weights are
     python-markdown 3.x's costs relative to one step of its Python scanning loops.

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from generator.content import (
     MAX_MARKDOWN_BYTES,
     MAX_NESTING,
+    MAX_SCAN_COST,
     MAX_SECONDS,
     MarkdownError,
     is_remote,
@@ -143,6 +144,12 @@ def test_a_normal_200_kb_page_still_renders() -> None:
     assert 190_000 < len(source.encode()) < MAX_MARKDOWN_BYTES
     page = render_markdown(source, "about")
     assert page.title == "About" and page.html.count("<code>") == 3 * 560
+
+
+def test_a_long_page_written_as_one_paragraph_still_renders() -> None:
+    source = "# About\n\n" + NORMAL_PARAGRAPH * 1500  # 177 KB without a blank line
+    assert scan_cost(source)[0] < MAX_SCAN_COST
+    assert render_markdown(source, "about").html.count("<em>") == 1500
 
 
 def test_size_limit_boundary_in_utf8_bytes() -> None:
