@@ -290,20 +290,32 @@ def test_a_deleted_or_renamed_group_is_no_longer_served(minisite: Path) -> None:
         assert get(f"{url}/manifest.json")[0] == 200
 
 
-def test_a_file_name_that_is_not_utf8_is_reported_and_every_page_still_served(minisite: Path) -> None:
-    pages = minisite / "groups" / "spa" / "pages"
-    bad = Path(os.fsdecode(bytes(pages) + b"/\xff\xfe.md"))
+@pytest.mark.parametrize(
+    ("raw_name", "shown"),
+    [(b"groups/spa/pages/\xff\xfe.md", "\\xff\\xfe.md"), (b"groups/caf\xe9", "caf\\xe9")],
+    ids=["page-file", "group-folder"],
+)
+def test_a_name_that_is_not_utf8_is_reported_and_every_page_still_served(
+    minisite: Path, raw_name: bytes, shown: str
+) -> None:
+    bad = Path(os.fsdecode(bytes(minisite) + b"/" + raw_name))
     with running(minisite) as (server, lines):
         url = f"http://127.0.0.1:{server.port}"
-        bad.write_text("# Broken name\n", "utf-8")
+        if bad.suffix == ".md":
+            bad.write_text("# Broken name\n", "utf-8")
+        else:
+            shutil.copytree(minisite / "groups" / "shop", bad)
         wait_for(lambda: json.loads(get(f"{url}/__bookgen__/status")[1])["problems"])
         [problem] = json.loads(get(f"{url}/__bookgen__/status")[1])["problems"]
-        assert "\\xff\\xfe.md" in problem
+        assert shown in problem
         for page in ("/spa/fr/", "/shop/en/", "/"):
             status, body = get(url + page)
-            assert status == 200 and 'id="bookgen-error"' in body and "\\xff\\xfe.md" in body
-        assert any("\\xff\\xfe.md" in line for line in lines)
-        bad.unlink()
+            assert status == 200 and 'id="bookgen-error"' in body and shown in body
+        assert any(shown in line for line in lines)
+        if bad.is_dir():
+            shutil.rmtree(bad)
+        else:
+            bad.unlink()
         wait_for(lambda: json.loads(get(f"{url}/__bookgen__/status")[1])["problems"] == [])
         assert 'id="bookgen-error"' not in get(f"{url}/spa/fr/")[1]
 
