@@ -396,3 +396,18 @@ def test_a_template_failing_while_rendering_is_listed_and_reloads(minisite: Path
         write_later(partials / "contact.html", "<p>{{ group.name }} fixed</p>\n")
         wait_for(lambda: "fixed" in get(f"http://127.0.0.1:{server.port}/spa/fr/")[1])
         assert status_of(server)["problems"] == []
+
+
+def test_what_held_still_holds_symlinks_and_other_methods(minisite: Path, tmp_path: Path) -> None:
+    """Review rows 59 and 63: a planted link out of the preview folder is 404, one inside is
+    served; methods other than GET and HEAD on a page are 405."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("top secret", "utf-8")
+    with running(minisite) as (server, _):
+        (server.out / "out-link.txt").symlink_to(secret)
+        (server.out / "in-link.html").symlink_to(server.out / "spa" / "fr" / "index.html")
+        status, _, body = raw_request(server.port, "/out-link.txt")
+        assert status == 404 and b"top secret" not in body
+        assert raw_request(server.port, "/in-link.html")[0] == 200
+        for method in ("OPTIONS", "PUT", "DELETE", "POST", "PATCH", "TRACE", "PROPFIND"):
+            assert raw_request(server.port, "/spa/fr/", method=method)[0] == 405, method
