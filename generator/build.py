@@ -136,11 +136,11 @@ def _static(name: str) -> bytes:
     return (TEMPLATES_DIR / "static" / name).read_bytes()
 
 
-def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+def _render(env: jinja2.Environment, name: str, context: dict[str, Any], source: str) -> str:
     try:
         return env.get_template(name).render(context)
     except Exception as error:  # a theme's template may fail in any way while rendering
-        problem = template_problem(error, name)
+        problem = template_problem(error, name, source)
         if problem is None:
             raise
         raise SiteError([problem]) from None
@@ -251,7 +251,7 @@ class Builder:
         """Write every page of one group; returns the number of booking pages and widgets."""
         pages = 0
         for path, env, template, context in self.group_pages(source):
-            self.write(path, _render(env, template, context))
+            self.write(path, _render(env, template, context, source.slug))
             pages += template != "embed.html"
         return pages
 
@@ -340,12 +340,12 @@ class Builder:
             "csp": content_security_policy(config),
             "scripts": ["directory.js"],
         }
-        self.write("index.html", _render(env, "index.html", context))
+        self.write("index.html", _render(env, "index.html", context, "index"))
         base = config.site.base_url
         sitemap = [
             {"alternates": [(code, f"{base}{group['slug']}/{code}/") for code in group["locales"]]} for group in groups
         ]
-        self.write("sitemap.xml", _render(env, "sitemap.xml", {"groups": sitemap}))
+        self.write("sitemap.xml", _render(env, "sitemap.xml", {"groups": sitemap}, "sitemap"))
 
     def write_manifest(self, manifest: Manifest) -> None:
         """manifest.json: every file with its sha256, the inputs' digests, the directory."""

@@ -98,10 +98,11 @@ def environment(theme: Theme, locale: str) -> jinja2.Environment:
     return env
 
 
-def template_problem(error: Exception, name: str) -> Problem | None:
+def template_problem(error: Exception, name: str, where: str = "") -> Problem | None:
     """The template file and line where rendering ``name`` failed with ``error``, as a
     problem (``themes/mine/templates/partials/contact.html:1: template error: ...``);
     ``None`` when no template frame is in its traceback (a fault of bookgen itself).
+    ``where`` (the group's slug) locates a Jinja error raised before any template ran.
 
     Jinja gives each frame of compiled template code the template's file name and line
     (its traceback rewriting), so the innermost such frame is the expression that failed,
@@ -116,7 +117,7 @@ def template_problem(error: Exception, name: str) -> Problem | None:
     ]  # fmt: skip
     if not frames:
         if isinstance(error, jinja2.TemplateError):  # raised before any template code ran
-            return Problem(name, "", f"template error: {error}")
+            return Problem(name, where, f"template error: {error}")
         return None
     text = str(error) or type(error).__name__
     if isinstance(error, RecursionError):
