@@ -41,7 +41,6 @@ from .render import (
     language_links,
     locale_messages,
     output_path,
-    template_problem,
 )
 from .slugs import slugify
 from .themes import TEMPLATES_DIR, Theme, load_theme
@@ -140,6 +139,8 @@ def _render(env: jinja2.Environment, name: str, context: dict[str, Any], source:
     try:
         return env.get_template(name).render(context)
     except Exception as error:  # a theme's template may fail in any way while rendering
+        from .render import template_problem
+
         problem = template_problem(error, name, source)
         if problem is None:
             raise
