@@ -396,10 +396,7 @@ def _load_and_render(builder: Builder, site_dir: Path, slugs: list[str]) -> _Ren
         return _Rendered(groups=len(slugs), problems=error.problems)
     builder.site = site
     builder.files = {}
-    try:
-        pages = sum(builder.render_group(source) for source in site.groups)
-    except SiteError as error:  # a template failing: reported like the loader's problems
-        return _Rendered(groups=len(slugs), problems=error.problems)
+    pages = sum(builder.render_group(source) for source in site.groups)
     entries = {source.slug: directory_entry(site, source) for source in site.groups}
     stamps = {slug: group_stamp(site_dir / "groups" / slug) for slug in slugs}
     inputs = {slug: group_digest(site_dir / "groups" / slug) for slug in slugs}
