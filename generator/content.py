@@ -135,8 +135,9 @@ def scan_cost(source: str) -> tuple[int, int]:
     closed one 5 x the distance to its ``]``; ``(`` after ``]`` (a link target) 1 x the
     distance to its ``)``; a ``<`` that starts a tag the distance to the next ``>`` (or the
     end of the page) / 100; every inline marker (``*_`\\[<&``) the paragraph's length
-    / 500; every heading, rule or setext line in it the paragraph's length / 8, every
-    bullet line its length / 80. A backslash escapes. The weights are python-markdown
+    / 500 (a backslash / 250: an escape is a match by itself, markers pair up); every
+    heading, rule or setext line in it the paragraph's length / 8, every bullet line its
+    length / 80. A backslash escapes. The weights are python-markdown
     3.x's measured costs relative to one step of its Python scanning loops (about 0.1 us).
     """
     cost = 0
@@ -167,7 +168,8 @@ def scan_cost(source: str) -> tuple[int, int]:
         spans += [(at, end) for at in opened["("] if at >= 0]
         # Each inline match copies the whole paragraph text once (python-markdown's
         # placeholders), so a paragraph of n markers costs n x its length in memcpy.
-        markers = sum(source.count(c, start, end) for c in _INLINE_MARKERS)
+        # Pairs of markers make one match each; a backslash escape is a match by itself.
+        markers = sum(source.count(c, start, end) for c in _INLINE_MARKERS) + source.count("\\", start, end)
         spans.append((start, start + markers * (end - start) // _COPY_DISCOUNT))
         # A heading, rule or setext line inside a paragraph splits it, and the rest is
         # tested again by every block processor (the table test splits it into rows).
