@@ -40,10 +40,10 @@ __all__ = [
 
 MAX_MARKDOWN_BYTES = 256 * 1024  # UTF-8 bytes of one page: a long "about" page is 20 KB
 MAX_NESTING = 16  # block quotes and list levels on one line (4 columns of indent = 1 level)
-# Characters python-markdown's inline scanners and the stdlib HTML scanner step over,
-# unclosed constructs counted to the end of their paragraph (resp. of the page for
-# ``<tag``, whose scanner is a C regex about 100 times cheaper per character): about
-# two seconds of rendering on an idle 2-core machine. Ordinary pages cost a few thousand.
+# The renderer's work counted before rendering (see scan_cost): at this budget every
+# costly kind renders in at most about 3x the time of an ordinary 200 KB page, well under
+# a second on an idle 2-core machine (bench/markdown_bounds.py). Ordinary pages cost a
+# few thousand; a 177 KB page written as one paragraph about 5.4 million.
 MAX_SCAN_COST = 8_000_000
 _HTML_SCAN_DISCOUNT = 100
 _COPY_DISCOUNT = 500
