@@ -46,7 +46,7 @@ from .render import (
 from .slugs import slugify
 from .themes import TEMPLATES_DIR, Theme, load_theme
 
-__all__ = ["BuildResult", "Builder", "build", "check", "reset_caches", "theme_for"]
+__all__ = ["BuildResult", "Builder", "build", "check", "reset_caches", "theme_for", "trial_render"]
 
 Progress = Callable[[int, int], None]
 
@@ -104,6 +104,24 @@ def check(site: Site) -> list[str]:
     return warnings
 
 
+def trial_render(site: Site) -> None:
+    """Render every page into a temporary folder that is then deleted (``bookgen check``),
+    so a template that fails only while rendering is reported without writing anything.
+    Raises :class:`SiteError` with each distinct template problem."""
+    import tempfile
+
+    problems: list[Problem] = []
+    with tempfile.TemporaryDirectory(prefix="bookgen-check-") as folder:
+        builder = Builder(site, Path(folder))
+        for step in [builder.write_assets, *(functools.partial(builder.render_group, g) for g in site.groups)]:
+            try:
+                step()
+            except SiteError as error:
+                problems += [p for p in error.problems if p not in problems]
+    if problems:
+        raise SiteError(problems)
+
+
 def _all_locales(site: Site) -> list[str]:
     seen: dict[str, None] = {}
     for locale in site.config.site.locales:
@@ -121,11 +139,13 @@ def _static(name: str) -> bytes:
 def _render(env: jinja2.Environment, name: str, context: dict[str, Any], source: str) -> str:
     try:
         return env.get_template(name).render(context)
-    except jinja2.TemplateSyntaxError as error:
-        problem = Problem(error.filename or name, "", f"template syntax error: {error.message}", error.lineno)
+    except Exception as error:  # a theme's template may fail in any way while rendering
+        from .render import template_problem
+
+        problem = template_problem(error, name, source)
+        if problem is None:
+            raise
         raise SiteError([problem]) from None
-    except jinja2.TemplateError as error:
-        raise SiteError([Problem(name, source, f"template error: {error}")]) from None
 
 
 def hashed_path(folder: str, stem: str, suffix: str, raw: bytes) -> str:

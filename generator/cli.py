@@ -210,9 +210,11 @@ def diff(old: Path, new: Path, as_json: bool) -> None:
 def check(site: Path, strict: bool) -> None:
     """Validate SITE without writing anything; report contrast and locale warnings."""
     from .build import check as run_check
+    from .build import trial_render
     from .loader import load_site
 
     loaded = load_site(site)
+    trial_render(loaded)
     warnings = run_check(loaded)
     for message in warnings:
         warn(message)

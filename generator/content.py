@@ -8,18 +8,50 @@ and images survive; scripts, event handlers, inline styles, ``javascript:`` and
 Images are kept with the ``src`` as written; the loader checks the files a page
 names (:mod:`generator.images`) and the build publishes them under content-hashed
 names and rewrites the ``src`` (:func:`with_image_urls`).
+
+Rendering is bounded (review D20): python-markdown scans to the end of a paragraph
+for every unclosed ``[`` or ``](`` and the HTML scanner for every unclosed ``<tag``,
+so a few kilobytes of them take minutes, and deep nesting overflows the stack. A
+page is refused with :class:`MarkdownError` when it is over :data:`MAX_MARKDOWN_BYTES`,
+nests deeper than :data:`MAX_NESTING`, or its scan cost (:func:`scan_cost`, counted
+before rendering) is over :data:`MAX_SCAN_COST`; any other input is stopped after
+:data:`MAX_SECONDS` of rendering.
 """
 
 from __future__ import annotations
 
+import bisect
+import functools
 import html
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import markdown
 import nh3
 
-__all__ = ["TextPage", "is_remote", "render_markdown", "with_image_urls"]
+__all__ = [
+    "MAX_MARKDOWN_BYTES", "MAX_NESTING", "MAX_SCAN_COST", "MAX_SECONDS",
+    "MarkdownError", "TextPage", "is_remote", "nesting_problem", "render_markdown", "scan_cost",
+    "with_image_urls",
+]  # fmt: skip
+
+MAX_MARKDOWN_BYTES = 256 * 1024  # UTF-8 bytes of one page: a long "about" page is 20 KB
+MAX_NESTING = 16  # block quotes and list levels on one line (4 columns of indent = 1 level)
+# The renderer's work counted before rendering (see scan_cost): at this budget every
+# costly kind renders in at most about 3x the time of an ordinary 200 KB page, well under
+# a second on an idle 2-core machine (bench/markdown_bounds.py). Ordinary pages cost a
+# few thousand; a 177 KB page written as one paragraph about 5.4 million.
+MAX_SCAN_COST = 8_000_000
+_HTML_SCAN_DISCOUNT = 100
+_COPY_DISCOUNT = 500
+_BRACKET_SCANS = 5
+_INLINE_MARKERS = "*_`\\[<&"
+_SPLIT_LINE = re.compile(r"^ {0,3}(?:#|[-=*_][-=*_ \t]*$)", re.M)
+_ITEM_LINE = re.compile(r"^ *[-+*][ \t]", re.M)
+MAX_SECONDS = 10.0  # the backstop for anything the counts above do not foresee
 
 _TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h2", "h3",
@@ -63,9 +95,179 @@ def _demote_headings(rendered: str) -> tuple[str, str]:
     return title, _HEADING.sub(shift, rendered)
 
 
-def render_markdown(source: str, name: str) -> TextPage:
-    """Render ``source`` and sanitize it; a leading ``# Title`` becomes the page title."""
-    rendered = markdown.markdown(source, extensions=["tables", "sane_lists"], output_format="html")
+class MarkdownError(ValueError):
+    """A page that cannot be rendered within the bounds; ``line`` is 1-based when known."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+_TAG_START = re.compile(r"<[A-Za-z/!?]")
+_SCANNED = re.compile(r"[\\\[\]()<]")
+_CONTAINER = re.compile(r" {0,3}(?:>|[-+*][ \t]|\d{1,9}[.)][ \t])")
+
+
+def nesting_problem(source: str) -> MarkdownError | None:
+    """The first line nested deeper than :data:`MAX_NESTING`: block quotes (``>``), list
+    markers and every 4 columns of indentation (python-markdown's ``tab_length``) each
+    count one level, as each makes the parser recurse once."""
+    for number, line in enumerate(source.splitlines(), 1):
+        if not line.strip():
+            continue
+        expanded = line.expandtabs(4)
+        stripped = expanded.lstrip(" ")
+        depth = (len(expanded) - len(stripped)) // 4
+        rest = stripped
+        while depth <= MAX_NESTING and (m := _CONTAINER.match(rest)):
+            depth += 1
+            rest = rest[m.end() :]
+        if depth > MAX_NESTING:
+            return MarkdownError(f"line {number} is nested more than {MAX_NESTING} levels deep", number)
+    return None
+
+
+def scan_cost(source: str) -> tuple[int, int]:
+    """(characters the renderer's scanners step over, the line where most of it starts).
+
+    Counted in one pass, per paragraph (text between blank lines): an unclosed ``[``
+    costs 5 x the rest of its paragraph (five link and reference patterns scan it), a
+    closed one 5 x the distance to its ``]``; ``(`` after ``]`` (a link target) 1 x the
+    distance to its ``)``; a ``<`` that starts a tag the distance to the next ``>`` (or the
+    end of the page) / 100; every inline marker (``*_`\\[<&``) the paragraph's length
+    / 500 (a backslash / 250: an escape is a match by itself, markers pair up); every
+    heading, rule or setext line in it the paragraph's length / 8, every bullet line its
+    length / 80. A backslash escapes. The weights are python-markdown
+    3.x's measured costs relative to one step of its Python scanning loops (about 0.1 us).
+    """
+    cost = 0
+    worst_at, worst = 0, -1
+    closers = [m.start() for m in re.finditer(">", source)] + [len(source)]
+    for start, end in _paragraphs(source):
+        opened: dict[str, list[int]] = {"[": [], "(": []}
+        spans: list[tuple[int, int]] = []
+        escaped = -1
+        for match in _SCANNED.finditer(source, start, end):
+            i, c = match.start(), match.group()
+            if i == escaped:
+                continue
+            if c == "\\":
+                escaped = i + 1
+            elif c == "[" or (c == "(" and i > start and source[i - 1] == "]"):
+                opened[c].append(i)
+            elif c == "(":
+                opened["("].append(-1)  # a plain parenthesis, counted for nesting only
+            elif c in "])":
+                stack = opened["[" if c == "]" else "("]
+                if stack and (at := stack.pop()) >= 0:
+                    spans.append((at, at + (i - at) * (_BRACKET_SCANS if c == "]" else 1)))
+            elif _TAG_START.match(source, i):
+                gt = closers[bisect.bisect_left(closers, i)]
+                spans.append((i, i + (gt - i) // _HTML_SCAN_DISCOUNT))
+        spans += [(at, at + (end - at) * _BRACKET_SCANS) for at in opened["["]]
+        spans += [(at, end) for at in opened["("] if at >= 0]
+        # Each inline match copies the whole paragraph text once (python-markdown's
+        # placeholders), so a paragraph of n markers costs n x its length in memcpy.
+        # Pairs of markers make one match each; a backslash escape is a match by itself.
+        markers = sum(source.count(c, start, end) for c in _INLINE_MARKERS) + source.count("\\", start, end)
+        spans.append((start, start + markers * (end - start) // _COPY_DISCOUNT))
+        # A heading, rule or setext line inside a paragraph splits it, and the rest is
+        # tested again by every block processor (the table test splits it into rows).
+        splits = len(_SPLIT_LINE.findall(source, start, end))
+        items = len(_ITEM_LINE.findall(source, start, end))
+        spans.append((start, start + splits * (end - start) // 8 + items * (end - start) // 80))
+        for at, stop in spans:
+            cost += stop - at
+            if stop - at > worst:
+                worst_at, worst = at, stop - at
+        if cost > MAX_SCAN_COST:
+            break
+    return cost, source.count("\n", 0, worst_at) + 1
+
+
+def _paragraphs(source: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of the runs of non-blank lines."""
+    runs: list[tuple[int, int]] = []
+    start = None
+    offset = 0
+    for line in source.splitlines(keepends=True):
+        if line.strip():
+            start = offset if start is None else start
+        elif start is not None:
+            runs.append((start, offset))
+            start = None
+        offset += len(line)
+    if start is not None:
+        runs.append((start, offset))
+    return runs
+
+
+class _Deadline:
+    """Raises :class:`MarkdownError` once ``seconds`` have passed since it was made;
+    checked before every step of the renderer (each block and inline match)."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.until = clock() + seconds
+        self.seconds = seconds
+
+    def check(self) -> None:
+        if self.clock() > self.until:
+            raise MarkdownError(f"took over {self.seconds:g} s to render; split it or simplify it")
+
+    def guard(self, step: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(step)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            self.check()
+            return step(*args, **kwargs)
+
+        return checked
+
+
+def _renderer(deadline: _Deadline) -> markdown.Markdown:
+    md = markdown.Markdown(extensions=["tables", "sane_lists"], output_format="html")
+    for pattern in md.inlinePatterns:
+        pattern.handleMatch = deadline.guard(pattern.handleMatch)  # type: ignore[method-assign]
+        for scanner in ("getText", "getLink"):
+            if hasattr(pattern, scanner):
+                setattr(pattern, scanner, deadline.guard(getattr(pattern, scanner)))
+    for processor in md.parser.blockprocessors:
+        processor.run = deadline.guard(processor.run)  # type: ignore[method-assign]
+    for stage in (md.preprocessors, md.treeprocessors, md.postprocessors):
+        for processor in stage:
+            processor.run = deadline.guard(processor.run)  # type: ignore[method-assign]
+    return md
+
+
+def _bounded_html(source: str, clock: Callable[[], float]) -> str:
+    size = len(source.encode("utf-8"))
+    if size > MAX_MARKDOWN_BYTES:
+        raise MarkdownError(f"is {size:,} bytes; a page is at most {MAX_MARKDOWN_BYTES:,} (256 KB)")
+    problem = nesting_problem(source)
+    if problem is not None:
+        raise problem
+    cost, line = scan_cost(source)
+    if cost > MAX_SCAN_COST:
+        raise MarkdownError(
+            f"too slow to render from line {line} on (scan cost {cost:,}, at most {MAX_SCAN_COST:,}): "
+            "close or escape (\\[ \\( \\< \\*) unclosed '[', '](', '<' and runs of '*' or '_', "
+            "or split long paragraphs with blank lines",
+            line,
+        )
+    deadline = _Deadline(MAX_SECONDS, clock)
+    try:
+        return _renderer(deadline).convert(source)
+    except RecursionError:
+        raise MarkdownError("is nested too deeply to render") from None
+
+
+def render_markdown(source: str, name: str, *, clock: Callable[[], float] = time.monotonic) -> TextPage:
+    """Render ``source`` and sanitize it; a leading ``# Title`` becomes the page title.
+
+    Raises :class:`MarkdownError` for a page over the bounds (size, nesting, scan cost,
+    time; see the module's docstring). ``clock`` (seconds) is for tests.
+    """
+    rendered = _bounded_html(source, clock)
     title, body = _demote_headings(rendered)
     clean = nh3.clean(
         body,

@@ -19,7 +19,7 @@ from urllib.parse import unquote
 from pydantic import BaseModel, ValidationError
 
 from .config import PageConfig, SiteConfig
-from .content import TextPage, is_remote, render_markdown
+from .content import MarkdownError, TextPage, is_remote, render_markdown
 from .errors import Problem, SiteError, problems_from_validation
 from .images import image_problem
 from .models import Calendar, Group, Intervention, InterventionSet
@@ -295,7 +295,11 @@ def _load_group(reader: _Reader, directory: Path) -> GroupSource | None:
         source = reader.text(text_file)
         if source is None:
             continue
-        text = render_markdown(source, text_file.stem)
+        try:
+            text = render_markdown(source, text_file.stem)
+        except MarkdownError as error:
+            reader.add(text_file, "", f"markdown: {error}", error.line)
+            continue
         texts.append(text)
         for src in text.images:
             if not is_remote(src) and not src.startswith("/") and src not in images:

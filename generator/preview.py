@@ -7,6 +7,7 @@ last good build.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Iterable
@@ -16,6 +17,7 @@ from pathlib import Path
 from .build import Builder, directory_entry, reset_caches, theme_for
 from .errors import Problem, SiteError
 from .loader import Site, load_site
+from .manifest import NAME as MANIFEST
 from .manifest import Manifest
 from .themes import TEMPLATES_DIR, THEMES_DIR
 
@@ -96,6 +98,7 @@ class Preview:
         builder.write_assets()
         pages = sum(builder.render_group(source) for source in site.groups)
         _finish(builder)
+        _prune(self.out, set(builder.files))
         self.site, self.builder = site, builder
         return Rebuild("everything", pages, time.perf_counter() - started)
 
@@ -167,6 +170,20 @@ class Preview:
                 if resolved.is_relative_to(base) and len(resolved.relative_to(base).parts) > 1:
                     names.add(resolved.relative_to(base).parts[0])
         return names
+
+
+def _prune(out: Path, written: set[str]) -> None:
+    """Delete what the full build just made no longer has: a removed or renamed group's
+    pages must stop being served (review D17). Empty folders go too."""
+    keep = written | {MANIFEST}
+    for folder, dirs, files in os.walk(out, topdown=False):
+        for name in files:
+            path = Path(folder, name)
+            if path.relative_to(out).as_posix() not in keep:
+                path.unlink(missing_ok=True)
+        for name in dirs:
+            with contextlib.suppress(OSError):  # not empty: it holds pages still built
+                Path(folder, name).rmdir()
 
 
 def _finish(builder: Builder) -> None:

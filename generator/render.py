@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,13 +26,14 @@ from . import __version__
 from .booking import bookable_calendars, flow_data, reminder_facts, service_groups, steps
 from .config import SiteConfig
 from .content import with_image_urls
+from .errors import Problem
 from .i18n import Formatter, display_name, html_lang, text_direction, translations, url_locale
 from .loader import GroupSource
 from .publish import replace_file
 from .themes import Theme
 from .timezones import TIMEZONES, zone_for
 
-__all__ = ["PageLinks", "environment", "group_context", "json_script"]
+__all__ = ["PageLinks", "environment", "group_context", "json_script", "template_problem"]
 
 
 def json_script(value: Any) -> Markup:
@@ -94,6 +96,33 @@ def environment(theme: Theme, locale: str) -> jinja2.Environment:
     env.filters["json_script"] = json_script
     env.globals["bookgen_version"] = __version__
     return env
+
+
+def template_problem(error: Exception, name: str, where: str = "") -> Problem | None:
+    """The template file and line where rendering ``name`` failed with ``error``, as a
+    problem (``themes/mine/templates/partials/contact.html:1: template error: ...``);
+    ``None`` when no template frame is in its traceback (a fault of bookgen itself).
+    ``where`` (the group's slug) locates a Jinja error raised before any template ran.
+
+    Jinja gives each frame of compiled template code the template's file name and line
+    (its traceback rewriting), so the innermost such frame is the expression that failed,
+    in whichever include, macro or parent template it was.
+    """
+    if isinstance(error, jinja2.TemplateSyntaxError):
+        message = f"template syntax error: {error.message}"
+        return Problem(error.filename or name, "", message, error.lineno)
+    frames = [
+        frame for frame in traceback.extract_tb(error.__traceback__)
+        if not frame.filename.endswith(".py") and not frame.filename.startswith("<")
+    ]  # fmt: skip
+    if not frames:
+        if isinstance(error, jinja2.TemplateError):  # raised before any template code ran
+            return Problem(name, where, f"template error: {error}")
+        return None
+    text = str(error) or type(error).__name__
+    if isinstance(error, RecursionError):
+        text = "templates include or call each other without end"
+    return Problem(frames[-1].filename, "", f"template error: {text}", frames[-1].lineno)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import ipaddress
 import logging
 import mimetypes
 import shutil
@@ -30,9 +29,10 @@ from typing import Any
 from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
 from tornado import httpserver, ioloop, netutil, web
 
+from .hosts import allowed_hosts, is_loopback, url_host
 from .preview import Preview, Watcher, built_in_dirs
 
-__all__ = ["PreviewServer", "is_loopback"]
+__all__ = ["PreviewServer", "allowed_hosts", "is_loopback", "printable", "url_host"]
 
 POLL_SECONDS = 0.05
 DEBOUNCE_SECONDS = 0.1
@@ -47,16 +47,6 @@ OVERLAY_CSS = (
 )
 
 
-def is_loopback(host: str) -> bool:
-    """Whether binding ``host`` keeps the server private to this machine."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class _ReloadSocket(LiveReloadHandler):
     """livereload's websocket, accepting only pages served by this preview."""
 
@@ -64,6 +54,12 @@ class _ReloadSocket(LiveReloadHandler):
         from urllib.parse import urlparse
 
         return urlparse(origin).netloc == self.request.host
+
+
+class _ReloadScript(LiveReloadJSHandler):
+    """livereload's browser client, also answering HEAD."""
+
+    head = LiveReloadJSHandler.get
 
 
 def _reload_browsers() -> None:
@@ -76,10 +72,39 @@ def _reload_browsers() -> None:
             LiveReloadHandler.waiters.discard(waiter)
 
 
+class _WrongHost(web.RequestHandler):
+    """The answer to a request whose Host header is not this preview's (DNS rebinding)."""
+
+    def initialize(self, server: PreviewServer) -> None:
+        self.server = server
+
+    def prepare(self) -> None:
+        self.set_status(403)
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(f"This preview only answers at {self.server.url} (the Host header names another site).\n")
+
+
+class _Application(web.Application):
+    """Routes every request, whatever its path or method, through the Host check first."""
+
+    def __init__(self, server: PreviewServer, handlers: list[Any]) -> None:
+        super().__init__(handlers)
+        self.preview_server = server
+
+    def find_handler(self, request: Any, **kwargs: Any) -> web._HandlerDelegate:
+        allowed = self.preview_server.allowed_hosts
+        if allowed is not None and request.host.lower() not in allowed:
+            return self.get_handler_delegate(request, _WrongHost, {"server": self.preview_server})
+        return super().find_handler(request, **kwargs)
+
+
 class _OverlayCSS(web.RequestHandler):
     def get(self) -> None:
         self.set_header("Content-Type", "text/css; charset=utf-8")
         self.write(OVERLAY_CSS)
+
+    head = get
 
 
 class _Status(web.RequestHandler):
@@ -90,8 +115,10 @@ class _Status(web.RequestHandler):
 
     def get(self) -> None:
         self.set_header("Cache-Control", "no-store")
-        problems = [str(p) for p in self.server.preview.problems]
+        problems = [printable(str(p)) for p in self.server.preview.problems]
         self.write({"generation": self.server.generation, "problems": problems})
+
+    head = get
 
 
 class _ApiProxy(web.RequestHandler):
@@ -148,32 +175,42 @@ class _Pages(web.RequestHandler):
         self.server = server
 
     def _target(self, path: str) -> Path | None:
-        # Tornado has already percent-decoded the path once; anything still looking
-        # like traversal, a backslash or a NUL is refused outright.
+        """The file or folder of the preview folder that ``path`` names, or ``None``.
+
+        Tornado has already percent-decoded the path once; anything still looking like
+        traversal, a backslash or a NUL is refused outright, and a name the file system
+        cannot look up (a segment over 255 bytes: ENAMETOOLONG) is simply not there.
+        """
         if path.startswith("/") or "\\" in path or "\x00" in path or ".." in path.split("/"):
             return None
-        root = self.server.out.resolve()
-        target = (root / path).resolve()
-        if not target.is_relative_to(root):
+        try:
+            root = self.server.out.resolve()
+            target = (root / path).resolve()
+            if not target.is_relative_to(root) or not (target.is_dir() or target.is_file()):
+                return None
+        except (OSError, ValueError):
             return None
-        if target.is_dir():
-            target = target / "index.html"
-        return target if target.is_file() else None
+        return target
 
     def get(self, path: str) -> None:
         self.set_header("Cache-Control", "no-store")
         if self.server.preview.site is None:
             self._send_html(self.server.error_page())
             return
-        if path and not path.endswith("/") and (self.server.out / path).is_dir():
-            self.redirect(f"/{path}/")
-            return
         target = self._target(path)
-        if target is None:
+        if target is not None and target.is_dir():
+            if path and not path.endswith("/"):  # only after the traversal check (review D15)
+                self.redirect(f"/{path}/")
+                return
+            target = target / "index.html"
+        try:
+            data = target.read_bytes() if target is not None else None
+        except OSError:  # removed by a rebuild since the check, or not a file after all
+            data = None
+        if target is None or data is None:
             self.set_status(404)
             self._send_html(self.server.not_found_page())
             return
-        data = target.read_bytes()
         if target.suffix == ".html":
             self._send_html(data.decode("utf-8"))
             return
@@ -182,6 +219,8 @@ class _Pages(web.RequestHandler):
         # Embeds load the loader cross-origin with an SRI hash, which needs a CORS response.
         self.set_header("Access-Control-Allow-Origin", "*")
         self.finish(data)
+
+    head = get  # tornado sends the headers (Content-Length included) and drops the body
 
     def _send_html(self, page: str) -> None:
         self.set_header("Content-Type", "text/html; charset=utf-8")
@@ -200,9 +239,11 @@ class PreviewServer:
         livereload: bool = True,
         log: Callable[[str], None] = print,
     ) -> None:
+        host = host.removeprefix("[").removesuffix("]")  # "[::1]" as written in a URL
         self.sockets = netutil.bind_sockets(port, host, family=socket.AF_INET if "." in host else socket.AF_UNSPEC)
         self.host = host
         self.port = self.sockets[0].getsockname()[1]
+        self.allowed_hosts = allowed_hosts(host, self.port)
         self.livereload = livereload
         self.log = log
         self.out = Path(tempfile.mkdtemp(prefix="bookgen-preview-"))
@@ -218,7 +259,8 @@ class PreviewServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}/"
+        """Where the preview answers, e.g. ``http://127.0.0.1:8000/``, ``http://[::1]:8000/``."""
+        return f"http://{url_host(self.host)}:{self.port}/"
 
     # -- building ----------------------------------------------------------------------------
 
@@ -246,7 +288,7 @@ class PreviewServer:
     def _report(self) -> None:
         problems = self.preview.problems
         for problem in problems:
-            self.log(f"error: {problem}")
+            self.log(printable(f"error: {problem}"))
         self.log(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}; serving the last good build")
 
     def _tick(self) -> None:
@@ -277,10 +319,9 @@ class PreviewServer:
         items = []
         for problem in self.preview.problems:
             where = problem.file if problem.line is None else f"{problem.file}:{problem.line}"
-            path = f' <span class="path">{html.escape(problem.path)}</span>' if problem.path else ""
-            items.append(
-                f'<li><span class="where">{html.escape(where)}</span>{path}: {html.escape(problem.message)}</li>'
-            )
+            path = f' <span class="path">{html.escape(printable(problem.path))}</span>' if problem.path else ""
+            where, message = html.escape(printable(where)), html.escape(printable(problem.message))
+            items.append(f'<li><span class="where">{where}</span>{path}: {message}</li>')
         return "".join(items)
 
     def decorate(self, page: str) -> str:
@@ -319,9 +360,9 @@ class PreviewServer:
             (r"/(?:api/v1|sandbox)/(.*)", _ApiProxy, {"server": self}),
         ]
         if self.livereload:
-            handlers += [(r"/livereload", _ReloadSocket), (r"/livereload\.js", LiveReloadJSHandler)]
+            handlers += [(r"/livereload", _ReloadSocket), (r"/livereload\.js", _ReloadScript)]
         handlers.append((r"/(.*)", _Pages, {"server": self}))
-        return web.Application(handlers)
+        return _Application(self, handlers)
 
     def handle_signals(self) -> None:
         """Make Ctrl-C and SIGTERM stop the loop gently instead of raising wherever we are.
@@ -363,6 +404,12 @@ class PreviewServer:
         if not self.loop.is_closed() and not self.loop.is_running():
             self.loop.close()
         shutil.rmtree(self.out, ignore_errors=True)
+
+
+def printable(text: str) -> str:
+    """``text`` with the undecodable bytes of non-UTF-8 file names (kept by Python as lone
+    surrogates, which no encoder accepts) shown as ``\\xff`` (review D17)."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _after_body_tag(page: str, fragment: str) -> str:

@@ -5,7 +5,8 @@ A case is ``{"about", "edit": [...], "expect": "builds" | "fails", ...}``:
 
 - ``edit`` items name a ``file`` (relative to the site) and one of ``set`` (dotted
   paths into the JSON, list indexes as numbers), ``text``, ``hex`` (raw bytes) or
-  ``generate`` (``services``, ``sets``, ``padding``, ``nesting``: inputs too big to keep).
+  ``generate`` (``services``, ``sets``, ``padding``, ``nesting``, ``repeat``, ``list``:
+  inputs too big to keep).
 - ``builds`` cases may list ``shows`` (text in the group's French page) and ``never``
   (text in no output file); ``browser: true`` puts them in the real-browser test.
 - ``fails`` cases list ``errors``: ``[file, field path]`` pairs that must appear
@@ -106,4 +107,15 @@ def _nesting(edit: dict[str, Any]) -> bytes:
     return ("[" * depth + "]" * depth).encode()
 
 
-_GENERATORS = {"services": _services, "sets": _sets, "padding": _padding, "nesting": _nesting}
+def _repeat(edit: dict[str, Any]) -> bytes:
+    return (edit.get("prefix", "") + edit["unit"] * edit["count"]).encode()
+
+
+def _nested_list(edit: dict[str, Any]) -> bytes:
+    return "".join("  " * i + "- x\n" for i in range(edit["depth"])).encode()
+
+
+_GENERATORS = {
+    "services": _services, "sets": _sets, "padding": _padding, "nesting": _nesting, "repeat": _repeat,
+    "list": _nested_list,
+}  # fmt: skip

@@ -5,12 +5,16 @@ from __future__ import annotations
 import html as html_lib
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 
 from generator.build import build
+from generator.errors import SiteError
+from generator.render import template_problem
 
 
 @pytest.fixture
@@ -160,3 +164,53 @@ def test_an_elided_preposition_joins_the_name_without_a_space(minisite: Path, tm
     build(minisite, tmp_path / "out")
     html = (tmp_path / "out" / "spa" / "fr" / "index.html").read_text("utf-8")
     assert re.findall(r"<h1[^>]*>(.*?)</h1>", html)[0].endswith("à l&#39;Atelier")
+
+
+# -- templates that fail while rendering (bug-hunt #12) -------------------------------------------
+
+
+def _theme_partial(minisite: Path, text: str, name: str = "partials/contact.html") -> Path:
+    folder = minisite / "themes" / "mine" / "templates"
+    (folder / name).parent.mkdir(parents=True, exist_ok=True)
+    (folder.parent / "theme.toml").write_text('name = "mine"\nextends = "classic"\n', "utf-8")
+    (folder / name).write_text(text, "utf-8")
+    (minisite / "groups" / "spa" / "page.toml").write_text('theme = "mine"\n', "utf-8")
+    return folder / name
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("<p>{{ group.name + 1 }}</p>\n", 1, 'template error: can only concatenate str (not "int") to str'),
+        ("<p>\n{{ 1 // 0 }}</p>\n", 2, "template error: integer division or modulo by zero"),
+        ("<p>\n\n{{ group.nothing_here }}</p>\n", 3, "template error: "),
+    ],
+    ids=["str-plus-int", "division-by-zero", "undefined"],
+)  # fmt: skip
+def test_a_template_failing_while_rendering_is_a_located_one_line_error(
+    minisite: Path, tmp_path: Path, text: str, line: int, message: str
+) -> None:
+    partial = _theme_partial(minisite, text)
+    for command in (["build", str(minisite), "-o", str(tmp_path / "out")], ["check", str(minisite)]):
+        done = subprocess.run([sys.executable, "-m", "generator", *command], capture_output=True, text=True)
+        assert done.returncode == 1, done.stderr
+        assert "Traceback" not in done.stderr
+        [error] = [row for row in done.stderr.splitlines() if row.startswith("error: ")]
+        assert error.startswith(f"error: {partial}:{line}: {message}")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_template_that_includes_itself_is_reported_not_a_traceback(minisite: Path, tmp_path: Path) -> None:
+    partial = _theme_partial(minisite, '{% include "partials/contact.html" %}')
+    with pytest.raises(SiteError) as caught:
+        build(minisite, tmp_path / "out", jobs=2)
+    [problem] = caught.value.problems
+    assert problem.file == str(partial) and problem.line == 1
+    assert "include or call each other without end" in problem.message
+
+
+def test_template_problem_leaves_faults_outside_templates_to_the_traceback() -> None:
+    try:
+        raise TypeError("a bug in bookgen itself")
+    except TypeError as error:
+        assert template_problem(error, "booking.html") is None

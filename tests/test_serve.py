@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from generator.preview import Preview, Watcher
-from generator.serve import is_loopback
+from generator.serve import allowed_hosts, is_loopback, printable
 
 from .servekit import running
 
@@ -223,3 +224,223 @@ def test_exposed_host_gets_a_warning_and_ctrl_c_exits_cleanly(minisite: Path) ->
 def test_binds_loopback_by_default(minisite: Path, host: str) -> None:
     with running(minisite) as (server, _):
         assert server.sockets[0].getsockname()[0] == host
+
+
+# -- preview edges (review D15, D17; bug-hunt #8) --------------------------------------------------
+
+
+def raw_request(port: int, target: str, *, method: str = "GET", host: str | None = None) -> tuple[int, dict, bytes]:
+    """One HTTP/1.0 request as written (no client-side normalisation): status, headers, body."""
+    host = f"127.0.0.1:{port}" if host is None else host
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        raw.sendall(f"{method} {target} HTTP/1.0\r\nHost: {host}\r\n\r\n".encode("latin-1"))
+        reply = b""
+        while chunk := raw.recv(65536):
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    return int(lines[0].split()[1]), headers, body
+
+
+def test_head_is_answered_like_get_without_a_body(minisite: Path) -> None:
+    with running(minisite) as (server, _):
+        for target in ("/spa/fr/", "/livereload.js", "/__bookgen__/status", "/__bookgen__/overlay.css", "/sitemap.xml"):
+            get_status, get_headers, get_body = raw_request(server.port, target)
+            status, headers, body = raw_request(server.port, target, method="HEAD")
+            assert (status, body) == (200, b""), target
+            assert get_status == 200 and headers["content-type"] == get_headers["content-type"]
+            assert int(headers["content-length"]) == len(get_body) > 0
+        assert raw_request(server.port, "/nothing/here", method="HEAD")[:3:2] == (404, b"")
+
+
+@pytest.mark.parametrize(
+    "host", ["evil.example", "evil.example:{port}", "127.0.0.1.evil.example:{port}", "localhost.evil.example",
+             "127.0.0.1:{other}", "", "127.0.0.2:{port}"],
+)  # fmt: skip
+def test_a_foreign_host_header_is_refused_everywhere(minisite: Path, host: str) -> None:
+    """DNS rebinding: a page on evil.example whose name now points at 127.0.0.1 must not
+    read the preview's pages, status or sandbox API."""
+    with running(minisite) as (server, _):
+        header = host.format(port=server.port, other=server.port + 1)
+        for target in ("/spa/fr/", "/", "/__bookgen__/status", "/livereload.js", "/livereload",
+                       "/api/v1/groups/1/availabletimeslots?intervention_ids[]=100", "/%2e%2e/etc"):
+            for method in ("GET", "HEAD", "POST"):
+                status, _, body = raw_request(server.port, target, method=method, host=header)
+                assert status == 403, (target, method)
+                assert b"Test Spa" not in body and b"records" not in body
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "LOCALHOST:{port}", "[::1]:{port}", "127.0.0.1"])
+def test_the_preview_answers_under_its_own_loopback_names(minisite: Path, host: str) -> None:
+    with running(minisite) as (server, _):
+        status, _, body = raw_request(server.port, "/spa/fr/", host=host.format(port=server.port))
+        assert status == 200 and b"Test Spa" in body
+
+
+def test_allowed_hosts_follow_the_bound_address() -> None:
+    assert allowed_hosts("192.168.1.5", 8000) == {"192.168.1.5", "192.168.1.5:8000"}
+    assert allowed_hosts("::1", 8000) >= {"[::1]:8000", "localhost:8000", "127.0.0.1:8000"}
+    assert "[::1]" in allowed_hosts("127.0.0.1", 80)
+    assert allowed_hosts("0.0.0.0", 8000) is None and allowed_hosts("::", 8000) is None
+
+
+def test_folders_outside_the_root_cannot_be_probed_by_redirects(minisite: Path) -> None:
+    with running(minisite) as (server, _):
+        ups = "/%2e%2e" * 8
+        existing = raw_request(server.port, f"{ups}/etc")
+        missing = raw_request(server.port, f"{ups}/no-such-folder-anywhere")
+        assert existing[0] == missing[0] == 404
+        assert existing[2] == missing[2]
+        assert raw_request(server.port, "/spa")[:2][0] == 302  # a real folder of the preview still redirects
+
+
+@pytest.mark.parametrize("length", [254, 255, 256, 300, 5000])
+def test_long_path_segments_are_not_found_not_server_errors(minisite: Path, length: int) -> None:
+    with running(minisite) as (server, _):
+        assert raw_request(server.port, "/" + "a" * length)[0] == 404
+        assert raw_request(server.port, "/spa/" + "%C3%A9" * (length // 2) + "/")[0] == 404  # 2 bytes each
+
+
+def test_very_deep_paths_are_not_found_not_server_errors(minisite: Path) -> None:
+    with running(minisite) as (server, _):
+        assert raw_request(server.port, "/" + "a/" * 5000)[0] == 404
+        assert raw_request(server.port, "/spa/" + "fr/" * 2000)[0] == 404
+
+
+def test_a_deleted_or_renamed_group_is_no_longer_served(minisite: Path) -> None:
+    groups = minisite / "groups"
+    with running(minisite) as (server, _):
+        url = f"http://127.0.0.1:{server.port}"
+        assert get(f"{url}/shop/fr/")[0] == 200 and get(f"{url}/spa/fr/")[0] == 200
+        shutil.rmtree(groups / "shop")
+        wait_for(lambda: get(f"{url}/shop/fr/")[0] == 404)
+        assert not (server.out / "shop").exists()
+        assert get(f"{url}/spa/fr/")[0] == 200 and "shop" not in get(f"{url}/")[1]
+        (groups / "spa").rename(groups / "spa-renamed")
+        wait_for(lambda: get(f"{url}/spa-renamed/fr/")[0] == 200)
+        assert get(f"{url}/spa/fr/")[0] == 404 and get(f"{url}/spa/fr/embed.html")[0] == 404
+        assert get(f"{url}/manifest.json")[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("raw_name", "shown"),
+    [(b"groups/spa/pages/\xff\xfe.md", "\\xff\\xfe.md"), (b"groups/caf\xe9", "caf\\xe9")],
+    ids=["page-file", "group-folder"],
+)
+def test_a_name_that_is_not_utf8_is_reported_and_every_page_still_served(
+    minisite: Path, raw_name: bytes, shown: str
+) -> None:
+    bad = Path(os.fsdecode(bytes(minisite) + b"/" + raw_name))
+    with running(minisite) as (server, lines):
+        url = f"http://127.0.0.1:{server.port}"
+        if bad.suffix == ".md":
+            bad.write_text("# Broken name\n", "utf-8")
+        else:
+            shutil.copytree(minisite / "groups" / "shop", bad)
+        wait_for(lambda: json.loads(get(f"{url}/__bookgen__/status")[1])["problems"])
+        [problem] = json.loads(get(f"{url}/__bookgen__/status")[1])["problems"]
+        assert shown in problem
+        for page in ("/spa/fr/", "/shop/en/", "/"):
+            status, body = get(url + page)
+            assert status == 200 and 'id="bookgen-error"' in body and shown in body
+        assert any(shown in line for line in lines)
+        if bad.is_dir():
+            shutil.rmtree(bad)
+        else:
+            bad.unlink()
+        wait_for(lambda: json.loads(get(f"{url}/__bookgen__/status")[1])["problems"] == [])
+        assert 'id="bookgen-error"' not in get(f"{url}/spa/fr/")[1]
+
+
+def test_printable_shows_undecodable_bytes_escaped() -> None:
+    assert printable(os.fsdecode(b"pages/\xff.md")) == "pages/\\xff.md"
+    assert printable("pages/é.md") == "pages/é.md"
+
+
+def test_an_ipv6_preview_prints_and_opens_a_bracketed_url(minisite: Path, monkeypatch) -> None:
+    """bug-hunt #8: the URL printed and opened for --host ::1 is http://[::1]:N/."""
+    from click.testing import CliRunner
+
+    from generator import serve as serve_module
+    from generator.cli import main
+
+    opened: list[str] = []
+    monkeypatch.setattr("webbrowser.open", opened.append)
+    monkeypatch.setattr(serve_module.PreviewServer, "run", lambda self: wait_for(lambda: opened))
+    result = CliRunner().invoke(main, ["serve", str(minisite), "--host", "::1", "--port", "0", "--open"])
+    assert result.exit_code == 0, result.output
+    [url] = opened
+    assert url.startswith("http://[::1]:") and url.endswith("/")
+    assert f"on {url} (Ctrl-C to stop)" in result.output
+
+
+def test_an_ipv6_preview_serves_at_its_bracketed_url(minisite: Path) -> None:
+    with running(minisite, host="::1") as (server, _):
+        assert server.url == f"http://[::1]:{server.port}/"
+        status, body = get(server.url + "spa/fr/")
+        assert status == 200 and "Test Spa" in body
+    with running(minisite, host="[::1]") as (server, _):  # as written in a URL
+        assert server.host == "::1"
+
+
+def write_later(path: Path, text: str) -> None:
+    """Write ``text`` with an mtime later than any before (the watcher compares mtimes)."""
+    path.write_text(text, "utf-8")
+    later = max(time.time(), path.stat().st_mtime) + 1
+    os.utime(path, (later, later))
+
+
+def status_of(server) -> dict:
+    return json.loads(get(f"http://127.0.0.1:{server.port}/__bookgen__/status")[1])
+
+
+def test_a_pathological_markdown_page_is_an_error_not_a_stalled_server(minisite: Path) -> None:
+    """review D20: 10 KB of '[' used to hold the server's only thread for half a minute."""
+    about = minisite / "groups" / "spa" / "pages" / "about.md"
+    with running(minisite) as (server, _):
+        for text in ("# T\n" + "[" * 10_000, "".join("  " * i + "- x\n" for i in range(500)), "<a" * 512_000):
+            write_later(about, text)
+            wait_for(lambda: any("markdown: " in p for p in status_of(server)["problems"]))
+            [problem] = status_of(server)["problems"]
+            assert problem.startswith(f"{about}:") and "markdown: " in problem
+            status, body = get(f"http://127.0.0.1:{server.port}/spa/fr/")
+            assert status == 200 and 'id="bookgen-error"' in body and "Test Spa" in body
+            write_later(about, "# About\n\nFixed.\n")
+            wait_for(lambda: status_of(server)["problems"] == [])
+
+
+def test_a_template_failing_while_rendering_is_listed_and_reloads(minisite: Path) -> None:
+    """bug-hunt #12 in serve: the problem is listed (status, overlay) and browsers told to reload."""
+    partials = minisite / "themes" / "mine" / "templates" / "partials"
+    partials.mkdir(parents=True)
+    (partials.parent.parent / "theme.toml").write_text('name = "mine"\nextends = "classic"\n', "utf-8")
+    (minisite / "groups" / "spa" / "page.toml").write_text('theme = "mine"\n', "utf-8")
+    with running(minisite) as (server, lines):
+        before = status_of(server)["generation"]
+        write_later(partials / "contact.html", "<p>{{ group.name + 1 }}</p>\n")
+        wait_for(lambda: status_of(server)["problems"])
+        assert status_of(server)["problems"] == [
+            f'{partials / "contact.html"}:1: template error: can only concatenate str (not "int") to str'
+        ]
+        assert status_of(server)["generation"] > before  # the reload that shows the overlay
+        assert any("template error" in line for line in lines)
+        assert 'id="bookgen-error"' in get(f"http://127.0.0.1:{server.port}/shop/fr/")[1]
+        write_later(partials / "contact.html", "<p>{{ group.name }} fixed</p>\n")
+        wait_for(lambda: "fixed" in get(f"http://127.0.0.1:{server.port}/spa/fr/")[1])
+        assert status_of(server)["problems"] == []
+
+
+def test_what_held_still_holds_symlinks_and_other_methods(minisite: Path, tmp_path: Path) -> None:
+    """Review rows 59 and 63: a planted link out of the preview folder is 404, one inside is
+    served; methods other than GET and HEAD on a page are 405."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("top secret", "utf-8")
+    with running(minisite) as (server, _):
+        (server.out / "out-link.txt").symlink_to(secret)
+        (server.out / "in-link.html").symlink_to(server.out / "spa" / "fr" / "index.html")
+        status, _, body = raw_request(server.port, "/out-link.txt")
+        assert status == 404 and b"top secret" not in body
+        assert raw_request(server.port, "/in-link.html")[0] == 200
+        for method in ("OPTIONS", "PUT", "DELETE", "POST", "PATCH", "TRACE", "PROPFIND"):
+            assert raw_request(server.port, "/spa/fr/", method=method)[0] == 405, method
