@@ -241,10 +241,10 @@ class Flow {
   }
 
   // A failure in place: the message, "Try again" and the hosted module; replaces what was there.
-  fail(where, retry, message = this.t.error) {
+  fail(where, retry, message = this.t.error, label = this.t.retry) {
     where.removeAttribute("aria-busy");
     where.replaceChildren(h("p", {}, message),
-      retry && h("button", { type: "button", class: "button", on: { click: retry } }, this.t.retry), " ",
+      retry && h("button", { type: "button", class: "button", on: { click: retry } }, label), " ",
       h("a", { class: "button", href: $("a", this.fallback).href }, this.t.hosted));
     where.scrollIntoView?.({ block: "nearest" });
   }
@@ -278,7 +278,7 @@ class Flow {
       button.disabled = true;
       button.setAttribute("aria-busy", "true");
       button.textContent = this.t.sending;
-      const show = (message, retry) => { status.hidden = false; this.fail(status, retry, message); };
+      const show = (message, retry, label) => { status.hidden = false; this.fail(status, retry, message, label); };
       try {
         await send(form, show);
       } catch {
@@ -360,9 +360,9 @@ class Flow {
     // an Account parks the booking in pendingRdv (clicrdv-api.md §2, docs/clicrdv-assumptions.md).
     const pending = this.data.validateEmail && !this.state.signed;
     const [path, body] = pending
-      ? ["accounts", { account: { email: values.email, group_id: +this.group, pendingRdv: JSON.stringify({
-        intervention_ids: [service.id], intervention_names: [service.name], calendar_id: calendar ? calendar.id : 0,
-        calendar_name: calendar ? calendar.name : "", date, fiche: { ...fiche, email: undefined } }) } }]
+      ? ["accounts", { account: { email: values.email, group_id: +this.group, firstname: values.firstname,
+        lastname: values.lastname, firstphone: values.phone, pendingRdv: JSON.stringify({ intervention_ids: [service.id],
+          names: [service.name], calendar_id: calendar ? calendar.id : 0, calendar_name: calendar ? calendar.name : "", date }) } }]
       : [`groups/${this.group}/appointments`, { appointment: { date, intervention_ids: [service.id],
         ...(calendar && { calendar_id: calendar.id }), from_web: 1, fiche } }];
     const json = JSON.stringify(body);
@@ -388,8 +388,19 @@ class Flow {
       this.notice = message;
       return this.go({ slot: null, step: "slot" });
     }
-    if (/^Email/.test(answer.code)) return this.invalid(form, "email", message).focus();
+    if (/^Email/.test(answer.code)) {
+      this.invalid(form, "email", message).focus();
+      // A known email cannot park a booking: the client signs in instead, then books directly.
+      return pending && answer.code === "EmailAlreadyExists" && show(message, () => {
+        Object.assign(this.prefill, values);
+        if (!this.steps.includes("signin")) this.steps.splice(this.steps.indexOf("details"), 0, "signin");
+        this.go({ step: "signin" });
+      }, t.signin);
+    }
     if (message) return show(message);
+    // A refused field (the sandbox's error.field, docs/clicrdv-assumptions.md) is marked where it is typed.
+    const name = { firstphone: "phone" }[answer.body?.error?.field?.split(".").pop()] || answer.body?.error?.field?.split(".").pop();
+    if (answer.status === 400 && form.elements[name]) return this.invalid(form, name, t.invalid).focus();
     if (answer.status === 400) return show(t.refused);
     show(t.error, () => form.requestSubmit());
   }

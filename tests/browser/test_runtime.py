@@ -222,11 +222,12 @@ def test_validate_email_creates_an_account_with_the_pending_booking(spa, page, a
     [post] = api.posts("accounts")
     assert post.path == "accounts"
     account = post.body["account"]
-    assert account["email"] == "ada@example.com" and account["group_id"] == 1
+    assert {k: v for k, v in account.items() if k != "pendingRdv"} == {
+        "email": "ada@example.com", "group_id": 1, "firstname": "Ada", "lastname": "Lovelace",
+        "firstphone": "+33 6 12 34 56 78"}
     assert json.loads(account["pendingRdv"]) == {
-        "intervention_ids": [100], "intervention_names": ["Massage relaxant"], "calendar_id": 10,
-        "calendar_name": "Alice", "date": start,
-        "fiche": {"firstname": "Ada", "lastname": "Lovelace", "firstphone": "+33 6 12 34 56 78", "rappel_sms": 1}}
+        "intervention_ids": [100], "names": ["Massage relaxant"], "calendar_id": 10, "calendar_name": "Alice",
+        "date": start}
     done = page.locator(".done").inner_text()
     assert EN["pending_title"] in done and EN["done_verify"] in done
     assert EN["done_title"] not in done  # never "booked" while the email waits
@@ -253,6 +254,28 @@ def test_an_email_already_registered_is_said_under_the_email(spa, page, api) -> 
     confirm(page)
     page.wait_for_selector("input[name=email][aria-invalid=true]")
     assert EN["err_EmailAlreadyExists"] in page.locator(".field-error:not(:empty)").inner_text()
+    # The next step is signing in; then the same booking goes straight to appointments.
+    api.accounts["ada@example.com"] = "pw"
+    page.click(f".form-status button:text('{EN['signin']}')")
+    sign_in(page, "ada@example.com", "pw")
+    page.wait_for_selector("input[name=firstname]")
+    assert page.input_value("input[name=lastname]") == "Lovelace"
+    confirm(page)
+    page.wait_for_selector(".done")
+    assert len(api.posts("appointments")) == 1
+    assert EN["done_title"] in page.locator(".done").inner_text()
+
+
+def test_a_refused_field_is_marked_where_it_is_typed(spa, page, api) -> None:
+    spa()
+    to_slots(page)
+    pick(page)
+    fill_details(page)
+    api.faults.append((400, "application/json",
+                       '{"error": {"code": null, "field": "appointment.fiche.firstphone", "message": "too long"}}'))
+    confirm(page)
+    page.wait_for_selector("input[name=phone][aria-invalid=true]")
+    assert page.locator(".form-status").is_hidden()
 
 
 def sign_in(page, email: str, password: str) -> None:
