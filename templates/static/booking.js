@@ -360,9 +360,9 @@ class Flow {
     // an Account parks the booking in pendingRdv (clicrdv-api.md §2, docs/clicrdv-assumptions.md).
     const pending = this.data.validateEmail && !this.state.signed;
     const [path, body] = pending
-      ? ["accounts", { account: { email: values.email, group_id: +this.group, firstname: values.firstname,
-        lastname: values.lastname, firstphone: values.phone, pendingRdv: JSON.stringify({ intervention_ids: [service.id],
-          names: [service.name], calendar_id: calendar ? calendar.id : 0, calendar_name: calendar ? calendar.name : "", date }) } }]
+      ? ["accounts", { account: { email: values.email, group_id: +this.group, pendingRdv: JSON.stringify({
+        intervention_ids: [service.id], names: [service.name], calendar_id: calendar ? calendar.id : 0,
+        calendar_name: calendar ? calendar.name : "", date, fiche: { ...fiche, email: undefined } }) } }]
       : [`groups/${this.group}/appointments`, { appointment: { date, intervention_ids: [service.id],
         ...(calendar && { calendar_id: calendar.id }), from_web: 1, fiche } }];
     const json = JSON.stringify(body);

@@ -222,12 +222,11 @@ def test_validate_email_creates_an_account_with_the_pending_booking(spa, page, a
     [post] = api.posts("accounts")
     assert post.path == "accounts"
     account = post.body["account"]
-    assert {k: v for k, v in account.items() if k != "pendingRdv"} == {
-        "email": "ada@example.com", "group_id": 1, "firstname": "Ada", "lastname": "Lovelace",
-        "firstphone": "+33 6 12 34 56 78"}
+    assert {k: v for k, v in account.items() if k != "pendingRdv"} == {"email": "ada@example.com", "group_id": 1}
     assert json.loads(account["pendingRdv"]) == {
         "intervention_ids": [100], "names": ["Massage relaxant"], "calendar_id": 10, "calendar_name": "Alice",
-        "date": start}
+        "date": start,
+        "fiche": {"firstname": "Ada", "lastname": "Lovelace", "firstphone": "+33 6 12 34 56 78", "rappel_sms": 1}}
     done = page.locator(".done").inner_text()
     assert EN["pending_title"] in done and EN["done_verify"] in done
     assert EN["done_title"] not in done  # never "booked" while the email waits
