@@ -45,7 +45,7 @@ class Flow {
     this.steps = this.data.steps.filter((s) => s !== "done");
     // Kept for the tab's life (sessionStorage): sign-in, appointments made, the last confirmation.
     this.key = "bookgen:" + this.group;
-    this.state = JSON.parse(sessionStorage.getItem(this.key) || "{}");
+    try { this.state = JSON.parse(sessionStorage.getItem(this.key)) || {}; } catch { this.state = {}; } // blocked in some iframes
     this.visitorZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
     this.live = $(".flow-live", root);
     this.fallback = $(".fallback", root);
@@ -78,7 +78,7 @@ class Flow {
     if (replace) location.replace("#" + params); else location.hash = params;
   }
 
-  save() { sessionStorage.setItem(this.key, JSON.stringify(this.state)); }
+  save() { try { sessionStorage.setItem(this.key, JSON.stringify(this.state)); } catch { /* memory only */ } }
 
   emit(name, detail) {
     this.root.dispatchEvent(new CustomEvent("bookgen:" + name, { bubbles: true, composed: true, detail }));
@@ -380,7 +380,7 @@ class Flow {
       this.state.booked = (this.state.booked || 0) + 1;
       this.state.done = { pending, id: answer.body?.id, service: service.name, date, calendar: calendar?.name };
       this.save();
-      this.emit("booked", { date, service: service.id, calendar: calendar ? String(calendar.id) : "" });
+      if (!pending) this.emit("booked", { date, service: service.id, calendar: calendar ? String(calendar.id) : "" });
       return this.go({ step: "done" }, true);
     }
     const message = answer.code && t["err_" + answer.code];

@@ -299,6 +299,7 @@ DEMO = ["eden-spa", "clinique-du-lac", "kings-cross-barbers", "salon-lagon"]
 
 def book_whatever_is_offered(page, email: str) -> str:
     """Walk any group's flow: first offered choice, demo sign-in, first slot, details."""
+    start = ""
     while True:
         page.wait_for_selector("[data-step]:not([hidden]) .choice, input[name=password], .slot, "
                                "input[name=firstname], .done")
