@@ -96,27 +96,21 @@ def reminder_facts(source: GroupSource) -> dict[str, Any]:
 
 
 def flow_data(source: GroupSource) -> dict[str, Any]:
-    """The flow as JSON for the runtime script (no personal data, nothing secret)."""
+    """The flow as JSON for the runtime script: only what it reads (every byte ships in
+    each page), no personal data, nothing secret."""
     group = source.group
     return {
         "group_id": group.model_extra.get("id") if group.model_extra else None,
         "steps": steps(source),
-        "calendarChoice": group.calendarChoice,
         "anyCalendar": group.anyCalendar and len(bookable_calendars(source)) > 1,
-        "open": group.open,
-        "openData": group.openData,
         "validateEmail": group.validateEmail,
         "max_multirdvs": group.max_multirdvs,
         "country_code": group.country_code or "",
-        "timezone": source.group.timezone,
         "zone": TIMEZONES[source.group.timezone],
         "slug": source.slug,
-        "services": [
-            {"id": s.id, "name": s.label, "length": s.length, "price": s.price}
-            for s in visible_services(source)
-        ],
+        "services": [{"id": s.id, "name": s.label} for s in visible_services(source)],
         "calendars": [
             {"id": c.id, "name": c.label, "services": c.intervention_ids} for c in bookable_calendars(source)
         ],
-        "reminders": reminder_facts(source),
+        "reminders": {"sms_minutes": group.smsreminder, "sms_checked": group.check_sms_from_web},
     }

@@ -296,7 +296,7 @@ def group_context(
 def locale_messages(locale: str) -> dict[str, str]:
     """The runtime script's strings in one locale (the same for every group)."""
     gettext = translations(locale).gettext
-    return {**runtime_messages(gettext), **{f"step_{key}": name for key, name in step_names(gettext).items()}}
+    return runtime_messages(gettext)  # step names are read from the page's progress list
 
 
 def runtime_messages(gettext: Any) -> dict[str, str]:
@@ -311,11 +311,9 @@ def runtime_messages(gettext: Any) -> dict[str, str]:
         "none_soon": gettext("No available time in the coming weeks. Please call us."),
         "your_time": gettext("%(time)s your time"),
         "slot_title": gettext("Choose a date and time"),
-        "signin_title": gettext("Sign in"),
         "signin_intro": gettext("Sign in with the email address and password of your client account."),
         "password": gettext("Password"),
         "bad_login": gettext("This email address and password do not match a client account."),
-        "bad_login_next": gettext("No account yet, or a forgotten password? Call us, or book on our booking service."),
         "signin": gettext("Sign in"),
         "details_title": gettext("Your details"),
         "firstname": gettext("First name"),

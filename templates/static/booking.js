@@ -45,7 +45,8 @@ class Flow {
     this.steps = this.data.steps.filter((s) => s !== "done");
     // Kept for the tab's life (sessionStorage): sign-in, appointments made, the last confirmation.
     this.key = "bookgen:" + this.group;
-    try { this.state = JSON.parse(sessionStorage.getItem(this.key)) || {}; } catch { this.state = {}; } // blocked in some iframes
+    // Storage may be blocked (a cross-origin iframe without third-party storage): memory only then.
+    try { this.state = JSON.parse(sessionStorage.getItem(this.key)) || {}; } catch { this.state = {}; }
     this.visitorZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
     this.live = $(".flow-live", root);
     this.fallback = $(".fallback", root);
@@ -145,7 +146,7 @@ class Flow {
     const index = this.steps.indexOf(step);
     if (index > 0 && step !== "done") this.app.append(h("button", { type: "button", class: "button back",
       on: { click: () => history.back() } }, this.t.back));
-    const name = this.t["step_" + step];
+    const name = $(`[data-progress=${step}]`, this.root)?.textContent;
     this.live.textContent = step === "done" ? this.doneTitle() : fill(this.t.step, { num: index + 1, total: this.steps.length, name });
     this.emit("step", { step });
     if (moveFocus) {
@@ -192,7 +193,8 @@ class Flow {
   async renderSlots(week) {
     const t = this.t;
     const zone = this.data.zone;
-    const today = day(Date.now() + offset(Date.now(), zone)); // the group's local date, not UTC's
+    // "Today" is the group's local date, not the visitor's nor UTC's.
+    const today = day(Date.now() + offset(Date.now(), zone));
     const first = !week || week < today;
     if (first) week = today;
     const end = day(Date.parse(week) + 6 * 864e5);
@@ -294,7 +296,7 @@ class Flow {
   }
 
   renderSignin() {
-    this.form([h("h2", { class: "step-title" }, this.t.signin_title), h("p", {}, this.t.signin_intro),
+    this.form([h("h2", { class: "step-title" }, this.t.signin), h("p", {}, this.t.signin_intro),
       this.field("email", "email", { autocomplete: "email", required: true }),
       this.field("password", "password", { autocomplete: "current-password", required: true })], this.t.signin,
     async (form, show) => {
@@ -305,8 +307,9 @@ class Flow {
       const answer = await this.request("sessions/login", { method: "POST",
         body: new URLSearchParams({ "account[email]": email, "account[password]": await sha1(password) }) });
       if (answer.status === 401 || answer.status === 403 || (answer.status === 200 && answer.body?.error)) {
-        this.invalid(form, "email", this.t.bad_login).focus();
-        return show(this.t.bad_login_next);
+        // The next step beside the message: the hosted module (the page's contact card has the phone).
+        this.invalid(form, "password", "").focus();
+        return show(this.t.bad_login);
       }
       if (answer.status !== 200) return show(this.t.error, () => form.requestSubmit());
       this.state.signed = this.prefill.email = email;
@@ -399,7 +402,8 @@ class Flow {
     }
     if (message) return show(message);
     // A refused field (the sandbox's error.field, docs/clicrdv-assumptions.md) is marked where it is typed.
-    const name = { firstphone: "phone" }[answer.body?.error?.field?.split(".").pop()] || answer.body?.error?.field?.split(".").pop();
+    const last = answer.body?.error?.field?.split(".").pop();
+    const name = last === "firstphone" ? "phone" : last;
     if (answer.status === 400 && form.elements[name]) return this.invalid(form, name, t.invalid).focus();
     if (answer.status === 400) return show(t.refused);
     show(t.error, () => form.requestSubmit());

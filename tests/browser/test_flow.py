@@ -163,7 +163,7 @@ def test_registered_clients_sign_in_with_their_account_then_book(spa: Path, page
         assert page.locator(".slot").count() == 0
         sign_in(page, "client@example.test", "wrong")
         page.wait_for_selector(".form-status:not([hidden])")
-        assert EN["bad_login"] in page.locator(".field-error:not(:empty)").inner_text()
+        assert EN["bad_login"] in page.locator(".form-status").inner_text()
         sign_in(page, "client@example.test", "sandbox")
         if setting == "openData":
             start = pick(page)

@@ -299,8 +299,12 @@ def test_sign_in_uses_the_account_login_with_a_sha1_password(spa, page, api, set
     page.wait_for_selector("input[name=password]")
     sign_in(page, "ada@example.com", "wrong")
     page.wait_for_selector(".form-status:not([hidden])")
-    assert EN["bad_login"] in page.locator(".field-error:not(:empty)").inner_text()
-    assert EN["bad_login_next"] in page.locator(".form-status").inner_text()
+    status = page.locator(".form-status")
+    assert EN["bad_login"] in status.inner_text()
+    # The next step is beside it: the hosted module; the password field is marked and focused.
+    assert status.locator("a").get_attribute("href") == "https://www.clicrdv.com/test-spa"
+    assert page.evaluate("document.activeElement.name") == "password"
+    assert page.locator("input[name=password]").get_attribute("aria-invalid") == "true"
     sign_in(page, "ada@example.com", "s3cret é")
     if before_slots:
         page.wait_for_selector(".slot")
