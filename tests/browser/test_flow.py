@@ -345,3 +345,29 @@ def test_an_inactive_demo_group_offers_no_booking(demo_site: Path, page) -> None
         page.goto(f"http://127.0.0.1:{server.port}/atelier-velo/en/")
         assert page.locator("[data-bookgen-flow]").count() == 0
         assert page.locator("a[href^='tel:']").count() >= 1
+
+
+def test_try_again_after_a_lost_answer_shows_the_booking_made_not_a_conflict(spa: Path, page) -> None:
+    with running(spa) as (server, _):
+        page.goto(f"http://127.0.0.1:{server.port}/spa/en/")
+        page.click("[data-service='100'] button")
+        page.click("[data-calendar='10'] button")
+        start = pick(page)
+        fill_details(page)
+        lost = []
+
+        def lose_first_answer(route) -> None:
+            answer = route.fetch()  # the sandbox books it...
+            if lost:
+                return route.fulfill(response=answer)
+            lost.append(answer.status)
+            route.fulfill(status=502, content_type="text/html", body="<h1>502 Bad Gateway</h1>")  # ...the answer is lost
+
+        page.route("**/api/v1/groups/1/appointments", lose_first_answer)
+        page.click("form > .button-primary")
+        page.wait_for_selector(".form-status:not([hidden]) button")
+        assert lost == [201] and len(server.sandbox.appointments(1)) == 1
+        page.click(f".form-status button:text('{EN['retry']}')")  # the sandbox answers SameTimeRdv
+        page.wait_for_selector(".done")
+        assert EN["done_title"] in page.locator(".done").inner_text()
+        assert [a["start"] for a in server.sandbox.appointments(1)] == [start]
