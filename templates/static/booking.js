@@ -376,12 +376,13 @@ class Flow {
       headers: { "Content-Type": "application/json", "Idempotency-Key": attempt.key } });
     const unknown = attempt.unknown;
     attempt.unknown = !answer.status || answer.status >= 500;
-    // SameTimeRdv right after an attempt of ours whose answer was lost: that appointment is ours.
-    if (answer.status === 201 || (unknown && answer.code === "SameTimeRdv")) {
+    // SameTimeRdv (or, parking, EmailAlreadyExists) right after an attempt of ours whose
+    // answer was lost: what exists is what that attempt made.
+    if (answer.status === 201 || (unknown && /^(SameTimeRdv|EmailAlreadyExists)$/.test(answer.code))) {
       this.attempt = null;
       Object.assign(this.prefill, values);
       this.state.booked = (this.state.booked || 0) + 1;
-      this.state.done = { pending, id: answer.body?.id, service: service.name, date, calendar: calendar?.name };
+      this.state.done = { pending, id: pending ? null : answer.body?.id, service: service.name, date, calendar: calendar?.name };
       this.save();
       if (!pending) this.emit("booked", { date, service: service.id, calendar: calendar ? String(calendar.id) : "" });
       return this.go({ step: "done" }, true);

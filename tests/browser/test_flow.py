@@ -371,3 +371,30 @@ def test_try_again_after_a_lost_answer_shows_the_booking_made_not_a_conflict(spa
         page.wait_for_selector(".done")
         assert EN["done_title"] in page.locator(".done").inner_text()
         assert [a["start"] for a in server.sandbox.appointments(1)] == [start]
+
+
+def test_try_again_after_a_lost_account_answer_shows_the_parked_booking(minisite: Path, page) -> None:
+    with running(minisite) as (server, _):  # validateEmail: Confirm parks the booking on a new account
+        page.goto(f"http://127.0.0.1:{server.port}/spa/en/")
+        page.click("[data-service='100'] button")
+        page.click("[data-calendar='10'] button")
+        pick(page)
+        fill_details(page)
+        lost = []
+
+        def lose_first_answer(route) -> None:
+            answer = route.fetch()
+            if lost:
+                return route.fulfill(response=answer)
+            lost.append(answer.status)
+            route.abort()
+
+        page.route("**/api/v1/accounts", lose_first_answer)
+        page.click("form > .button-primary")
+        page.wait_for_selector(".form-status:not([hidden]) button")
+        page.click(f".form-status button:text('{EN['retry']}')")  # the sandbox answers EmailAlreadyExists
+        page.wait_for_selector(".done")
+        assert lost == [201]
+        done = page.locator(".done").inner_text()
+        assert EN["pending_title"] in done and "Reference" not in done  # an account id is no booking reference
+        assert len(server.sandbox.outbox(FICHE["email"])) == 1
