@@ -246,7 +246,7 @@ class Flow {
   fail(where, retry, message = this.t.error, label = this.t.retry) {
     where.removeAttribute("aria-busy");
     where.replaceChildren(h("p", {}, message),
-      retry && h("button", { type: "button", class: "button", on: { click: retry } }, label), " ",
+      retry ? h("button", { type: "button", class: "button", on: { click: retry } }, label) : "", " ",
       h("a", { class: "button", href: $("a", this.fallback).href }, this.t.hosted));
     where.scrollIntoView?.({ block: "nearest" });
   }
