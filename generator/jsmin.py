@@ -19,4 +19,4 @@ def trim_js(source: bytes) -> bytes:
     if any(line.count("`") % 2 for line in lines):
         return source
     kept = [line.strip() for line in lines]
-    return ("\n".join(line for line in kept if line and not line.startswith("//")) + "\n").encode("utf-8")
+    return "".join(line + "\n" for line in kept if line and not line.startswith("//")).encode("utf-8")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from generator.build import _static
 from generator.jsmin import trim_js
@@ -32,3 +34,11 @@ def test_every_shipped_script_is_trimmed_and_lighter(name: str) -> None:
     shipped = _static(name)
     assert not any(line.startswith((b" ", b"//")) for line in shipped.splitlines())
     assert len(gzip.compress(shipped, 9)) <= len(gzip.compress(source, 9))
+
+
+@given(st.lists(st.text(alphabet=st.characters(blacklist_characters="`\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029",
+                                                blacklist_categories=("Cs",)), max_size=40), max_size=20))
+def test_every_line_that_is_not_a_full_line_comment_is_kept_in_order(lines: list[str]) -> None:
+    source = "\n".join(lines).encode()
+    kept = [line.strip() for line in "\n".join(lines).splitlines()]
+    assert trim_js(source).decode().splitlines() == [k for k in kept if k and not k.startswith("//")]

@@ -271,26 +271,33 @@ def test_a_failure_at_confirm_keeps_the_form_and_try_again_books(spa: Path, page
         assert [a["start"] for a in server.sandbox.appointments(1)] == [start]
 
 
-def test_a_dst_spring_forward_day_in_paris_books_in_wall_clock_time(spa: Path, browser) -> None:
-    # 2027-03-28: Paris clocks jump from 02:00 to 03:00; a Sunday, opened 01:00–05:00 here.
+@pytest.mark.parametrize(("night", "start", "mine"), [
+    # 2027-03-28: Paris jumps from 02:00 to 03:00; 03:00 CEST is 01:00 UTC, 21:00 the day before in New York.
+    ("2027-03-28", "2027-03-28 03:00:00", "9:00 PM your time"),
+    # 2027-10-31: Paris goes back from 03:00 to 02:00; 03:00 CET is 02:00 UTC, 22:00 the day before in New York.
+    ("2027-10-31", "2027-10-31 03:00:00", "10:00 PM your time"),
+])
+def test_a_dst_night_in_paris_books_in_wall_clock_time(spa: Path, browser, night: str, start: str, mine: str) -> None:
     edit(spa, "spa", "page.toml", lambda text: text.replace("[hours]", "max_days_ahead = 400\n[hours]")
-         + 'sun = ["01:00-05:00"]\n')
+         + 'sun = ["01:00-05:00"]\n')  # both nights are Sundays, opened 01:00–05:00 here
     context = browser.new_context(timezone_id="America/New_York", locale="en-US")
     page = context.new_page()
     with running(spa) as (server, _):
         posts = Posts(page)
-        page.goto(f"http://127.0.0.1:{server.port}/spa/en/#service=100&calendar=10&step=slot&week=2027-03-28")
+        page.goto(f"http://127.0.0.1:{server.port}/spa/en/#service=100&calendar=10&step=slot&week={night}")
         page.wait_for_selector(".slot")
         starts = page.eval_on_selector_all(".slot", "els => els.map(e => e.dataset.slot)")
-        sunday = [s for s in starts if s.startswith("2027-03-28")]
-        assert sunday and not [s for s in sunday if s[11:13] == "02"]  # 02:xx does not exist that night
-        three = page.locator(".slot[data-slot='2027-03-28 03:00:00']")
-        assert three.locator(".slot-mine").inner_text().replace("\u202f", " ") == "9:00 PM your time"  # 01:00 UTC = 21:00 in New York
-        three.click()
+        sunday = [s for s in starts if s.startswith(night)]
+        assert sunday and len(sunday) == len(set(sunday))  # no start twice on the fall-back night
+        if night.endswith("03-28"):
+            assert not [s for s in sunday if s[11:13] == "02"]  # 02:xx does not exist that night
+        slot = page.locator(f".slot[data-slot='{start}']")
+        assert slot.locator(".slot-mine").inner_text().replace("\u202f", " ") == mine
+        slot.click()
         fill_details(page)
         confirm(page)
-        assert posts.to("appointments")[0]["appointment"]["date"] == "2027-03-28 03:00:00"
-        assert server.sandbox.appointments(1)[0]["start"] == "2027-03-28 03:00:00"
+        assert posts.to("appointments")[0]["appointment"]["date"] == start
+        assert server.sandbox.appointments(1)[0]["start"] == start
     context.close()
 
 
