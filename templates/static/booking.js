@@ -146,7 +146,8 @@ class Flow {
     const index = this.steps.indexOf(step);
     if (index > 0 && step !== "done") this.app.append(h("button", { type: "button", class: "button back",
       on: { click: () => history.back() } }, this.t.back));
-    const name = $(`[data-progress=${step}]`, this.root)?.textContent;
+    // A sign-in step added on the way (a known email) has no progress item: its name is the message's.
+    const name = $(`[data-progress=${step}]`, this.root)?.textContent ?? this.t[step];
     this.live.textContent = step === "done" ? this.doneTitle() : fill(this.t.step, { num: index + 1, total: this.steps.length, name });
     this.emit("step", { step });
     if (moveFocus) {

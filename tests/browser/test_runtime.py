@@ -258,6 +258,8 @@ def test_an_email_already_registered_is_said_under_the_email(spa, page, api) -> 
     # The next step is signing in; then the same booking goes straight to appointments.
     api.accounts["ada@example.com"] = "pw"
     page.click(f".form-status button:text('{EN['signin']}')")
+    page.wait_for_selector("input[name=password]")
+    assert page.locator(".flow-live").inner_text() == "Step 4 of 5: Sign in"
     sign_in(page, "ada@example.com", "pw")
     page.wait_for_selector("input[name=firstname]")
     assert page.input_value("input[name=lastname]") == "Lovelace"
