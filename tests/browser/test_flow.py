@@ -133,7 +133,8 @@ def test_a_slot_taken_meanwhile_refreshes_the_slots_with_the_message(spa: Path, 
         fill_details(page)
         # Someone else books the same time first (through the same proxy, as the Pro).
         other = appointment(start, 100, 10, {**FICHE, "email": "grace@example.com", "lastname": "Hopper"})
-        answer = httpx.post(f"http://127.0.0.1:{server.port}/api/v1/groups/1/appointments", json=other)
+        origin = f"http://127.0.0.1:{server.port}"  # a write carries its page's Origin (the gateway checks it)
+        answer = httpx.post(f"{origin}/api/v1/groups/1/appointments", json=other, headers={"Origin": origin})
         assert answer.status_code == 201
         page.click("form > .button-primary")
         page.wait_for_selector(".step [role=alert]")
