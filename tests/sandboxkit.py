@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import threading
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,25 @@ def sha1(text: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()
 
 
+class _ThreadLoop:
+    """An event loop on its own thread: works even when the test's thread already runs
+    one (Playwright's sync API leaves its loop running in an xdist worker that ran a
+    browser test before, and ``run_until_complete`` there raises)."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+
+    def run_until_complete(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    def close(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
+
+
 class Api:
     """A synchronous client of one sandbox app; keeps cookies like a browser."""
 
@@ -32,7 +53,7 @@ class Api:
         self.clock = [now]
         self.app = create_app(load_site(site), now=lambda: self.clock[0], **options)
         self.store = self.app.state.sandbox
-        self.loop = asyncio.new_event_loop()
+        self.loop = _ThreadLoop()
         self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://sandbox.test")
 
     def close(self) -> None:
