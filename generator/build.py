@@ -8,11 +8,15 @@ written to OUT before everything has validated and rendered.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
+import errno
 import functools
 import hashlib
 import multiprocessing
 import os
 import shutil
+import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -21,15 +25,27 @@ from typing import Any
 
 import jinja2
 
+from .cachedir import BuildState, private_folder, read_state, write_state
 from .colors import contrast_issues, theme_stylesheet
 from .config import SiteConfig
 from .content import is_remote
 from .embed import MODES, Loader, host_csp, snippet
 from .errors import Problem, SiteError
 from .i18n import has_catalog, text_direction, translations, url_locale
-from .loader import GroupSource, Site, load_site
+from .loader import GroupSource, Site, group_folders, load_site
 from .manifest import NAME, Manifest, group_digest, group_stamp, read_manifest, shared_digest, walk_files
-from .publish import link_or_copy, locked, replace_file, spare_dir, staging_dir, swap_into_place
+from .outdir import displace, output_folder
+from .publish import (
+    PARTIAL,
+    discard_tree,
+    is_ours,
+    link_or_copy,
+    locked,
+    replace_file,
+    spare_dir,
+    staging_dir,
+    swap_into_place,
+)
 from .render import (
     BYTECODE,
     PageLinks,
@@ -241,7 +257,7 @@ class Builder:
         urls = {}
         for src, file in source.images:
             stem = slugify(file.stem)[:40].rstrip("-") or "image"
-            urls[src] = links.to(self.write_hashed(source.slug, stem, file.suffix.lower(), file.read_bytes()))
+            urls[src] = links.to(self.write_hashed(source.slug, stem, file.suffix.lower(), source.read(file)))
         return urls
 
     def group_pages(self, source: GroupSource) -> Iterator[tuple[str, jinja2.Environment, str, dict[str, Any]]]:
@@ -255,7 +271,8 @@ class Builder:
         assets["css:group"] = self.write_hashed(source.slug, "theme", ".css", theme_stylesheet(light, dark))
         if source.page.logo:
             logo = source.directory / source.page.logo
-            assets["logo"] = self.write_hashed(source.slug, "logo", logo.suffix.lower(), logo.read_bytes())
+            raw = source.read(Path(os.path.realpath(logo)))
+            assets["logo"] = self.write_hashed(source.slug, "logo", logo.suffix.lower(), raw)
         links = PageLinks(prefix="../../", assets=assets)
         image_urls = self.publish_images(source, links)
         locales = group_locales(site.config, source)
@@ -348,7 +365,7 @@ def directory_entry(site: Site, source: GroupSource) -> dict[str, Any]:
 
 # -- parallel rendering -----------------------------------------------------------------------
 
-_worker: tuple[Builder, Path] | None = None
+_worker: tuple[Builder, Path, int] | None = None
 
 
 @dataclass
@@ -361,39 +378,65 @@ class _Rendered:
     entries: dict[str, dict[str, Any]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    stamps: dict[str, str] = field(default_factory=dict)  # for the manifest, see generator.manifest
+    stamps: dict[str, str] = field(default_factory=dict)  # for the private cache, see generator.cachedir
     inputs: dict[str, str] = field(default_factory=dict)
     twin_failed: bool = False
+    bytecode: dict[str, str] = field(default_factory=dict)  # compiled templates written: name → sha256
 
 
-def _load_and_render(builder: Builder, site_dir: Path, slugs: list[str]) -> _Rendered:
+def _load_and_render(builder: Builder, site_dir: Path, slugs: list[str], started_ns: int) -> _Rendered:
     """Load, validate and render the groups ``slugs``; problems are returned, not raised,
-    so every slice's problems can be reported together."""
+    so every slice's problems can be reported together.
+
+    The stamps are taken before loading and the digests are of the bytes the loader
+    read (``Site.loaded``), so a save that lands during the build is seen by the next.
+    """
     wanted = set(slugs)
+    follow = Path(os.path.realpath(site_dir))
+    groups = site_dir / "groups"
     try:
+        stamps = {slug: group_stamp(groups / slug, started_ns, follow=follow) for slug in slugs}
         site = load_site(site_dir, only=wanted.__contains__)
+        inputs = {slug: group_digest(groups / slug, follow=follow, loaded=site.loaded) for slug in slugs}
     except SiteError as error:
         return _Rendered(groups=len(slugs), problems=error.problems)
     builder.site = site
     builder.files = {}
     pages = sum(builder.render_group(source) for source in site.groups)
     entries = {source.slug: directory_entry(site, source) for source in site.groups}
-    stamps = {slug: group_stamp(site_dir / "groups" / slug) for slug in slugs}
-    inputs = {slug: group_digest(site_dir / "groups" / slug) for slug in slugs}
-    return _Rendered(len(slugs), pages, builder.files, entries, check(site), [], stamps, inputs, builder.twin_failed)
+    return _Rendered(len(slugs), pages, builder.files, entries, check(site), [], stamps, inputs,
+                     builder.twin_failed, dict(BYTECODE.written))  # fmt: skip
 
 
 def _worker_slice(slugs: list[str]) -> _Rendered:
     assert _worker is not None
-    return _load_and_render(*_worker, slugs)
+    return _load_and_render(*_worker[:2], slugs, _worker[2])
+
+
+def _worker_init() -> None:
+    """In each forked worker: Ctrl-C is the parent's to handle (no worker tracebacks), a
+    SIGTERM ends the worker at once, and so does the death of the parent (even by SIGKILL),
+    so no worker keeps rendering, or holding the output's lock, for a build that is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    parent = os.getppid()
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before prctl
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _render_groups(
-    builder: Builder, site_dir: Path, slugs: list[str], jobs: int, progress: Progress | None
+    builder: Builder, site_dir: Path, slugs: list[str], jobs: int, progress: Progress | None, started_ns: int
 ) -> _Rendered:
     """Load and render the groups ``slugs`` with ``jobs`` forked processes (one Jinja
     environment per worker and locale), or in this process for small builds. Raises
-    :class:`SiteError` with every group's problems."""
+    :class:`SiteError` with every group's problems. The workers are terminated on any
+    way out (an error, Ctrl-C, SIGTERM), never left running."""
     global _worker
     total = len(slugs)
     size = max(1, min(50, total // (jobs * 8)))
@@ -401,9 +444,10 @@ def _render_groups(
     parallel = jobs > 1 and total >= 2 * jobs and "fork" in multiprocessing.get_all_start_methods()
     done = _Rendered()
     shared_files = dict(builder.files)
-    _worker = (builder, site_dir)
+    _worker = (builder, site_dir, started_ns)
+    pool = None
     try:
-        pool = multiprocessing.get_context("fork").Pool(jobs) if parallel else None
+        pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_init) if parallel else None
         results = pool.imap_unordered(_worker_slice, slices) if pool else map(_worker_slice, slices)
         for part in results:
             done.groups += part.groups
@@ -415,6 +459,7 @@ def _render_groups(
             done.stamps.update(part.stamps)
             done.inputs.update(part.inputs)
             done.twin_failed |= part.twin_failed
+            done.bytecode.update(part.bytecode)
             if progress:
                 progress(done.groups, total)
         if pool:
@@ -422,6 +467,9 @@ def _render_groups(
             pool.join()
     finally:
         _worker = None
+        if pool:
+            pool.terminate()
+            pool.join()
     builder.files = {**shared_files, **done.files}
     builder.twin_failed |= done.twin_failed
     for path in done.files:  # stylesheets of themes first used in a worker
@@ -455,6 +503,31 @@ def in_shard(slug: str, shard: tuple[int, int] | None) -> bool:
     return int.from_bytes(hashlib.sha256(slug.encode()).digest()[:8], "big") % count == index - 1
 
 
+@dataclass
+class _Previous:
+    """The last build in OUT, as this build may reuse it."""
+
+    manifest: Manifest
+    written_ns: int  # mtime of OUT's manifest.json: no file of that tree is newer unless edited
+    sha: str  # sha256 of OUT's manifest.json bytes (what the cached stamps belong to)
+
+
+def _previous_build(out: Path, manifest: Manifest, incremental: bool) -> _Previous | None:
+    if not incremental:
+        return None
+    previous = read_manifest(out)
+    if previous is None or (previous.generator, previous.shared, previous.shard) != (
+        manifest.generator, manifest.shared, manifest.shard
+    ):
+        return None
+    try:
+        raw = (out / NAME).read_bytes()
+        written = os.stat(out / NAME).st_mtime_ns
+    except OSError:
+        return None
+    return _Previous(previous, written, hashlib.sha256(raw).hexdigest())
+
+
 def build(
     site_dir: Path | str,
     out: Path | str,
@@ -464,6 +537,7 @@ def build(
     jobs: int = 1,
     shard: tuple[int, int] | None = None,
     incremental: bool = True,
+    force: bool = False,
 ) -> BuildResult:
     """Build the site project at ``site_dir`` into ``out``.
 
@@ -474,100 +548,142 @@ def build(
     tree of the build before, or by hard links). The new tree always replaces OUT in one
     atomic swap; ``shard`` builds one slice of the groups (see docs/scale.md).
 
-    Raises :class:`SiteError` (nothing written, OUT untouched) when the input is
-    invalid, a template is broken, or ``strict`` and a check fails.
+    OUT is checked first (:func:`generator.outdir.output_folder`): never the project or a
+    folder it is read from, never a folder bookgen did not write unless ``force`` (its
+    contents are then moved aside, not deleted); a link is published through.
+
+    Raises :class:`SiteError` (nothing written, OUT untouched) when OUT is refused, the
+    input is invalid, a template is broken, or ``strict`` and a check fails.
     """
     started = time.perf_counter()
-    site_dir, out = Path(site_dir), Path(out)
+    started_ns = time.time_ns()
+    site_dir = Path(site_dir)
+    out, foreign = output_folder(Path(out), site_dir, force=force)
     groups_dir = site_dir / "groups"
-    slugs = sorted(p.name for p in groups_dir.iterdir() if p.is_dir()) if groups_dir.is_dir() else []
-    slugs = [slug for slug in slugs if in_shard(slug, shard)]
+    follow = Path(os.path.realpath(site_dir))
+    slugs = [p.name for p in group_folders(groups_dir) if in_shard(p.name, shard)]
     manifest = Manifest(shared=shared_digest(site_dir) if site_dir.is_dir() else "",
                         shard=f"{shard[0]}/{shard[1]}" if shard else None)  # fmt: skip
-    previous = read_manifest(out) if incremental and not strict else None
-    if previous and (previous.generator, previous.shared, previous.shard) != (
-        manifest.generator, manifest.shared, manifest.shard
-    ):
-        previous = None
+    cache = private_folder(out.parent / f".{out.name}.cache") if out.parent.is_dir() else None
+    state = read_state(cache)
+    previous = _previous_build(out, manifest, incremental and not strict and not foreign)
+    stamps: dict[str, str] = {}
     if previous:  # which groups changed? (a full build has its workers digest the groups)
-        manifest.stamps = {slug: group_stamp(groups_dir / slug) for slug in slugs}
+        known = state.stamps if state.manifest == previous.sha else {}
+        stamps = {slug: group_stamp(groups_dir / slug, started_ns, follow=follow) for slug in slugs}
         manifest.inputs = {
-            slug: previous.inputs[slug] if previous.stamps.get(slug) == stamp and slug in previous.inputs
-            else group_digest(groups_dir / slug)
-            for slug, stamp in manifest.stamps.items()
+            slug: previous.manifest.inputs[slug]
+            if stamp and known.get(slug) == stamp and slug in previous.manifest.inputs
+            else group_digest(groups_dir / slug, follow=follow)
+            for slug, stamp in stamps.items()
         }  # fmt: skip
-    if previous and previous.inputs == manifest.inputs and _tree_matches(out, previous):
-        result = BuildResult(groups=len(slugs), unchanged=True, files=previous.files, seconds=0.0)
-        result.locales = {code for entry in previous.groups.values() for code in entry["locales"]}
-        result.seconds = time.perf_counter() - started
-        return result
-    changed = {slug for slug in slugs if not previous or previous.inputs.get(slug) != manifest.inputs.get(slug)}
+        if previous.manifest.inputs == manifest.inputs and _tree_matches(out, previous):
+            if stamps != known:  # refresh stale stamps, so the next build need not read again
+                write_state(cache, BuildState(previous.sha, stamps, state.bytecode))
+            result = BuildResult(groups=len(slugs), unchanged=True, files=previous.manifest.files)
+            result.locales = {code for entry in previous.manifest.groups.values() for code in entry["locales"]}
+            result.seconds = time.perf_counter() - started
+            return result
+    changed = {slug for slug in slugs if not previous or previous.manifest.inputs.get(slug) != manifest.inputs.get(slug)}
     try:
         site = load_site(site_dir, only=lambda slug: False)  # site.toml and the default theme
     except SiteError:
         load_site(site_dir, only=changed.__contains__)  # raises with the groups' problems too
         raise
-    carried: list[str] = []
-    if previous:
-        by_folder = previous.files_by_folder()
-        kept = [slug for slug in slugs if slug not in changed]
-        shared = [folder for folder in by_folder if folder not in previous.inputs and folder != ""]
-        carried = [path for folder in (*shared, *kept) for path in by_folder.get(folder, [])]
-        carried.append("embed.js")
     result = BuildResult(groups=len(slugs), rendered=len(changed))
-    BYTECODE.folder = out.parent / f".{out.name}.cache"  # compiled templates, for the next build
+    BYTECODE.folder, BYTECODE.trusted, BYTECODE.written = cache, dict(state.bytecode), {}
     with locked(out):
-        spare_files = _claim_spare(out) if previous else None
-        staging = spare_dir(out) if spare_files is not None else staging_dir(out)
+        if foreign and _still_foreign(out):
+            moved = displace(out)
+            result.warnings.append(f"--force: the files that were in {out} were moved to {moved}")
         try:
-            # A build into an empty OUT leaves no old tree to become the spare: it makes one
-            # as it goes, of hard links, so the next incremental build is cheap too.
-            twin = spare_dir(out) if previous is None and not out.exists() else None
-            if twin is not None:
-                shutil.rmtree(twin, ignore_errors=True)
-            # Updating a previous tree, whose files may be hard links shared with OUT: write
-            # new files under new inodes, never through the shared ones.
-            builder = Builder(site, staging, live=previous is not None, twin=twin)
-            if previous:
-                builder.assets = dict(previous.assets)
-                _carry_files(out, staging, carried, previous.files, spare_files, builder)
-            else:
-                builder.write_assets()
-            rendered = _render_groups(builder, site_dir, sorted(changed), jobs, progress)
-            builder.site = site
-            result.warnings = rendered.warnings
-            if strict and rendered.warnings:
-                raise SiteError([Problem(str(site_dir), "", f"--strict: {w}") for w in rendered.warnings])
-            result.pages = rendered.pages
-            entries = {slug: previous.groups[slug] for slug in slugs if previous and slug not in changed}
-            entries.update(rendered.entries)
-            manifest.groups = entries
-            manifest.stamps.update(rendered.stamps)
-            manifest.inputs.update(rendered.inputs)
-            result.pages += sum(2 * len(entry["locales"]) for slug, entry in entries.items() if slug not in changed)
-            result.locales = {code for entry in entries.values() for code in entry["locales"]}
-            if previous and entries == previous.groups:  # names, cities, locales as before
-                _carry_files(out, staging, ["index.html", "sitemap.xml"], previous.files, spare_files, builder)
-            else:
-                builder.write_site_pages(entries)
-            if spare_files:
-                _remove_stale(staging, spare_files.keys() - builder.files.keys())
-            builder.write_manifest(manifest)
-            result.files = builder.files
-            swap_into_place(staging, out)
-            if twin is not None:
-                _finish_twin(twin, builder, manifest)
-        except BaseException as error:
-            shutil.rmtree(staging, ignore_errors=True)
-            if twin is not None and not (twin / NAME).exists():
-                shutil.rmtree(twin, ignore_errors=True)
-            if not isinstance(error, _OutEdited):
-                raise
-            result.rendered = -1
-    if result.rendered < 0:  # a file of OUT is gone (edited by hand): render everything afresh
+            rendered = _publish(site, site_dir, out, previous, slugs, changed, manifest, result,
+                                strict=strict, jobs=jobs, progress=progress, started_ns=started_ns)  # fmt: skip
+        except _OutEdited:
+            rendered = None
+        if rendered is not None:
+            stamps.update(rendered.stamps)
+            bytecode = {**state.bytecode, **rendered.bytecode, **BYTECODE.written}
+            sha = hashlib.sha256(manifest.to_json().encode("utf-8")).hexdigest()
+            write_state(cache, BuildState(sha, stamps, {k: v for k, v in bytecode.items() if cache and (cache / k).is_file()}))
+    if rendered is None:  # a file of OUT was edited or removed by hand: render everything afresh
         return build(site_dir, out, strict=strict, progress=progress, jobs=jobs, shard=shard, incremental=False)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _still_foreign(out: Path) -> bool:
+    return out.is_dir() and any(os.scandir(out)) and not is_ours(out)
+
+
+def _publish(
+    site: Site, site_dir: Path, out: Path, previous: _Previous | None, slugs: list[str], changed: set[str],
+    manifest: Manifest, result: BuildResult, *, strict: bool, jobs: int, progress: Progress | None,
+    started_ns: int,
+) -> _Rendered:
+    """Render the changed groups into a new tree, carry the rest over, swap it into OUT
+    (the lock held). Raises :class:`_OutEdited` when OUT no longer matches its manifest."""
+    carried: list[str] = []
+    old = previous.manifest if previous else None
+    if old:
+        by_folder = old.files_by_folder()
+        kept = [slug for slug in slugs if slug not in changed]
+        shared = [folder for folder in by_folder if folder not in old.inputs and folder != ""]
+        carried = [path for folder in (*shared, *kept) for path in by_folder.get(folder, [])]
+        carried.append("embed.js")
+    spare = _claim_spare(out) if previous else None
+    staging = spare_dir(out) if spare is not None else staging_dir(out)
+    twin = None
+    try:
+        # A build into an empty OUT leaves no old tree to become the spare: it makes one
+        # as it goes, of hard links, so the next incremental build is cheap too.
+        if previous is None and not out.exists():
+            twin = spare_dir(out)
+            discard_tree(twin)
+        # Updating a previous tree, whose files may be hard links shared with OUT: write
+        # new files under new inodes, never through the shared ones.
+        builder = Builder(site, staging, live=previous is not None, twin=twin)
+        if previous and old:
+            builder.assets = dict(old.assets)
+            _carry_files(out, staging, carried, old.files, spare, builder, previous.written_ns)
+        else:
+            builder.write_assets()
+        rendered = _render_groups(builder, site_dir, sorted(changed), jobs, progress, started_ns)
+        builder.site = site
+        result.warnings += rendered.warnings
+        if strict and rendered.warnings:
+            raise SiteError([Problem(str(site_dir), "", f"--strict: {w}") for w in rendered.warnings])
+        result.pages = rendered.pages
+        entries = {slug: old.groups[slug] for slug in slugs if old and slug not in changed}
+        entries.update(rendered.entries)
+        manifest.groups = entries
+        manifest.inputs.update(rendered.inputs)
+        result.pages += sum(2 * len(entry["locales"]) for slug, entry in entries.items() if slug not in changed)
+        result.locales = {code for entry in entries.values() for code in entry["locales"]}
+        if previous and old and entries == old.groups:  # names, cities, locales as before
+            _carry_files(out, staging, ["index.html", "sitemap.xml"], old.files, spare, builder, previous.written_ns)
+        else:
+            builder.write_site_pages(entries)
+        if spare is not None:
+            _remove_stale(staging, set(walk_names(staging)) - builder.files.keys())
+            (staging / PARTIAL).unlink(missing_ok=True)
+        builder.write_manifest(manifest)
+        result.files = builder.files
+        try:
+            swap_into_place(staging, out)
+        except OSError as error:
+            if error.errno == errno.EBUSY:
+                raise SiteError([Problem(str(out), "", "is a mount point or in use, and cannot be replaced "
+                                                       "as a whole; build into a folder inside it")]) from None  # fmt: skip
+            raise
+        if twin is not None:
+            _finish_twin(twin, builder, manifest)
+        return rendered
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if twin is not None and not (twin / NAME).exists():
+            shutil.rmtree(twin, ignore_errors=True)
+        raise
 
 
 def _finish_twin(twin: Path, builder: Builder, manifest: Manifest) -> None:
@@ -575,52 +691,87 @@ def _finish_twin(twin: Path, builder: Builder, manifest: Manifest) -> None:
     if builder.twin_failed:
         shutil.rmtree(twin, ignore_errors=True)
         return
-    (twin / NAME).write_text(manifest.to_json(), "utf-8")
+    with contextlib.suppress(OSError):
+        (twin / NAME).write_text(manifest.to_json(), "utf-8")
+        return
+    shutil.rmtree(twin, ignore_errors=True)
 
 
 class _OutEdited(Exception):
-    """A file the previous manifest lists is missing from OUT."""
+    """A file the previous manifest lists is missing from OUT, or was changed in place."""
 
 
-def _claim_spare(out: Path) -> dict[str, str] | None:
-    """The files of the spare tree (the build before OUT's), if it can be updated.
+@dataclass
+class _Spare:
+    files: dict[str, str]  # path → sha256, as its manifest listed them
+    written_ns: int  # mtime of its manifest: a newer file was edited after
 
-    Its manifest is removed first: a build killed while updating the spare leaves it
-    without one, and the next build then starts from a fresh folder instead.
+
+def _claim_spare(out: Path) -> _Spare | None:
+    """The spare tree (the build before OUT's), if it can be updated in place.
+
+    It is marked :data:`PARTIAL` and its manifest removed first: a build killed while
+    updating it leaves it without one, and the next build then starts from a fresh
+    folder. A spare that cannot be claimed (read-only, say) is left alone: this build
+    makes a fresh tree instead. A folder there that bookgen did not make is refused.
     """
     spare = spare_dir(out)
     manifest = read_manifest(spare)
     if manifest is None:
-        shutil.rmtree(spare, ignore_errors=True)
+        discard_tree(spare)
         return None
-    (spare / NAME).unlink()
-    return manifest.files
+    try:
+        written = os.stat(spare / NAME).st_mtime_ns
+        (spare / PARTIAL).touch()
+    except OSError:
+        return None
+    try:
+        (spare / NAME).unlink()
+    except OSError:
+        with contextlib.suppress(OSError):
+            (spare / PARTIAL).unlink()
+        return None
+    return _Spare(manifest.files, written)
+
+
+def _unedited(path: Path, written_ns: int) -> bool:
+    """The file exists and was not modified after its tree's manifest was written."""
+    try:
+        return os.stat(path).st_mtime_ns <= written_ns
+    except OSError:
+        return False
 
 
 def _carry_files(
-    out: Path, staging: Path, paths: list[str], hashes: dict[str, str], spare: dict[str, str] | None,
-    builder: Builder,
+    out: Path, staging: Path, paths: list[str], hashes: dict[str, str], spare: _Spare | None,
+    builder: Builder, out_written_ns: int,
 ) -> None:
     """Bring unchanged files into the new tree without rendering them: in a fresh folder
-    as hard links to OUT's; in the spare, by copying only those that differ."""
+    as hard links to OUT's; in the spare, by copying only those that differ. A spare
+    file that is missing or was modified after its tree was made is copied from OUT
+    again; an OUT file in that state raises :class:`_OutEdited` (the manifest would lie)."""
     made: set[Path] = set()
     for path in paths:
         builder.files[path] = hashes[path]
-        if spare is not None and spare.get(path) == hashes[path]:
-            continue
         target = staging / path
+        if spare is not None and spare.files.get(path) == hashes[path] and _unedited(target, spare.written_ns):
+            continue
+        source = out / path
+        if not _unedited(source, out_written_ns):
+            raise _OutEdited(path)
+        if spare is not None:
+            raw = source.read_bytes()
+            if hashlib.sha256(raw).hexdigest() != hashes[path]:
+                raise _OutEdited(path)
+            builder.write(path, raw)
+            continue
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
         try:
-            if spare is not None:
-                builder.write(path, (out / path).read_bytes())
-                continue
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            link_or_copy(out / path, target)
+            link_or_copy(source, target)
         except FileNotFoundError as error:
-            if not (out / path).exists():
-                raise _OutEdited(path) from error
-            raise
+            raise _OutEdited(path) from error
 
 
 def _remove_stale(root: Path, paths: Iterable[str]) -> None:
@@ -634,8 +785,17 @@ def _remove_stale(root: Path, paths: Iterable[str]) -> None:
             folder.rmdir()  # only succeeds when empty
 
 
-def _tree_matches(out: Path, manifest: Manifest) -> bool:
-    """OUT holds exactly the files its manifest lists (nobody added or removed any)."""
-    return {path for path, _ in walk_files(out)} == manifest.files.keys() | {NAME}
+def walk_names(root: Path) -> Iterator[str]:
+    """The paths of the files of an output tree (links not followed, oddities skipped)."""
+    return (path for path, _ in walk_files(root, follow=None, on_error=lambda path, message: None))
 
 
+def _tree_matches(out: Path, previous: _Previous) -> bool:
+    """OUT holds exactly the files its manifest lists (nobody added or removed any), none
+    modified after the manifest was written (nobody edited one in place)."""
+    names = set()
+    for path, info in walk_files(out, follow=None, on_error=lambda path, message: None):
+        if info.st_mtime_ns > previous.written_ns:
+            return False
+        names.add(path)
+    return names == previous.manifest.files.keys() | {NAME}
