@@ -638,8 +638,8 @@ def _publish(
         # A build into an empty OUT leaves no old tree to become the spare: it makes one
         # as it goes, of hard links, so the next incremental build is cheap too.
         if previous is None and not out.exists():
+            discard_tree(spare_dir(out))
             twin = spare_dir(out)
-            discard_tree(twin)
         # Updating a previous tree, whose files may be hard links shared with OUT: write
         # new files under new inodes, never through the shared ones.
         builder = Builder(site, staging, live=previous is not None, twin=twin)
