@@ -97,7 +97,8 @@ class _Reader:
         if Path(os.path.realpath(path)).is_relative_to(self.real_root):
             return True
         if path.is_symlink():
-            self.add(path, "", "is a link to a file outside the site project")
+            kind = "folder" if path.is_dir() else "file"
+            self.add(path, "", f"is a link to a {kind} outside the site project")
         else:
             self.add(path, "", "is in a linked folder that leads outside the site project")
         return False
