@@ -424,3 +424,29 @@ def test_a_read_only_out_and_spare_do_not_block_later_builds(minisite: Path, tmp
             assert_out_is_true(out)
     finally:
         subprocess.run(["chmod", "-R", "u+w", str(tmp_path)], check=False)
+
+
+@pytest.mark.parametrize("linked", ["pages", "theme"])
+def test_edits_in_folders_linked_inside_the_site_are_rebuilt(minisite: Path, tmp_path: Path, linked: str) -> None:
+    out = tmp_path / "out"
+    if linked == "pages":
+        shared = minisite / "shared-pages"
+        (minisite / "groups" / "spa" / "pages").rename(shared)
+        (minisite / "groups" / "spa" / "pages").symlink_to(shared)
+        edited, marker = shared / "about.md", "Linked words"
+    else:
+        shared = minisite / "shared-theme"
+        (shared / "static").mkdir(parents=True)
+        (shared / "theme.toml").write_text('name = "mine"\nextends = "classic"\n', "utf-8")
+        (shared / "static" / "theme.css").write_text("body { color: #111; }\n", "utf-8")
+        (minisite / "themes").mkdir()
+        (minisite / "themes" / "mine").symlink_to(shared)
+        config = minisite / "site.toml"
+        config.write_text(config.read_text("utf-8").replace('theme = "classic"', 'theme = "mine"'), "utf-8")
+        edited, marker = shared / "static" / "theme.css", "#abcdef"
+    build(minisite, out)
+    edited.write_text(edited.read_text("utf-8") + f"\n{marker}\n" if linked == "pages"
+                      else f"body {{ color: {marker}; }}\n", "utf-8")  # fmt: skip
+    result = build(minisite, out)
+    assert not result.unchanged
+    assert any(marker in (out / path).read_text("utf-8") for path in result.files if path.endswith((".html", ".css")))
