@@ -8,17 +8,13 @@ written to OUT before everything has validated and rendered.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import errno
 import functools
 import hashlib
-import multiprocessing
 import os
 import shutil
-import signal
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,14 +28,24 @@ from .content import is_remote
 from .embed import MODES, Loader, host_csp, snippet
 from .errors import Problem, SiteError
 from .i18n import has_catalog, text_direction, translations, url_locale
+from .incremental import (
+    OutEdited,
+    Previous,
+    carry_files,
+    claim_spare,
+    finish_twin,
+    previous_build,
+    remove_stale,
+    still_foreign,
+    tree_matches,
+    walk_names,
+)
 from .loader import GroupSource, Site, group_folders, load_site
-from .manifest import NAME, Manifest, group_digest, group_stamp, read_manifest, shared_digest, walk_files
+from .manifest import NAME, Manifest, group_digest, group_stamp, shared_digest
 from .outdir import displace, output_folder
 from .publish import (
     PARTIAL,
     discard_tree,
-    is_ours,
-    link_or_copy,
     locked,
     replace_file,
     spare_dir,
@@ -60,6 +66,7 @@ from .render import (
 )
 from .slugs import slugify
 from .themes import TEMPLATES_DIR, Theme, load_theme
+from .workers import Rendered, render_groups  # imports this module back, for Builder and check
 
 __all__ = ["BuildResult", "Builder", "build", "check", "reset_caches", "theme_for"]
 
@@ -362,125 +369,6 @@ def directory_entry(site: Site, source: GroupSource) -> dict[str, Any]:
         "locales": [url_locale(x) for x in group_locales(site.config, source)],
     }
 
-
-# -- parallel rendering -----------------------------------------------------------------------
-
-_worker: tuple[Builder, Path, int] | None = None
-
-
-@dataclass
-class _Rendered:
-    """What rendering some groups produced (in a worker or in this process)."""
-
-    groups: int = 0
-    pages: int = 0
-    files: dict[str, str] = field(default_factory=dict)
-    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    stamps: dict[str, str] = field(default_factory=dict)  # for the private cache, see generator.cachedir
-    inputs: dict[str, str] = field(default_factory=dict)
-    twin_failed: bool = False
-    bytecode: dict[str, str] = field(default_factory=dict)  # compiled templates written: name → sha256
-
-
-def _load_and_render(builder: Builder, site_dir: Path, slugs: list[str], started_ns: int) -> _Rendered:
-    """Load, validate and render the groups ``slugs``; problems are returned, not raised,
-    so every slice's problems can be reported together.
-
-    The stamps are taken before loading and the digests are of the bytes the loader
-    read (``Site.loaded``), so a save that lands during the build is seen by the next.
-    """
-    wanted = set(slugs)
-    follow = Path(os.path.realpath(site_dir))
-    groups = site_dir / "groups"
-    try:
-        stamps = {slug: group_stamp(groups / slug, started_ns, follow=follow) for slug in slugs}
-        site = load_site(site_dir, only=wanted.__contains__)
-        inputs = {slug: group_digest(groups / slug, follow=follow, loaded=site.loaded) for slug in slugs}
-    except SiteError as error:
-        return _Rendered(groups=len(slugs), problems=error.problems)
-    builder.site = site
-    builder.files = {}
-    pages = sum(builder.render_group(source) for source in site.groups)
-    entries = {source.slug: directory_entry(site, source) for source in site.groups}
-    return _Rendered(len(slugs), pages, builder.files, entries, check(site), [], stamps, inputs,
-                     builder.twin_failed, dict(BYTECODE.written))  # fmt: skip
-
-
-def _worker_slice(slugs: list[str]) -> _Rendered:
-    assert _worker is not None
-    return _load_and_render(*_worker[:2], slugs, _worker[2])
-
-
-def _worker_init() -> None:
-    """In each forked worker: Ctrl-C is the parent's to handle (no worker tracebacks), a
-    SIGTERM ends the worker at once, and so does the death of the parent (even by SIGKILL),
-    so no worker keeps rendering, or holding the output's lock, for a build that is gone."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    parent = os.getppid()
-    with contextlib.suppress(OSError, AttributeError, TypeError):
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() != parent:  # the parent died before prctl
-        os._exit(1)
-
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _render_groups(
-    builder: Builder, site_dir: Path, slugs: list[str], jobs: int, progress: Progress | None, started_ns: int
-) -> _Rendered:
-    """Load and render the groups ``slugs`` with ``jobs`` forked processes (one Jinja
-    environment per worker and locale), or in this process for small builds. Raises
-    :class:`SiteError` with every group's problems. The workers are terminated on any
-    way out (an error, Ctrl-C, SIGTERM), never left running."""
-    global _worker
-    total = len(slugs)
-    size = max(1, min(50, total // (jobs * 8)))
-    slices = [slugs[i : i + size] for i in range(0, total, size)]
-    parallel = jobs > 1 and total >= 2 * jobs and "fork" in multiprocessing.get_all_start_methods()
-    done = _Rendered()
-    shared_files = dict(builder.files)
-    _worker = (builder, site_dir, started_ns)
-    pool = None
-    try:
-        pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_init) if parallel else None
-        results = pool.imap_unordered(_worker_slice, slices) if pool else map(_worker_slice, slices)
-        for part in results:
-            done.groups += part.groups
-            done.pages += part.pages
-            done.files.update(part.files)
-            done.entries.update(part.entries)
-            done.warnings += [w for w in part.warnings if w not in done.warnings]
-            done.problems += part.problems
-            done.stamps.update(part.stamps)
-            done.inputs.update(part.inputs)
-            done.twin_failed |= part.twin_failed
-            done.bytecode.update(part.bytecode)
-            if progress:
-                progress(done.groups, total)
-        if pool:
-            pool.close()
-            pool.join()
-    finally:
-        _worker = None
-        if pool:
-            pool.terminate()
-            pool.join()
-    builder.files = {**shared_files, **done.files}
-    builder.twin_failed |= done.twin_failed
-    for path in done.files:  # stylesheets of themes first used in a worker
-        if path.startswith("assets/") and path.endswith(".css"):
-            builder.assets.setdefault(f"css:{path.split('/')[1].split('.')[0]}", path)
-    done.warnings.sort()
-    if done.problems:
-        raise SiteError(sorted(set(done.problems), key=lambda p: (p.file, p.path, p.message)))
-    return done
-
-
 # -- the pipeline -------------------------------------------------------------------------------
 
 
@@ -501,31 +389,6 @@ def in_shard(slug: str, shard: tuple[int, int] | None) -> bool:
         return True
     index, count = shard
     return int.from_bytes(hashlib.sha256(slug.encode()).digest()[:8], "big") % count == index - 1
-
-
-@dataclass
-class _Previous:
-    """The last build in OUT, as this build may reuse it."""
-
-    manifest: Manifest
-    written_ns: int  # mtime of OUT's manifest.json: no file of that tree is newer unless edited
-    sha: str  # sha256 of OUT's manifest.json bytes (what the cached stamps belong to)
-
-
-def _previous_build(out: Path, manifest: Manifest, incremental: bool) -> _Previous | None:
-    if not incremental:
-        return None
-    previous = read_manifest(out)
-    if previous is None or (previous.generator, previous.shared, previous.shard) != (
-        manifest.generator, manifest.shared, manifest.shard
-    ):
-        return None
-    try:
-        raw = (out / NAME).read_bytes()
-        written = os.stat(out / NAME).st_mtime_ns
-    except OSError:
-        return None
-    return _Previous(previous, written, hashlib.sha256(raw).hexdigest())
 
 
 def build(
@@ -566,7 +429,7 @@ def build(
                         shard=f"{shard[0]}/{shard[1]}" if shard else None)  # fmt: skip
     cache = private_folder(out.parent / f".{out.name}.cache") if out.parent.is_dir() else None
     state = read_state(cache)
-    previous = _previous_build(out, manifest, incremental and not strict and not foreign)
+    previous = previous_build(out, manifest, incremental and not strict and not foreign)
     stamps: dict[str, str] = {}
     if previous:  # which groups changed? (a full build has its workers digest the groups)
         known = state.stamps if state.manifest == previous.sha else {}
@@ -577,7 +440,7 @@ def build(
             else group_digest(groups_dir / slug, follow=follow)
             for slug, stamp in stamps.items()
         }  # fmt: skip
-        if previous.manifest.inputs == manifest.inputs and _tree_matches(out, previous):
+        if previous.manifest.inputs == manifest.inputs and tree_matches(out, previous):
             if stamps != known:  # refresh stale stamps, so the next build need not read again
                 write_state(cache, BuildState(previous.sha, stamps, state.bytecode))
             result = BuildResult(groups=len(slugs), unchanged=True, files=previous.manifest.files)
@@ -593,13 +456,13 @@ def build(
     result = BuildResult(groups=len(slugs), rendered=len(changed))
     BYTECODE.folder, BYTECODE.trusted, BYTECODE.written = cache, dict(state.bytecode), {}
     with locked(out):
-        if foreign and _still_foreign(out):
+        if foreign and still_foreign(out):
             moved = displace(out)
             result.warnings.append(f"--force: the files that were in {out} were moved to {moved}")
         try:
             rendered = _publish(site, site_dir, out, previous, slugs, changed, manifest, result,
                                 strict=strict, jobs=jobs, progress=progress, started_ns=started_ns)  # fmt: skip
-        except _OutEdited:
+        except OutEdited:
             rendered = None
         if rendered is not None:
             stamps.update(rendered.stamps)
@@ -612,17 +475,13 @@ def build(
     return result
 
 
-def _still_foreign(out: Path) -> bool:
-    return out.is_dir() and any(os.scandir(out)) and not is_ours(out)
-
-
 def _publish(
-    site: Site, site_dir: Path, out: Path, previous: _Previous | None, slugs: list[str], changed: set[str],
+    site: Site, site_dir: Path, out: Path, previous: Previous | None, slugs: list[str], changed: set[str],
     manifest: Manifest, result: BuildResult, *, strict: bool, jobs: int, progress: Progress | None,
     started_ns: int,
-) -> _Rendered:
+) -> Rendered:
     """Render the changed groups into a new tree, carry the rest over, swap it into OUT
-    (the lock held). Raises :class:`_OutEdited` when OUT no longer matches its manifest."""
+    (the lock held). Raises :class:`OutEdited` when OUT no longer matches its manifest."""
     carried: list[str] = []
     old = previous.manifest if previous else None
     if old:
@@ -631,7 +490,7 @@ def _publish(
         shared = [folder for folder in by_folder if folder not in old.inputs and folder != ""]
         carried = [path for folder in (*shared, *kept) for path in by_folder.get(folder, [])]
         carried.append("embed.js")
-    spare = _claim_spare(out) if previous else None
+    spare = claim_spare(out) if previous else None
     staging = spare_dir(out) if spare is not None else staging_dir(out)
     twin = None
     try:
@@ -645,10 +504,10 @@ def _publish(
         builder = Builder(site, staging, live=previous is not None, twin=twin)
         if previous and old:
             builder.assets = dict(old.assets)
-            _carry_files(out, staging, carried, old.files, spare, builder, previous.written_ns)
+            carry_files(out, staging, carried, old.files, spare, builder, previous.written_ns)
         else:
             builder.write_assets()
-        rendered = _render_groups(builder, site_dir, sorted(changed), jobs, progress, started_ns)
+        rendered = render_groups(builder, site_dir, sorted(changed), jobs, progress, started_ns)
         builder.site = site
         result.warnings += rendered.warnings
         if strict and rendered.warnings:
@@ -661,11 +520,11 @@ def _publish(
         result.pages += sum(2 * len(entry["locales"]) for slug, entry in entries.items() if slug not in changed)
         result.locales = {code for entry in entries.values() for code in entry["locales"]}
         if previous and old and entries == old.groups:  # names, cities, locales as before
-            _carry_files(out, staging, ["index.html", "sitemap.xml"], old.files, spare, builder, previous.written_ns)
+            carry_files(out, staging, ["index.html", "sitemap.xml"], old.files, spare, builder, previous.written_ns)
         else:
             builder.write_site_pages(entries)
         if spare is not None:
-            _remove_stale(staging, set(walk_names(staging)) - builder.files.keys())
+            remove_stale(staging, set(walk_names(staging)) - builder.files.keys())
             (staging / PARTIAL).unlink(missing_ok=True)
         builder.write_manifest(manifest)
         result.files = builder.files
@@ -677,125 +536,10 @@ def _publish(
                                                        "as a whole; build into a folder inside it")]) from None  # fmt: skip
             raise
         if twin is not None:
-            _finish_twin(twin, builder, manifest)
+            finish_twin(twin, builder, manifest)
         return rendered
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         if twin is not None and not (twin / NAME).exists():
             shutil.rmtree(twin, ignore_errors=True)
         raise
-
-
-def _finish_twin(twin: Path, builder: Builder, manifest: Manifest) -> None:
-    """Make the twin a valid spare tree (its own manifest, written last) or remove it."""
-    if builder.twin_failed:
-        shutil.rmtree(twin, ignore_errors=True)
-        return
-    with contextlib.suppress(OSError):
-        (twin / NAME).write_text(manifest.to_json(), "utf-8")
-        return
-    shutil.rmtree(twin, ignore_errors=True)
-
-
-class _OutEdited(Exception):
-    """A file the previous manifest lists is missing from OUT, or was changed in place."""
-
-
-@dataclass
-class _Spare:
-    files: dict[str, str]  # path → sha256, as its manifest listed them
-    written_ns: int  # mtime of its manifest: a newer file was edited after
-
-
-def _claim_spare(out: Path) -> _Spare | None:
-    """The spare tree (the build before OUT's), if it can be updated in place.
-
-    It is marked :data:`PARTIAL` and its manifest removed first: a build killed while
-    updating it leaves it without one, and the next build then starts from a fresh
-    folder. A spare that cannot be claimed (read-only, say) is left alone: this build
-    makes a fresh tree instead. A folder there that bookgen did not make is refused.
-    """
-    spare = spare_dir(out)
-    manifest = read_manifest(spare)
-    if manifest is None:
-        discard_tree(spare)
-        return None
-    try:
-        written = os.stat(spare / NAME).st_mtime_ns
-        (spare / PARTIAL).touch()
-    except OSError:
-        return None
-    try:
-        (spare / NAME).unlink()
-    except OSError:
-        with contextlib.suppress(OSError):
-            (spare / PARTIAL).unlink()
-        return None
-    return _Spare(manifest.files, written)
-
-
-def _unedited(path: Path, written_ns: int) -> bool:
-    """The file exists and was not modified after its tree's manifest was written."""
-    try:
-        return os.stat(path).st_mtime_ns <= written_ns
-    except OSError:
-        return False
-
-
-def _carry_files(
-    out: Path, staging: Path, paths: list[str], hashes: dict[str, str], spare: _Spare | None,
-    builder: Builder, out_written_ns: int,
-) -> None:
-    """Bring unchanged files into the new tree without rendering them: in a fresh folder
-    as hard links to OUT's; in the spare, by copying only those that differ. A spare
-    file that is missing or was modified after its tree was made is copied from OUT
-    again; an OUT file in that state raises :class:`_OutEdited` (the manifest would lie)."""
-    made: set[Path] = set()
-    for path in paths:
-        builder.files[path] = hashes[path]
-        target = staging / path
-        if spare is not None and spare.files.get(path) == hashes[path] and _unedited(target, spare.written_ns):
-            continue
-        source = out / path
-        if not _unedited(source, out_written_ns):
-            raise _OutEdited(path)
-        if spare is not None:
-            raw = source.read_bytes()
-            if hashlib.sha256(raw).hexdigest() != hashes[path]:
-                raise _OutEdited(path)
-            builder.write(path, raw)
-            continue
-        if target.parent not in made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(target.parent)
-        try:
-            link_or_copy(source, target)
-        except FileNotFoundError as error:
-            raise _OutEdited(path) from error
-
-
-def _remove_stale(root: Path, paths: Iterable[str]) -> None:
-    """Delete files the new state no longer has, and folders left empty."""
-    folders = set()
-    for path in paths:
-        (root / path).unlink(missing_ok=True)
-        folders.add((root / path).parent)
-    for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
-        with contextlib.suppress(OSError):
-            folder.rmdir()  # only succeeds when empty
-
-
-def walk_names(root: Path) -> Iterator[str]:
-    """The paths of the files of an output tree (links not followed, oddities skipped)."""
-    return (path for path, _ in walk_files(root, follow=None, on_error=lambda path, message: None))
-
-
-def _tree_matches(out: Path, previous: _Previous) -> bool:
-    """OUT holds exactly the files its manifest lists (nobody added or removed any), none
-    modified after the manifest was written (nobody edited one in place)."""
-    names = set()
-    for path, info in walk_files(out, follow=None, on_error=lambda path, message: None):
-        if info.st_mtime_ns > previous.written_ns:
-            return False
-        names.add(path)
-    return names == previous.manifest.files.keys() | {NAME}

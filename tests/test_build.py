@@ -221,6 +221,7 @@ import sys  # noqa: E402
 
 import generator.build as build_module  # noqa: E402
 import generator.manifest as manifest_module  # noqa: E402
+import generator.workers as workers_module  # noqa: E402
 
 
 def set_name(site: Path, slug: str, name: str) -> None:
@@ -251,7 +252,7 @@ def test_a_save_during_the_build_of_its_group_is_rebuilt_by_the_next_build(
     out = tmp_path / "out"
     build(minisite, out)
     set_name(minisite, "spa", "OLD")
-    real_load = build_module.load_site
+    real_load = workers_module.load_site
 
     def load_then_save(*args, **kwargs):  # the save lands after the worker loaded the group
         site = real_load(*args, **kwargs)
@@ -259,7 +260,7 @@ def test_a_save_during_the_build_of_its_group_is_rebuilt_by_the_next_build(
             set_name(minisite, "spa", "NEW")
         return site
 
-    monkeypatch.setattr(build_module, "load_site", load_then_save)
+    monkeypatch.setattr(workers_module, "load_site", load_then_save)
     build(minisite, out, jobs=1)
     monkeypatch.undo()
     assert "OLD" in (out / "spa" / "fr" / "index.html").read_text("utf-8")

@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 from generator.errors import SiteError
 from generator.manifest import RACY_NS, group_digest, group_stamp, walk_files
 
-OLD = time.time_ns() + 10 * RACY_NS  # a build start long after every file's mtime
+def later() -> int:
+    """A build start long after every file's mtime (nothing racy)."""
+    return time.time_ns() + 10 * RACY_NS
 
 
 def make_group(root: Path) -> Path:
@@ -30,23 +32,23 @@ def test_a_same_size_edit_with_its_mtime_restored_changes_the_stamp(tmp_path: Pa
     group = make_group(tmp_path)
     file = group / "group.json"
     info = file.stat()
-    before = group_stamp(group, OLD)
+    before = group_stamp(group, later())
     file.write_text('{"name": "B"}', "utf-8")  # same size
     os.utime(file, ns=(info.st_atime_ns, info.st_mtime_ns))  # touch -r, cp -p, rsync -a, tar
     assert file.stat().st_size == info.st_size and file.stat().st_mtime_ns == info.st_mtime_ns
-    assert group_stamp(group, OLD) != before  # ctime moved
+    assert group_stamp(group, later()) != before  # ctime moved
 
 
 def test_a_file_replaced_by_a_copy_with_the_same_times_changes_the_stamp(tmp_path: Path) -> None:
     group = make_group(tmp_path)
     file = group / "group.json"
     keep = file.stat()
-    before = group_stamp(group, OLD)
+    before = group_stamp(group, later())
     replacement = tmp_path / "new.json"
     replacement.write_text('{"name": "C"}', "utf-8")
     os.utime(replacement, ns=(keep.st_atime_ns, keep.st_mtime_ns))
     os.replace(replacement, file)  # a new inode (editors' safe save, tar -x)
-    assert group_stamp(group, OLD) != before
+    assert group_stamp(group, later()) != before
 
 
 def test_a_file_modified_near_the_build_start_makes_the_stamp_racy(tmp_path: Path) -> None:
@@ -79,7 +81,7 @@ def test_a_dangling_link_is_ignored_and_a_fifo_or_socket_is_refused_without_bein
     with socket.socket(socket.AF_UNIX) as sock:
         sock.bind(str(group / "sock"))
         with pytest.raises(SiteError, match="socket"):
-            group_stamp(group, OLD)
+            group_stamp(group, later())
     os.unlink(group / "sock")
     assert group_digest(group) == before
 
