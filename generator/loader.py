@@ -25,6 +25,7 @@ from .config import PageConfig, SiteConfig
 from .content import TextPage, is_remote, render_markdown
 from .errors import Problem, SiteError, problems_from_validation
 from .images import image_problem
+from .manifest import not_a_file, walk_files
 from .models import Calendar, Group, Intervention, InterventionSet
 from .themes import load_theme
 
@@ -112,7 +113,7 @@ class _Reader:
                 return None
             info = path.stat()
             if not stat.S_ISREG(info.st_mode):
-                self.add(path, "", "is not a regular file (a FIFO, socket or device); bookgen reads only files")
+                self.add(path, "", not_a_file(info.st_mode))
                 return None
             if info.st_size > MAX_FILE_BYTES:
                 self.add(path, "", f"is {info.st_size // (1024 * 1024)} MB; at most 16 MB is read")
@@ -121,7 +122,7 @@ class _Reader:
             with open(descriptor, "rb") as handle:
                 opened = os.fstat(descriptor)
                 if not stat.S_ISREG(opened.st_mode):  # swapped since the stat
-                    self.add(path, "", "is not a regular file (a FIFO, socket or device); bookgen reads only files")
+                    self.add(path, "", not_a_file(opened.st_mode))
                     return None
                 raw = handle.read(MAX_FILE_BYTES + 1)
             if len(raw) > MAX_FILE_BYTES:
@@ -321,6 +322,8 @@ def _load_group(reader: _Reader, directory: Path) -> GroupSource | None:
         return None
     if not reader.inside(directory):
         return None
+    for _ in walk_files(directory, follow=reader.real_root, on_error=lambda path, message: reader.add(Path(path), "", message)):
+        pass  # FIFOs, sockets, devices and unreadable folders anywhere in the group: what a build refuses
     group_file = directory / "group.json"
     if not group_file.is_file():
         reader.add(group_file, "", "is missing (every group folder needs one)")

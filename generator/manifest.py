@@ -91,14 +91,17 @@ def _ignore(path: str, message: str) -> None:
     return None
 
 
-def _kind(mode: int) -> str:
+def not_a_file(mode: int) -> str:
+    """The problem with a file of this mode (a FIFO, socket, device), as reported."""
     if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a regular file"
+        kind = "a FIFO (named pipe)"
+    elif stat.S_ISSOCK(mode):
+        kind = "a socket"
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        kind = "a device"
+    else:
+        kind = "not a regular file"
+    return f"is {kind}; bookgen reads only regular files (remove it)"
 
 
 def walk_files(
@@ -151,7 +154,7 @@ def walk_files(
         elif stat.S_ISREG(info.st_mode):
             yield prefix + entry.name, info
         else:
-            on_error(entry.path, f"is {_kind(info.st_mode)}; bookgen reads only regular files (remove it)")
+            on_error(entry.path, not_a_file(info.st_mode))
     for entry in folders:
         yield from walk_files(entry.path, f"{prefix}{entry.name}/", follow=follow, on_error=on_error, _seen=seen)
 

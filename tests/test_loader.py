@@ -262,8 +262,10 @@ def test_a_fifo_where_a_file_is_expected_is_refused_without_waiting(minisite: Pa
     os.mkfifo(minisite / "groups" / "spa" / "pages" / "pipe.md")
     os.unlink(minisite / "groups" / "shop" / "calendars.json")
     os.mkfifo(minisite / "groups" / "shop" / "calendars.json")
-    found = problems(minisite)
-    assert all("is not a regular file" in line for line in found) and len(found) == 2
+    assert problems(minisite) == [
+        f"{minisite / 'groups' / 'shop' / 'calendars.json'}: is a FIFO (named pipe); bookgen reads only regular files (remove it)",
+        f"{minisite / 'groups' / 'spa' / 'pages' / 'pipe.md'}: is a FIFO (named pipe); bookgen reads only regular files (remove it)",
+    ]
 
 
 def test_an_unreadable_pages_folder_is_a_problem_not_an_empty_folder(
@@ -323,3 +325,9 @@ def test_a_valid_group_id_loads(minisite: Path, value: object) -> None:
     data["group"]["id"] = value
     path.write_text(json.dumps(data), "utf-8")
     load_site(minisite)
+
+
+def test_check_refuses_the_odd_files_a_build_refuses(minisite: Path) -> None:
+    os.mkfifo(minisite / "groups" / "spa" / "stray")  # not a file the loader reads
+    assert problems(minisite) == [f"{minisite / 'groups' / 'spa' / 'stray'}: is a FIFO (named pipe); "
+                                  "bookgen reads only regular files (remove it)"]  # fmt: skip

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from generator.errors import SiteError
 from generator.manifest import RACY_NS, group_digest, group_stamp, walk_files
 
+
 def later() -> int:
     """A build start long after every file's mtime (nothing racy)."""
     return time.time_ns() + 10 * RACY_NS
