@@ -393,6 +393,22 @@ def test_a_stale_bytecode_entry_that_is_corrupt_or_planted_is_never_loaded(minis
     assert all(p.read_bytes()[: len(bc_magic)] == bc_magic and b"Payload" not in p.read_bytes() for p in entries)
 
 
+def test_the_bytecode_cache_a_build_wrote_is_used_by_the_next_process(
+    minisite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jinja2
+
+    out = tmp_path / "out"
+    reset_caches()
+    build(minisite, out)
+    compiled = []
+    real = jinja2.Environment.compile
+    monkeypatch.setattr(jinja2.Environment, "compile", lambda self, *a, **k: compiled.append(a) or real(self, *a, **k))
+    reset_caches()  # a fresh interpreter: nothing compiled in memory
+    build(minisite, out, incremental=False)
+    assert compiled == []  # every template came from the verified cache
+
+
 def test_a_cache_folder_writable_by_others_is_not_used(minisite: Path, tmp_path: Path) -> None:
     cache = tmp_path / ".out.cache"
     cache.mkdir()
