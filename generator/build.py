@@ -454,8 +454,9 @@ def build(
         load_site(site_dir, only=changed.__contains__)  # raises with the groups' problems too
         raise
     result = BuildResult(groups=len(slugs), rendered=len(changed))
-    BYTECODE.folder, BYTECODE.trusted, BYTECODE.written = cache, dict(state.bytecode), {}
-    with locked(out):
+    with locked(out):  # (makes OUT's parent, where the cache lives)
+        cache = cache or private_folder(out.parent / f".{out.name}.cache")
+        BYTECODE.folder, BYTECODE.trusted, BYTECODE.written = cache, dict(state.bytecode), {}
         if foreign and still_foreign(out):
             moved = displace(out)
             result.warnings.append(f"--force: the files that were in {out} were moved to {moved}")
