@@ -105,7 +105,7 @@ def claim_spare(out: Path) -> Spare | None:
     return Spare(manifest.files, written)
 
 
-def _unedited(path: Path, written_ns: int) -> bool:
+def _unedited(path: str | Path, written_ns: int) -> bool:
     """The file exists and was not modified after its tree's manifest was written."""
     try:
         return os.stat(path).st_mtime_ns <= written_ns
@@ -122,12 +122,12 @@ def carry_files(
     file that is missing or was modified after its tree was made is copied from OUT
     again; an OUT file in that state raises :class:`OutEdited` (the manifest would lie)."""
     made: set[Path] = set()
+    spare_root = os.path.join(staging, "")  # one stat per carried file: strings, not Paths
     for path in paths:
         builder.files[path] = hashes[path]
-        target = staging / path
-        if spare is not None and spare.files.get(path) == hashes[path] and _unedited(target, spare.written_ns):
+        if spare is not None and spare.files.get(path) == hashes[path] and _unedited(spare_root + path, spare.written_ns):
             continue
-        source = out / path
+        target, source = staging / path, out / path
         if not _unedited(source, out_written_ns):
             raise OutEdited(path)
         if spare is not None:
@@ -156,9 +156,19 @@ def remove_stale(root: Path, paths: Iterable[str]) -> None:
             folder.rmdir()  # only succeeds when empty
 
 
-def walk_names(root: Path) -> Iterator[str]:
-    """The paths of the files of an output tree (links not followed, oddities skipped)."""
-    return (path for path, _ in walk_files(root, follow=None, on_error=lambda path, message: None))
+def walk_names(root: Path | str, prefix: str = "") -> Iterator[str]:
+    """The paths of the files of an output tree, links not followed: names only (the
+    directory entries' types, no stat), as it runs over every file of every build."""
+    try:
+        with os.scandir(root) as listing:
+            entries = list(listing)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            yield from walk_names(entry.path, f"{prefix}{entry.name}/")
+        else:
+            yield prefix + entry.name
 
 
 def tree_matches(out: Path, previous: Previous) -> bool:
