@@ -7,8 +7,9 @@ beside it, so OUT must be a folder bookgen owns. Refused, each with one located 
   read from (``groups/``, ``themes/``): building there would hide, then delete, the
   project, or make a group's output part of its own input. Other folders inside the
   project (``site/out``) are allowed;
-- a non-empty folder without a bookgen ``manifest.json``, unless ``force`` (then its
-  contents are moved aside to ``.OUT.displaced-<time>``, never deleted);
+- a non-empty folder without a bookgen ``manifest.json`` (nor a bookgen spare tree
+  beside it, as when the manifest of a real output was deleted), unless ``force`` (then
+  its contents are moved aside to ``.OUT.displaced-<time>``, never deleted);
 - a mount point (it cannot be renamed; build into a folder inside it), the filesystem
   root, and a path under a file.
 
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from .errors import Problem, SiteError
 from .manifest import read_manifest
+from .publish import is_ours
 
 __all__ = ["displace", "output_folder"]
 
@@ -93,8 +95,8 @@ def _foreign(out: Path, path: Path, force: bool) -> bool:
         empty = not path.is_dir() or next(os.scandir(path), None) is None
     except OSError as error:
         raise _refuse(out, f"cannot be read ({error.strerror})") from None
-    if empty or read_manifest(path) is not None:
-        return False
+    if empty or read_manifest(path) is not None or is_ours(path.parent / f".{path.name}.spare"):
+        return False  # a bookgen output (its manifest deleted or corrupt, if its spare is ours)
     if not force:
         raise _refuse(out, "holds files bookgen did not write (no bookgen manifest.json), and a build "
                            "replaces the whole folder; choose another folder, or pass --force to move "

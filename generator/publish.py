@@ -172,9 +172,13 @@ def swap_into_place(staging: Path, out: Path) -> None:
 
 
 def _keep_as_spare(tree: Path, spare: Path) -> None:
-    """The old tree becomes the spare (replacing the one before), or is deleted."""
+    """The old tree becomes the spare (replacing the one before), or is deleted. An old
+    tree without a manifest (OUT's was deleted by hand) is marked :data:`PARTIAL`: a
+    later build may then discard it, as it does an update that was interrupted."""
     try:
         discard_tree(spare)
+        if not is_ours(tree):
+            (tree / PARTIAL).touch()
         tree.rename(spare)
     except (OSError, SiteError):
         shutil.rmtree(tree, ignore_errors=True)

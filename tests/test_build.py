@@ -467,3 +467,22 @@ def test_edits_in_folders_linked_inside_the_site_are_rebuilt(minisite: Path, tmp
     result = build(minisite, out)
     assert not result.unchanged
     assert any(marker in (out / path).read_text("utf-8") for path in result.files if path.endswith((".html", ".css")))
+
+
+@pytest.mark.parametrize("damage", ["deleted", "corrupt"])
+def test_an_out_whose_manifest_was_deleted_or_corrupted_is_rebuilt_build_after_build(
+    minisite: Path, tmp_path: Path, damage: str
+) -> None:
+    out = tmp_path / "out"  # review row 53 (held): keep it holding with the OUT ownership rules
+    build(minisite, out)
+    set_name(minisite, "spa", "Spare exists")
+    build(minisite, out)
+    if damage == "deleted":
+        (out / "manifest.json").unlink()
+    else:
+        (out / "manifest.json").write_text("{not json", "utf-8")
+    for attempt in range(3):
+        set_name(minisite, "spa", f"After {damage} {attempt}")
+        build(minisite, out)
+        assert_out_is_true(out)
+    assert snapshot(out) == clean_build(minisite, tmp_path)
