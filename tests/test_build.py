@@ -486,3 +486,26 @@ def test_an_out_whose_manifest_was_deleted_or_corrupted_is_rebuilt_build_after_b
         build(minisite, out)
         assert_out_is_true(out)
     assert snapshot(out) == clean_build(minisite, tmp_path)
+
+
+def test_a_save_while_the_group_renders_is_rebuilt_by_the_next_build(
+    minisite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # bug-hunt #10 (ninja #1162): the save lands after loading, during rendering
+    out = tmp_path / "out"
+    build(minisite, out)
+    set_name(minisite, "spa", "Eden Spa")
+    real_render = build_module.Builder.render_group
+
+    def render_then_save(self, source):  # type: ignore[no-untyped-def]
+        pages = real_render(self, source)
+        if source.slug == "spa":
+            set_name(minisite, "spa", "Eden Spa Deux")
+        return pages
+
+    monkeypatch.setattr(build_module.Builder, "render_group", render_then_save)
+    build(minisite, out, jobs=1)
+    monkeypatch.undo()
+    result = build(minisite, out)
+    assert not result.unchanged
+    assert "Eden Spa Deux" in (out / "spa" / "fr" / "index.html").read_text("utf-8")
