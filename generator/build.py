@@ -8,29 +8,51 @@ written to OUT before everything has validated and rendered.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import hashlib
-import multiprocessing
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from .cachedir import BuildState, private_folder, read_state, write_state
 from .colors import contrast_issues, theme_stylesheet
 from .config import SiteConfig
 from .content import is_remote
 from .embed import MODES, Loader, host_csp, snippet
 from .errors import Problem, SiteError
 from .i18n import has_catalog, text_direction, translations, url_locale
+from .incremental import (
+    OutEdited,
+    Previous,
+    carry_files,
+    claim_spare,
+    finish_twin,
+    previous_build,
+    remove_stale,
+    still_foreign,
+    tree_matches,
+    walk_names,
+)
 from .jsmin import trim_js
-from .loader import GroupSource, Site, load_site
-from .manifest import NAME, Manifest, group_digest, group_stamp, read_manifest, shared_digest, walk_files
-from .publish import link_or_copy, locked, replace_file, spare_dir, staging_dir, swap_into_place
+from .loader import GroupSource, Site, group_folders, load_site
+from .manifest import NAME, Manifest, group_digest, group_stamp, shared_digest
+from .outdir import displace, output_folder
+from .publish import (
+    PARTIAL,
+    discard_tree,
+    locked,
+    replace_file,
+    spare_dir,
+    staging_dir,
+    swap_into_place,
+)
 from .render import (
     BYTECODE,
     PageLinks,
@@ -46,6 +68,7 @@ from .render import (
 )
 from .slugs import slugify
 from .themes import TEMPLATES_DIR, Theme, load_theme
+from .workers import Rendered, render_groups  # imports this module back, for Builder and check
 
 __all__ = ["BuildResult", "Builder", "build", "check", "reset_caches", "theme_for", "trial_render"]
 
@@ -264,7 +287,7 @@ class Builder:
         urls = {}
         for src, file in source.images:
             stem = slugify(file.stem)[:40].rstrip("-") or "image"
-            urls[src] = links.to(self.write_hashed(source.slug, stem, file.suffix.lower(), file.read_bytes()))
+            urls[src] = links.to(self.write_hashed(source.slug, stem, file.suffix.lower(), source.read(file)))
         return urls
 
     def group_pages(self, source: GroupSource) -> Iterator[tuple[str, jinja2.Environment, str, dict[str, Any]]]:
@@ -278,7 +301,8 @@ class Builder:
         assets["css:group"] = self.write_hashed(source.slug, "theme", ".css", theme_stylesheet(light, dark))
         if source.page.logo:
             logo = source.directory / source.page.logo
-            assets["logo"] = self.write_hashed(source.slug, "logo", logo.suffix.lower(), logo.read_bytes())
+            raw = source.read(Path(os.path.realpath(logo)))
+            assets["logo"] = self.write_hashed(source.slug, "logo", logo.suffix.lower(), raw)
         links = PageLinks(prefix="../../", assets=assets)
         image_urls = self.publish_images(source, links)
         locales = group_locales(site.config, source)
@@ -376,94 +400,6 @@ def directory_entry(site: Site, source: GroupSource) -> dict[str, Any]:
         "x_default": x_default_locale(site.config, source),
     }
 
-
-# -- parallel rendering -----------------------------------------------------------------------
-
-_worker: tuple[Builder, Path] | None = None
-
-
-@dataclass
-class _Rendered:
-    """What rendering some groups produced (in a worker or in this process)."""
-
-    groups: int = 0
-    pages: int = 0
-    files: dict[str, str] = field(default_factory=dict)
-    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    stamps: dict[str, str] = field(default_factory=dict)  # for the manifest, see generator.manifest
-    inputs: dict[str, str] = field(default_factory=dict)
-    twin_failed: bool = False
-
-
-def _load_and_render(builder: Builder, site_dir: Path, slugs: list[str]) -> _Rendered:
-    """Load, validate and render the groups ``slugs``; problems are returned, not raised,
-    so every slice's problems can be reported together."""
-    wanted = set(slugs)
-    try:
-        site = load_site(site_dir, only=wanted.__contains__)
-    except SiteError as error:
-        return _Rendered(groups=len(slugs), problems=error.problems)
-    builder.site = site
-    builder.files = {}
-    pages = sum(builder.render_group(source) for source in site.groups)
-    entries = {source.slug: directory_entry(site, source) for source in site.groups}
-    stamps = {slug: group_stamp(site_dir / "groups" / slug) for slug in slugs}
-    inputs = {slug: group_digest(site_dir / "groups" / slug) for slug in slugs}
-    return _Rendered(len(slugs), pages, builder.files, entries, check(site), [], stamps, inputs, builder.twin_failed)
-
-
-def _worker_slice(slugs: list[str]) -> _Rendered:
-    assert _worker is not None
-    return _load_and_render(*_worker, slugs)
-
-
-def _render_groups(
-    builder: Builder, site_dir: Path, slugs: list[str], jobs: int, progress: Progress | None
-) -> _Rendered:
-    """Load and render the groups ``slugs`` with ``jobs`` forked processes (one Jinja
-    environment per worker and locale), or in this process for small builds. Raises
-    :class:`SiteError` with every group's problems."""
-    global _worker
-    total = len(slugs)
-    size = max(1, min(50, total // (jobs * 8)))
-    slices = [slugs[i : i + size] for i in range(0, total, size)]
-    parallel = jobs > 1 and total >= 2 * jobs and "fork" in multiprocessing.get_all_start_methods()
-    done = _Rendered()
-    shared_files = dict(builder.files)
-    _worker = (builder, site_dir)
-    try:
-        pool = multiprocessing.get_context("fork").Pool(jobs) if parallel else None
-        results = pool.imap_unordered(_worker_slice, slices) if pool else map(_worker_slice, slices)
-        for part in results:
-            done.groups += part.groups
-            done.pages += part.pages
-            done.files.update(part.files)
-            done.entries.update(part.entries)
-            done.warnings += [w for w in part.warnings if w not in done.warnings]
-            done.problems += part.problems
-            done.stamps.update(part.stamps)
-            done.inputs.update(part.inputs)
-            done.twin_failed |= part.twin_failed
-            if progress:
-                progress(done.groups, total)
-        if pool:
-            pool.close()
-            pool.join()
-    finally:
-        _worker = None
-    builder.files = {**shared_files, **done.files}
-    builder.twin_failed |= done.twin_failed
-    for path in done.files:  # stylesheets of themes first used in a worker
-        if path.startswith("assets/") and path.endswith(".css"):
-            builder.assets.setdefault(f"css:{path.split('/')[1].split('.')[0]}", path)
-    done.warnings.sort()
-    if done.problems:
-        raise SiteError(sorted(set(done.problems), key=lambda p: (p.file, p.path, p.message)))
-    return done
-
-
 # -- the pipeline -------------------------------------------------------------------------------
 
 
@@ -495,6 +431,7 @@ def build(
     jobs: int = 1,
     shard: tuple[int, int] | None = None,
     incremental: bool = True,
+    force: bool = False,
 ) -> BuildResult:
     """Build the site project at ``site_dir`` into ``out``.
 
@@ -505,168 +442,136 @@ def build(
     tree of the build before, or by hard links). The new tree always replaces OUT in one
     atomic swap; ``shard`` builds one slice of the groups (see docs/scale.md).
 
-    Raises :class:`SiteError` (nothing written, OUT untouched) when the input is
-    invalid, a template is broken, or ``strict`` and a check fails.
+    OUT is checked first (:func:`generator.outdir.output_folder`): never the project or a
+    folder it is read from, never a folder bookgen did not write unless ``force`` (its
+    contents are then moved aside, not deleted); a link is published through.
+
+    Raises :class:`SiteError` (nothing written, OUT untouched) when OUT is refused, the
+    input is invalid, a template is broken, or ``strict`` and a check fails.
     """
     started = time.perf_counter()
-    site_dir, out = Path(site_dir), Path(out)
+    started_ns = time.time_ns()
+    site_dir = Path(site_dir)
+    out, foreign = output_folder(Path(out), site_dir, force=force)
     groups_dir = site_dir / "groups"
-    slugs = sorted(p.name for p in groups_dir.iterdir() if p.is_dir()) if groups_dir.is_dir() else []
-    slugs = [slug for slug in slugs if in_shard(slug, shard)]
+    follow = Path(os.path.realpath(site_dir))
+    slugs = [p.name for p in group_folders(groups_dir) if in_shard(p.name, shard)]
     manifest = Manifest(shared=shared_digest(site_dir) if site_dir.is_dir() else "",
                         shard=f"{shard[0]}/{shard[1]}" if shard else None)  # fmt: skip
-    previous = read_manifest(out) if incremental and not strict else None
-    if previous and (previous.generator, previous.shared, previous.shard) != (
-        manifest.generator, manifest.shared, manifest.shard
-    ):
-        previous = None
+    cache = private_folder(out.parent / f".{out.name}.cache") if out.parent.is_dir() else None
+    state = read_state(cache)
+    previous = previous_build(out, manifest, incremental and not strict and not foreign)
+    stamps: dict[str, str] = {}
     if previous:  # which groups changed? (a full build has its workers digest the groups)
-        manifest.stamps = {slug: group_stamp(groups_dir / slug) for slug in slugs}
+        known = state.stamps if state.manifest == previous.sha else {}
+        stamps = {slug: group_stamp(groups_dir / slug, started_ns, follow=follow) for slug in slugs}
         manifest.inputs = {
-            slug: previous.inputs[slug] if previous.stamps.get(slug) == stamp and slug in previous.inputs
-            else group_digest(groups_dir / slug)
-            for slug, stamp in manifest.stamps.items()
+            slug: previous.manifest.inputs[slug]
+            if stamp and known.get(slug) == stamp and slug in previous.manifest.inputs
+            else group_digest(groups_dir / slug, follow=follow)
+            for slug, stamp in stamps.items()
         }  # fmt: skip
-    if previous and previous.inputs == manifest.inputs and _tree_matches(out, previous):
-        result = BuildResult(groups=len(slugs), unchanged=True, files=previous.files, seconds=0.0)
-        result.locales = {code for entry in previous.groups.values() for code in entry["locales"]}
-        result.seconds = time.perf_counter() - started
-        return result
-    changed = {slug for slug in slugs if not previous or previous.inputs.get(slug) != manifest.inputs.get(slug)}
+        if previous.manifest.inputs == manifest.inputs and tree_matches(out, previous):
+            if stamps != known:  # refresh stale stamps, so the next build need not read again
+                write_state(cache, BuildState(previous.sha, stamps, state.bytecode))
+            result = BuildResult(groups=len(slugs), unchanged=True, files=previous.manifest.files)
+            result.locales = {code for entry in previous.manifest.groups.values() for code in entry["locales"]}
+            result.seconds = time.perf_counter() - started
+            return result
+    changed = {slug for slug in slugs if not previous or previous.manifest.inputs.get(slug) != manifest.inputs.get(slug)}
     try:
         site = load_site(site_dir, only=lambda slug: False)  # site.toml and the default theme
     except SiteError:
         load_site(site_dir, only=changed.__contains__)  # raises with the groups' problems too
         raise
-    carried: list[str] = []
-    if previous:
-        by_folder = previous.files_by_folder()
-        kept = [slug for slug in slugs if slug not in changed]
-        shared = [folder for folder in by_folder if folder not in previous.inputs and folder != ""]
-        carried = [path for folder in (*shared, *kept) for path in by_folder.get(folder, [])]
-        carried.append("embed.js")
     result = BuildResult(groups=len(slugs), rendered=len(changed))
-    BYTECODE.folder = out.parent / f".{out.name}.cache"  # compiled templates, for the next build
-    with locked(out):
-        spare_files = _claim_spare(out) if previous else None
-        staging = spare_dir(out) if spare_files is not None else staging_dir(out)
+    with locked(out):  # (makes OUT's parent, where the cache lives)
+        cache = cache or private_folder(out.parent / f".{out.name}.cache")
+        BYTECODE.folder, BYTECODE.trusted, BYTECODE.written = cache, dict(state.bytecode), {}
+        if foreign and still_foreign(out):
+            moved = displace(out)
+            result.warnings.append(f"--force: the files that were in {out} were moved to {moved}")
         try:
-            # A build into an empty OUT leaves no old tree to become the spare: it makes one
-            # as it goes, of hard links, so the next incremental build is cheap too.
-            twin = spare_dir(out) if previous is None and not out.exists() else None
-            if twin is not None:
-                shutil.rmtree(twin, ignore_errors=True)
-            # Updating a previous tree, whose files may be hard links shared with OUT: write
-            # new files under new inodes, never through the shared ones.
-            builder = Builder(site, staging, live=previous is not None, twin=twin)
-            if previous:
-                builder.assets = dict(previous.assets)
-                _carry_files(out, staging, carried, previous.files, spare_files, builder)
-            else:
-                builder.write_assets()
-            rendered = _render_groups(builder, site_dir, sorted(changed), jobs, progress)
-            builder.site = site
-            result.warnings = rendered.warnings
-            if strict and rendered.warnings:
-                raise SiteError([Problem(str(site_dir), "", f"--strict: {w}") for w in rendered.warnings])
-            result.pages = rendered.pages
-            entries = {slug: previous.groups[slug] for slug in slugs if previous and slug not in changed}
-            entries.update(rendered.entries)
-            manifest.groups = entries
-            manifest.stamps.update(rendered.stamps)
-            manifest.inputs.update(rendered.inputs)
-            result.pages += sum(2 * len(entry["locales"]) for slug, entry in entries.items() if slug not in changed)
-            result.locales = {code for entry in entries.values() for code in entry["locales"]}
-            if previous and entries == previous.groups:  # names, cities, locales as before
-                _carry_files(out, staging, ["index.html", "sitemap.xml"], previous.files, spare_files, builder)
-            else:
-                builder.write_site_pages(entries)
-            if spare_files:
-                _remove_stale(staging, spare_files.keys() - builder.files.keys())
-            builder.write_manifest(manifest)
-            result.files = builder.files
-            swap_into_place(staging, out)
-            if twin is not None:
-                _finish_twin(twin, builder, manifest)
-        except BaseException as error:
-            shutil.rmtree(staging, ignore_errors=True)
-            if twin is not None and not (twin / NAME).exists():
-                shutil.rmtree(twin, ignore_errors=True)
-            if not isinstance(error, _OutEdited):
-                raise
-            result.rendered = -1
-    if result.rendered < 0:  # a file of OUT is gone (edited by hand): render everything afresh
+            rendered = _publish(site, site_dir, out, previous, slugs, changed, manifest, result,
+                                strict=strict, jobs=jobs, progress=progress, started_ns=started_ns)  # fmt: skip
+        except OutEdited:
+            rendered = None
+        if rendered is not None:
+            stamps.update(rendered.stamps)
+            bytecode = {**state.bytecode, **rendered.bytecode, **BYTECODE.written}
+            sha = hashlib.sha256(manifest.to_json().encode("utf-8")).hexdigest()
+            write_state(cache, BuildState(sha, stamps, {k: v for k, v in bytecode.items() if cache and (cache / k).is_file()}))
+    if rendered is None:  # a file of OUT was edited or removed by hand: render everything afresh
         return build(site_dir, out, strict=strict, progress=progress, jobs=jobs, shard=shard, incremental=False)
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _finish_twin(twin: Path, builder: Builder, manifest: Manifest) -> None:
-    """Make the twin a valid spare tree (its own manifest, written last) or remove it."""
-    if builder.twin_failed:
-        shutil.rmtree(twin, ignore_errors=True)
-        return
-    (twin / NAME).write_text(manifest.to_json(), "utf-8")
-
-
-class _OutEdited(Exception):
-    """A file the previous manifest lists is missing from OUT."""
-
-
-def _claim_spare(out: Path) -> dict[str, str] | None:
-    """The files of the spare tree (the build before OUT's), if it can be updated.
-
-    Its manifest is removed first: a build killed while updating the spare leaves it
-    without one, and the next build then starts from a fresh folder instead.
-    """
-    spare = spare_dir(out)
-    manifest = read_manifest(spare)
-    if manifest is None:
-        shutil.rmtree(spare, ignore_errors=True)
-        return None
-    (spare / NAME).unlink()
-    return manifest.files
-
-
-def _carry_files(
-    out: Path, staging: Path, paths: list[str], hashes: dict[str, str], spare: dict[str, str] | None,
-    builder: Builder,
-) -> None:
-    """Bring unchanged files into the new tree without rendering them: in a fresh folder
-    as hard links to OUT's; in the spare, by copying only those that differ."""
-    made: set[Path] = set()
-    for path in paths:
-        builder.files[path] = hashes[path]
-        if spare is not None and spare.get(path) == hashes[path]:
-            continue
-        target = staging / path
+def _publish(
+    site: Site, site_dir: Path, out: Path, previous: Previous | None, slugs: list[str], changed: set[str],
+    manifest: Manifest, result: BuildResult, *, strict: bool, jobs: int, progress: Progress | None,
+    started_ns: int,
+) -> Rendered:
+    """Render the changed groups into a new tree, carry the rest over, swap it into OUT
+    (the lock held). Raises :class:`OutEdited` when OUT no longer matches its manifest."""
+    carried: list[str] = []
+    old = previous.manifest if previous else None
+    if old:
+        by_folder = old.files_by_folder()
+        kept = [slug for slug in slugs if slug not in changed]
+        shared = [folder for folder in by_folder if folder not in old.inputs and folder != ""]
+        carried = [path for folder in (*shared, *kept) for path in by_folder.get(folder, [])]
+        carried.append("embed.js")
+    spare = claim_spare(out) if previous else None
+    staging = spare_dir(out) if spare is not None else staging_dir(out)
+    twin = None
+    try:
+        # A build into an empty OUT leaves no old tree to become the spare: it makes one
+        # as it goes, of hard links, so the next incremental build is cheap too.
+        if previous is None and not out.exists():
+            discard_tree(spare_dir(out))
+            twin = spare_dir(out)
+        # Updating a previous tree, whose files may be hard links shared with OUT: write
+        # new files under new inodes, never through the shared ones.
+        builder = Builder(site, staging, live=previous is not None, twin=twin)
+        if previous and old:
+            builder.assets = dict(old.assets)
+            carry_files(out, staging, carried, old.files, spare, builder, previous.written_ns)
+        else:
+            builder.write_assets()
+        rendered = render_groups(builder, site_dir, sorted(changed), jobs, progress, started_ns)
+        builder.site = site
+        result.warnings += rendered.warnings
+        if strict and rendered.warnings:
+            raise SiteError([Problem(str(site_dir), "", f"--strict: {w}") for w in rendered.warnings])
+        result.pages = rendered.pages
+        entries = {slug: old.groups[slug] for slug in slugs if old and slug not in changed}
+        entries.update(rendered.entries)
+        manifest.groups = entries
+        manifest.inputs.update(rendered.inputs)
+        result.pages += sum(2 * len(entry["locales"]) for slug, entry in entries.items() if slug not in changed)
+        result.locales = {code for entry in entries.values() for code in entry["locales"]}
+        if previous and old and entries == old.groups:  # names, cities, locales as before
+            carry_files(out, staging, ["index.html", "sitemap.xml"], old.files, spare, builder, previous.written_ns)
+        else:
+            builder.write_site_pages(entries)
+        if spare is not None:
+            remove_stale(staging, set(walk_names(staging)) - builder.files.keys())
+            (staging / PARTIAL).unlink(missing_ok=True)
+        builder.write_manifest(manifest)
+        result.files = builder.files
         try:
-            if spare is not None:
-                builder.write(path, (out / path).read_bytes())
-                continue
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            link_or_copy(out / path, target)
-        except FileNotFoundError as error:
-            if not (out / path).exists():
-                raise _OutEdited(path) from error
+            swap_into_place(staging, out)
+        except OSError as error:
+            if error.errno == errno.EBUSY:
+                raise SiteError([Problem(str(out), "", "is a mount point or in use, and cannot be replaced "
+                                                       "as a whole; build into a folder inside it")]) from None  # fmt: skip
             raise
-
-
-def _remove_stale(root: Path, paths: Iterable[str]) -> None:
-    """Delete files the new state no longer has, and folders left empty."""
-    folders = set()
-    for path in paths:
-        (root / path).unlink(missing_ok=True)
-        folders.add((root / path).parent)
-    for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
-        with contextlib.suppress(OSError):
-            folder.rmdir()  # only succeeds when empty
-
-
-def _tree_matches(out: Path, manifest: Manifest) -> bool:
-    """OUT holds exactly the files its manifest lists (nobody added or removed any)."""
-    return {path for path, _ in walk_files(out)} == manifest.files.keys() | {NAME}
-
-
+        if twin is not None:
+            finish_twin(twin, builder, manifest)
+        return rendered
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if twin is not None and not (twin / NAME).exists():
+            shutil.rmtree(twin, ignore_errors=True)
+        raise

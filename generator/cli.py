@@ -1,7 +1,9 @@
 """The ``bookgen`` command line: parse, call, print. Logic lives in the modules.
 
-Exit status: 0 success, 1 invalid input (every problem listed, no traceback,
-nothing written), 2 usage error.
+Exit status: 0 success, 1 invalid input or a failing environment (every problem listed
+as ``error: file: field.path: message`` or ``error: message``, no traceback, nothing
+written), 2 usage error, 143 stopped by SIGTERM. ``bookgen --debug`` shows the
+traceback of an unexpected error instead of its one line.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import functools
 import json
 import os
 import shutil
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -38,6 +41,59 @@ def site_option(help: str) -> Callable[[F], F]:
         show_default=True,
         help=help,
     )
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C (workers stopped, staging removed, lock released)."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def stops_on_sigterm() -> None:
+    """Make SIGTERM unwind the command (see :class:`Terminated`) instead of killing it
+    with its workers still rendering and the output's lock held."""
+    signal.signal(signal.SIGTERM, _terminate)
+
+
+def os_error_line(error: OSError) -> str:
+    """``file: reason`` for a failing filesystem call (disk full, read-only, busy...)."""
+    reason = error.strerror or str(error)
+    if error.filename is None:
+        return reason
+    return f"{os.fsdecode(error.filename)}: {reason}".encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _error(message: str) -> None:
+    click.echo(click.style("error: ", fg="red", bold=True) + message, err=True)
+
+
+class _Main(click.Group):
+    """The command group; every error a command lets through becomes one line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Terminated:
+            _error("stopped by SIGTERM; the output folder is as it was")
+            sys.exit(143)
+        except SiteError as error:  # from a command without its own report
+            for problem in error.problems:
+                _error(str(problem))
+            sys.exit(1)
+        except OSError as error:
+            if ctx.params.get("debug"):
+                raise
+            _error(os_error_line(error))
+            sys.exit(1)
+        except Exception as error:
+            if ctx.params.get("debug"):
+                raise
+            _error(f"{type(error).__name__}: {str(error)[:300]} (a bug in bookgen; `bookgen --debug ...` shows where)")
+            sys.exit(1)
 
 
 def reports_site_errors(command: F) -> F:
@@ -84,9 +140,10 @@ class _Progress:
             click.echo("\r" + " " * 60 + "\r", err=True, nl=False)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", "-V", prog_name="bookgen")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Show a traceback for unexpected and filesystem errors.")
+def main(debug: bool) -> None:
     """Build localized booking pages and embeddable widgets for ClicRDV groups.
 
     A site project (default: ./site) holds site.toml and groups/<slug>/ folders with
@@ -116,8 +173,13 @@ def main() -> None:
 @click.option("--full", is_flag=True,
               help="Render everything, ignoring what the previous build in OUT can be reused for.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--force", is_flag=True,
+              help="Build into a non-empty OUT that bookgen did not write: its contents are moved "
+              "aside to .OUT.displaced-<time>, never deleted.")
 @reports_site_errors
-def build(site: Path, out: Path, strict: bool, jobs: int | None, shard: str | None, full: bool, quiet: bool) -> None:
+def build(
+    site: Path, out: Path, strict: bool, jobs: int | None, shard: str | None, full: bool, quiet: bool, force: bool
+) -> None:
     """Build SITE into OUT: pages, widgets, embed pages, assets, sitemap, manifest.
 
     Incremental: groups whose files did not change since the last build into OUT are
@@ -133,9 +195,10 @@ def build(site: Path, out: Path, strict: bool, jobs: int | None, shard: str | No
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--shard") from None
     progress = _Progress(enabled=not quiet)
+    stops_on_sigterm()
     try:
         result = run_build(site, out, strict=strict, progress=progress, jobs=jobs or os.cpu_count() or 1,
-                           shard=slice_, incremental=not full)  # fmt: skip
+                           shard=slice_, incremental=not full, force=force)  # fmt: skip
     finally:
         progress.close()
     if quiet:
@@ -161,8 +224,9 @@ def build(site: Path, out: Path, strict: bool, jobs: int | None, shard: str | No
 @click.option("-o", "--out", default="build", show_default=True, type=click.Path(file_okay=False, path_type=Path),
               help="Where the merged output goes (replaced atomically).")
 @site_option("The site project the slices were built from (for the directory page).")
+@click.option("--force", is_flag=True, help="Merge into a non-empty OUT bookgen did not write (moved aside).")
 @reports_site_errors
-def merge(slices: tuple[Path, ...], out: Path, site: Path) -> None:
+def merge(slices: tuple[Path, ...], out: Path, site: Path, force: bool) -> None:
     """Combine the outputs of `bookgen build --shard i/N` (one per CI machine) into OUT.
 
     The slices must come from the same site and bookgen version and cover 1..N once
@@ -171,7 +235,8 @@ def merge(slices: tuple[Path, ...], out: Path, site: Path) -> None:
     """
     from .shards import merge as run_merge
 
-    groups, seconds = run_merge(site, out, list(slices))
+    stops_on_sigterm()
+    groups, seconds = run_merge(site, out, list(slices), force=force)
     click.echo(f"Merged {len(slices)} slices ({groups} groups) into {out}/ in {seconds:.2f}s")
 
 

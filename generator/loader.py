@@ -7,8 +7,11 @@ problem names the file and the field path inside it.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,12 +25,18 @@ from .config import PageConfig, SiteConfig
 from .content import MarkdownError, TextPage, is_remote, render_markdown
 from .errors import Problem, SiteError, problems_from_validation
 from .images import image_problem
+from .manifest import not_a_file, walk_files
 from .models import Calendar, Group, Intervention, InterventionSet
 from .themes import load_theme
 
-__all__ = ["SLUG", "GroupSource", "Site", "load_site", "read_json", "read_toml"]
+__all__ = ["RESERVED_SLUGS", "SLUG", "GroupSource", "Site", "group_folders", "load_site", "read_json", "read_toml"]
 
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
+RESERVED_SLUGS = frozenset({"assets"})
+"""Names the output uses at its top level for itself (``assets/``: the shared scripts and
+stylesheets; the other top-level names, ``index.html``, ``sitemap.xml``, ``embed.js``,
+``manifest.json``, cannot be slugs). A group folder with one of them would be published
+over, then delete, the site's own files."""
 MAX_FILE_BYTES = 16 * 1024 * 1024
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -46,6 +55,12 @@ class GroupSource:
     texts: tuple[TextPage, ...]
     files: tuple[Path, ...]
     images: tuple[tuple[str, Path], ...] = ()  # markdown image src → its file in the group's folder
+    blobs: dict[Path, bytes] = field(default_factory=dict, compare=False, hash=False)  # image → bytes read
+
+    def read(self, path: Path) -> bytes:
+        """The bytes of an image or logo as the loader checked them (read again if absent)."""
+        blob = self.blobs.get(path)
+        return blob if blob is not None else path.read_bytes()
 
 
 @dataclass(frozen=True)
@@ -56,6 +71,9 @@ class Site:
     config: SiteConfig
     groups: tuple[GroupSource, ...]
     theme_dirs: tuple[Path, ...] = field(default=())
+    loaded: dict[tuple[int, int], str] = field(default_factory=dict, compare=False, hash=False)
+    """(st_dev, st_ino) → sha256 of the bytes read from each file: what the build was
+    made from, for the manifest's input digests (:func:`generator.manifest.group_digest`)."""
 
 
 class _Reader:
@@ -63,7 +81,10 @@ class _Reader:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.real_root = Path(os.path.realpath(root))
         self.problems: list[Problem] = []
+        self.loaded: dict[tuple[int, int], str] = {}
+        self.blobs: dict[Path, bytes] = {}  # images and logos, published as checked
 
     def shown(self, path: Path) -> str:
         return str(path)
@@ -71,18 +92,44 @@ class _Reader:
     def add(self, path: Path, where: str, message: str, line: int | None = None) -> None:
         self.problems.append(Problem(self.shown(path), where, message, line))
 
+    def inside(self, path: Path) -> bool:
+        """Whether ``path``, every link on the way resolved, is inside the site project;
+        if not, the problem is recorded (a linked file, or a linked folder, that leads out)."""
+        if Path(os.path.realpath(path)).is_relative_to(self.real_root):
+            return True
+        if path.is_symlink():
+            kind = "folder" if path.is_dir() else "file"
+            self.add(path, "", f"is a link to a {kind} outside the site project")
+        else:
+            self.add(path, "", "is in a linked folder that leads outside the site project")
+        return False
+
     def raw(self, path: Path) -> bytes | None:
-        """The bytes of a file of the project, within the size limit; None (and the
-        problem recorded) when it cannot be read."""
+        """The bytes of a regular file of the project, within the size limit; None (and
+        the problem recorded) when it cannot be read, leads outside the project, or is a
+        FIFO, socket or device (never opened for reading, so never waited on)."""
         try:
-            if path.is_symlink() and not path.resolve().is_relative_to(self.root.resolve()):
-                self.add(path, "", "is a link to a file outside the site project")
+            if not self.inside(path):
                 return None
-            size = path.stat().st_size
-            if size > MAX_FILE_BYTES:
-                self.add(path, "", f"is {size // (1024 * 1024)} MB; at most 16 MB is read")
+            info = path.stat()
+            if not stat.S_ISREG(info.st_mode):
+                self.add(path, "", not_a_file(info.st_mode))
                 return None
-            return path.read_bytes()
+            if info.st_size > MAX_FILE_BYTES:
+                self.add(path, "", f"is {info.st_size // (1024 * 1024)} MB; at most 16 MB is read")
+                return None
+            descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+            with open(descriptor, "rb") as handle:
+                opened = os.fstat(descriptor)
+                if not stat.S_ISREG(opened.st_mode):  # swapped since the stat
+                    self.add(path, "", not_a_file(opened.st_mode))
+                    return None
+                raw = handle.read(MAX_FILE_BYTES + 1)
+            if len(raw) > MAX_FILE_BYTES:
+                self.add(path, "", "is over 16 MB; at most 16 MB is read")
+                return None
+            self.loaded[(opened.st_dev, opened.st_ino)] = hashlib.sha256(raw).hexdigest()
+            return raw
         except OSError as error:
             self.add(path, "", f"cannot be read ({error.strerror})")
             return None
@@ -114,6 +161,8 @@ class _Reader:
             self.add(path, "", f"invalid JSON: {error.msg} (column {error.colno})", error.lineno)
         except RecursionError:
             self.add(path, "", "invalid JSON: nested too deeply")
+        except ValueError as error:  # an integer beyond Python's 4300-digit conversion limit
+            self.add(path, "", f"invalid JSON: {_number_message(error)}")
         return None
 
     def toml(self, path: Path) -> dict[str, Any] | None:
@@ -126,6 +175,8 @@ class _Reader:
             self.add(path, "", f"invalid TOML: {error}")
         except RecursionError:
             self.add(path, "", "invalid TOML: nested too deeply")
+        except ValueError as error:
+            self.add(path, "", f"invalid TOML: {_number_message(error)}")
         return None
 
     def settings(self, model: type[Model], path: Path) -> Model:
@@ -140,6 +191,13 @@ class _Reader:
         except ValidationError as error:
             self.problems.extend(problems_from_validation(error, self.shown(path), prefix))
             return None
+
+
+def _number_message(error: ValueError) -> str:
+    text = str(error)
+    if "digits" in text:
+        return "a number has over 4300 digits"
+    return text[:200]
 
 
 class _DuplicateKey(ValueError):
@@ -258,6 +316,14 @@ def _load_group(reader: _Reader, directory: Path) -> GroupSource | None:
     if not SLUG.fullmatch(slug):
         reader.add(directory, "", "folder name is not a slug (lowercase letters, digits, -)")
         return None
+    if slug in RESERVED_SLUGS:
+        reader.add(directory, "", f"folder name {slug!r} is reserved: the output's {slug}/ holds the site's "
+                                  "shared scripts and stylesheets; rename the folder")  # fmt: skip
+        return None
+    if not reader.inside(directory):
+        return None
+    for _ in walk_files(directory, follow=reader.real_root, on_error=lambda path, message: reader.add(Path(path), "", message)):
+        pass  # FIFOs, sockets, devices and unreadable folders anywhere in the group: what a build refuses
     group_file = directory / "group.json"
     if not group_file.is_file():
         reader.add(group_file, "", "is missing (every group folder needs one)")
@@ -268,6 +334,10 @@ def _load_group(reader: _Reader, directory: Path) -> GroupSource | None:
         if isinstance(data, dict) and set(data) == {"group"}:
             data = data["group"]
         group = reader.model(Group, data, group_file, "group")
+        if group is not None and not _valid_id((group.model_extra or {}).get("id")):
+            reader.add(group_file, "group.id", f"{_short(group.model_extra['id'])} is not a group id "
+                                               "(a positive whole number)")  # fmt: skip
+            group = None
 
     files = {name: directory / f"{name}.json" for name in ("calendars", "interventions", "interventionsets")}
     calendars, cal_prefix = _records(reader, files["calendars"], Calendar)
@@ -287,7 +357,7 @@ def _load_group(reader: _Reader, directory: Path) -> GroupSource | None:
     texts = []
     images: dict[str, Path] = {}
     pages_dir = directory / "pages"
-    text_files = sorted(pages_dir.glob("*.md")) if pages_dir.is_dir() else []
+    text_files = _markdown_files(reader, pages_dir)
     for text_file in text_files:
         if not SLUG.fullmatch(text_file.stem):
             reader.add(text_file, "", "file name is not a slug (lowercase letters, digits, -)")
@@ -312,6 +382,7 @@ def _load_group(reader: _Reader, directory: Path) -> GroupSource | None:
     inputs = [group_file, page_file, *files.values(), *text_files, *images.values()]
     if logo:
         inputs.append(logo)
+    blobs = {path: reader.blobs[path] for path in (*images.values(), *([logo] if logo else [])) if path in reader.blobs}
     return GroupSource(
         slug=slug,
         directory=directory,
@@ -323,7 +394,40 @@ def _load_group(reader: _Reader, directory: Path) -> GroupSource | None:
         texts=tuple(texts),
         files=tuple(path for path in inputs if path.exists()),
         images=tuple(images.items()),
+        blobs=blobs,
     )
+
+
+def _valid_id(value: Any) -> bool:
+    """A group id as the API gives it (clicrdv-api.md, "Groups"): absent, or a positive
+    whole number, possibly as a string. ``1e400`` (infinity) and the like are not."""
+    if value is None:
+        return True
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value > 0
+    if isinstance(value, float):
+        return value.is_integer() and 0 < value < 2**53
+    return isinstance(value, str) and re.fullmatch(r"[1-9][0-9]{0,17}", value.strip()) is not None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _markdown_files(reader: _Reader, pages_dir: Path) -> list[Path]:
+    """The ``*.md`` files of a group's ``pages/``; a folder that cannot be listed is a
+    problem, not an empty folder."""
+    if not pages_dir.is_dir():
+        return []
+    try:
+        names = sorted(entry.name for entry in os.scandir(pages_dir))
+    except OSError as error:
+        reader.add(pages_dir, "", f"cannot be read ({error.strerror})")
+        return []
+    return [pages_dir / name for name in names if name.endswith(".md") and not name.startswith(".")]
 
 
 def _image_file(
@@ -340,6 +444,7 @@ def _image_file(
     elif (raw := reader.raw(path)) is not None:  # within the size limit, readable
         problem = image_problem(path.name, raw)
         if problem is None:
+            reader.blobs[path] = raw
             return path
         reader.add(named_in, where, f"{label}: {problem}")
     return None
@@ -362,7 +467,7 @@ def load_site(root: Path | str, *, only: Callable[[str], bool] | None = None) ->
 
     groups_dir = root / "groups"
     groups = []
-    directories = sorted(p for p in groups_dir.iterdir() if p.is_dir()) if groups_dir.is_dir() else []
+    directories = group_folders(groups_dir)
     for directory in directories:
         if only is not None and not only(directory.name):
             continue
@@ -376,7 +481,18 @@ def load_site(root: Path | str, *, only: Callable[[str], bool] | None = None) ->
             _check_themes(reader, source.directory / "page.toml", source.page.theme, theme_dirs)
     if reader.problems:
         raise SiteError(sorted(set(reader.problems), key=lambda p: (p.file, p.path, p.message)))
-    return Site(root=root, config=config, groups=tuple(groups), theme_dirs=theme_dirs)
+    return Site(root=root, config=config, groups=tuple(groups), theme_dirs=theme_dirs, loaded=reader.loaded)
+
+
+def group_folders(groups_dir: Path) -> list[Path]:
+    """The folders in ``groups/`` (links to folders included, for the loader to check),
+    by name. Raises :class:`SiteError` when ``groups/`` cannot be listed."""
+    if not groups_dir.is_dir():
+        return []
+    try:
+        return sorted(p for p in groups_dir.iterdir() if p.is_dir())
+    except OSError as error:
+        raise SiteError([Problem(str(groups_dir), "", f"cannot be read ({error.strerror})")]) from None
 
 
 def _check_themes(reader: _Reader, file: Path, name: str, theme_dirs: tuple[Path, ...]) -> None:

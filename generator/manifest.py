@@ -3,7 +3,9 @@
 The manifest lists every output file with its sha256 (for CDN syncs: ``bookgen
 diff``), the content digest of every input (for incremental builds), the directory
 entry of every group (so an incremental build can relist groups it did not reload),
-and the shard it covers (for ``bookgen merge``).
+and the shard it covers (for ``bookgen merge``). It is published, and a clean build
+of the same input writes the same bytes; machine-local facts (file stamps, compiled
+templates) live in the private cache beside OUT (:mod:`generator.cachedir`).
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+import stat
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .errors import Problem, SiteError
 from .themes import TEMPLATES_DIR, THEMES_DIR
 
 __all__ = ["Manifest", "group_digest", "group_stamp", "read_manifest", "shared_digest", "walk_files"]
@@ -30,7 +34,6 @@ class Manifest:
     generator: str = f"bookgen {__version__}"
     shared: str = ""  # digest of everything every page depends on
     inputs: dict[str, str] = field(default_factory=dict)  # slug → digest of groups/<slug>/
-    stamps: dict[str, str] = field(default_factory=dict)  # slug → digest of its files' sizes and times
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)  # slug → directory entry
     assets: dict[str, str] = field(default_factory=dict)  # logical name → path
     files: dict[str, str] = field(default_factory=dict)  # path → sha256
@@ -42,7 +45,6 @@ class Manifest:
             "shard": self.shard,
             "shared": self.shared,
             "inputs": dict(sorted(self.inputs.items())),
-            "stamps": dict(sorted(self.stamps.items())),
             "groups": dict(sorted(self.groups.items())),
             "assets": dict(sorted(self.assets.items())),
             "files": dict(sorted(self.files.items())),
@@ -59,14 +61,16 @@ class Manifest:
 
 
 def read_manifest(out: Path) -> Manifest | None:
-    """The manifest of a previous build in ``out``; ``None`` if absent or unreadable."""
+    """The manifest of a previous build in ``out``; ``None`` if absent, unreadable or not
+    bookgen's (its ``generator`` must start with ``bookgen``)."""
     try:
         data = json.loads((out / NAME).read_text("utf-8"))
+        if not str(data["generator"]).startswith("bookgen"):
+            return None
         return Manifest(
             generator=data["generator"],
             shared=data.get("shared", ""),
             inputs=dict(data.get("inputs", {})),
-            stamps=dict(data.get("stamps", {})),
             groups=dict(data.get("groups", {})),
             assets=dict(data.get("assets", {})),
             files=dict(data["files"]),
@@ -76,61 +80,159 @@ def read_manifest(out: Path) -> Manifest | None:
         return None
 
 
-def walk_files(root: Path | str, prefix: str = "") -> Iterator[tuple[str, os.DirEntry[str]]]:
-    """Every file under ``root`` as (path relative to it, with ``/``; its entry), in a
-    stable order: a folder's files by name, then its subfolders. Links to folders are
-    not followed and unreadable folders are skipped, as ``os.walk`` does. Every build
-    walks every group, hence scandir and no path objects."""
+OnError = Callable[[str, str], None]
+
+
+def _raise_problem(path: str, message: str) -> None:
+    raise SiteError([Problem(path, "", message)])
+
+
+def _ignore(path: str, message: str) -> None:
+    return None
+
+
+def not_a_file(mode: int) -> str:
+    """The problem with a file of this mode (a FIFO, socket, device), as reported."""
+    if stat.S_ISFIFO(mode):
+        kind = "a FIFO (named pipe)"
+    elif stat.S_ISSOCK(mode):
+        kind = "a socket"
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        kind = "a device"
+    else:
+        kind = "not a regular file"
+    return f"is {kind}; bookgen reads only regular files (remove it)"
+
+
+def walk_files(
+    root: Path | str,
+    prefix: str = "",
+    *,
+    follow: Path | None = None,
+    on_error: OnError = _raise_problem,
+    _seen: set[tuple[int, int]] | None = None,
+) -> Iterator[tuple[str, os.stat_result]]:
+    """Every regular file under ``root`` as (path relative to it, with ``/``; its stat),
+    in a stable order: a folder's files by name, then its subfolders.
+
+    The one walk behind stamps, content digests and the no-op check, so they all see
+    the same files the loader reads:
+
+    - links to files are followed (their target's stat); a dangling link (an editor's
+      lock file such as ``.#group.json``) is skipped;
+    - links to folders are followed when their target is inside ``follow`` (the site
+      project; ``Path("/")`` for anywhere) and not already being walked; never when
+      ``follow`` is None (the output tree);
+    - a FIFO, socket or device is never opened: ``on_error(path, message)``, as for a
+      folder that cannot be listed (default: raise :class:`SiteError`). A missing
+      ``root`` yields nothing.
+    """
+    seen = _seen if _seen is not None else set()
     try:
         with os.scandir(root) as listing:
             entries = sorted(listing, key=lambda entry: entry.name)
-    except OSError:
+        info = os.stat(root)
+    except FileNotFoundError:
         return
+    except OSError as error:
+        on_error(str(root), f"cannot be read ({error.strerror})")
+        return
+    seen = seen | {(info.st_dev, info.st_ino)}
     folders = []
     for entry in entries:
-        if entry.is_dir():
-            if not entry.is_symlink():
-                folders.append(entry)
+        try:
+            info = entry.stat()  # follows links
+        except FileNotFoundError:
+            continue  # a dangling link, or a file removed while walking
+        except OSError as error:
+            on_error(entry.path, f"cannot be read ({error.strerror})")
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            if entry.is_symlink() and not _may_follow(entry.path, follow, info, seen):
+                continue
+            folders.append(entry)
+        elif stat.S_ISREG(info.st_mode):
+            yield prefix + entry.name, info
         else:
-            yield prefix + entry.name, entry
+            on_error(entry.path, not_a_file(info.st_mode))
     for entry in folders:
-        yield from walk_files(entry.path, f"{prefix}{entry.name}/")
+        yield from walk_files(entry.path, f"{prefix}{entry.name}/", follow=follow, on_error=on_error, _seen=seen)
 
 
-def _hash_tree(digest: Any, root: Path) -> None:
-    for relative, entry in walk_files(root):
-        digest.update(relative.encode() + b"\0")
-        with open(entry.path, "rb") as handle:
-            digest.update(handle.read())
+def _may_follow(path: str, follow: Path | None, info: os.stat_result, seen: set[tuple[int, int]]) -> bool:
+    if follow is None or (info.st_dev, info.st_ino) in seen:
+        return False
+    return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(follow))
 
 
-def group_stamp(directory: Path) -> str:
-    """Digest of the names, sizes and modification times of a group's files: when it
-    matches the last build's, the content digest is reused without reading (as git's
-    index does)."""
+Loaded = dict[tuple[int, int], str]
+"""(st_dev, st_ino) → sha256 of the bytes the loader read from that file."""
+
+RACY_NS = 2_000_000_000
+"""A file modified less than this before a build started is *racy*: filesystem clocks
+tick coarsely (jiffies on Linux, 2 s on FAT), so a second same-size save in the same
+tick would leave size, mtime and ctime as they were. Git's index has the same rule."""
+
+
+def group_stamp(directory: Path, started_ns: int, *, follow: Path | None = None) -> str:
+    """Digest of the names, sizes, modification and change times and inodes of a group's
+    files (what git's index compares): when it matches the last build's, the content
+    digest is reused without reading. ``""`` (never matches) when a file is racy,
+    i.e. its mtime is not older than ``started_ns`` - :data:`RACY_NS` (``time.time_ns()``
+    when the build started)."""
     digest = hashlib.sha256()
-    for relative, entry in walk_files(directory):
-        info = entry.stat()
-        digest.update(f"{relative}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+    for relative, info in walk_files(directory, follow=follow):
+        if info.st_mtime_ns >= started_ns - RACY_NS or info.st_ctime_ns >= started_ns - RACY_NS:
+            return ""
+        digest.update(f"{relative}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}\0".encode())
     return digest.hexdigest()
 
 
-def group_digest(directory: Path) -> str:
-    """Digest of every file of one group (its JSON, page.toml, pages, logo)."""
+def _file_sha(path: str) -> str:
+    """sha256 of a regular file, opened without blocking (a FIFO swapped in is refused)."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with open(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise SiteError([Problem(path, "", "is not a regular file; bookgen reads only regular files")])
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
+def _hash_tree(digest: Any, root: Path, follow: Path | None, loaded: Loaded | None = None) -> None:
+    for relative, info in walk_files(root, follow=follow):
+        known = loaded.get((info.st_dev, info.st_ino)) if loaded else None
+        path = os.path.join(root, relative)
+        try:
+            sha = known or _file_sha(path)
+        except FileNotFoundError:
+            continue  # removed since the walk listed it: as if it had never been there
+        except OSError as error:
+            raise SiteError([Problem(path, "", f"cannot be read ({error.strerror})")]) from None
+        digest.update(relative.encode() + b"\0" + sha.encode() + b"\0")
+
+
+def group_digest(directory: Path, *, follow: Path | None = None, loaded: Loaded | None = None) -> str:
+    """Digest of every file of one group (its JSON, page.toml, pages, logo, and any
+    other file in its folder). ``loaded`` gives the digests of the bytes the loader
+    actually read, so a save that lands after loading is not recorded as built
+    (git's racy-clean rule, applied to content). Raises SiteError for a
+    file that cannot be read or is not a regular file."""
     digest = hashlib.sha256()
-    _hash_tree(digest, directory)
+    _hash_tree(digest, directory, follow, loaded)
     return digest.hexdigest()
 
 
 def shared_digest(site_dir: Path) -> str:
     """Digest of what every page depends on: bookgen's version, templates, themes and
-    catalogs, the project's site.toml and themes/."""
+    catalogs, the project's site.toml and themes/ (links to theme folders followed)."""
     digest = hashlib.sha256(__version__.encode())
     for root in (TEMPLATES_DIR, THEMES_DIR, LOCALES_DIR, site_dir / "themes"):
         digest.update(str(root.name).encode())
-        _hash_tree(digest, root)
+        _hash_tree(digest, root, Path("/"))
     config = site_dir / "site.toml"
-    digest.update(config.read_bytes() if config.is_file() else b"")
+    try:
+        digest.update(config.read_bytes() if config.is_file() else b"")
+    except OSError as error:
+        raise SiteError([Problem(str(config), "", f"cannot be read ({error.strerror})")]) from None
     return digest.hexdigest()
 
 

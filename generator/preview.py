@@ -58,9 +58,12 @@ class Watcher:
 
     def _scan(self) -> dict[Path, float]:
         state: dict[Path, float] = {}
+        seen: set[str] = set()  # folders reached through links are watched too (the build reads them), once
         for root in self.roots:
-            for folder, dirs, files in os.walk(root):
-                dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"]
+            for folder, dirs, files in os.walk(root, followlinks=True):
+                seen.add(os.path.realpath(folder))
+                dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"
+                           and os.path.realpath(os.path.join(folder, d)) not in seen]  # fmt: skip
                 for name in files:
                     if name.startswith((".", "#")) or name.endswith(_IGNORED_SUFFIXES):
                         continue

@@ -20,14 +20,50 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["BuildLocked", "link_or_copy", "locked", "replace_file", "spare_dir", "staging_dir", "swap_into_place"]
+from .errors import Problem, SiteError
+
+__all__ = ["PARTIAL", "BuildLocked", "discard_tree", "is_ours", "link_or_copy", "locked", "replace_file", "spare_dir", "staging_dir", "swap_into_place"]
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
 
-class BuildLocked(Exception):
-    """Another build is writing the same output folder."""
+class BuildLocked(SiteError):
+    """Another build is writing the same output folder (reported like any other problem:
+    one line naming OUT, exit 1)."""
+
+    def __init__(self, out: Path, waited: float) -> None:
+        super().__init__([Problem(str(out), "", f"another build is writing this folder (waited {waited:g} s "
+                                                "for it); try again when it has finished")])  # fmt: skip
+
+
+PARTIAL = ".bookgen-partial"
+"""Marks a spare tree a build has started to update (its manifest removed): still ours."""
+
+
+def is_ours(tree: Path) -> bool:
+    """A folder a build made: it has a bookgen manifest, or the mark of one being updated."""
+    from .manifest import read_manifest  # manifest imports themes; keep this module light
+
+    return read_manifest(tree) is not None or (tree / PARTIAL).is_file()
+
+
+def discard_tree(tree: Path) -> None:
+    """Delete a tree a build made (best effort: what cannot be removed stays); an empty
+    folder is removed too. Raises :class:`SiteError` for a non-empty folder bookgen did
+    not make: bookgen never deletes what it did not write."""
+    if not os.path.lexists(tree):
+        return
+    if tree.is_symlink() or not tree.is_dir():
+        raise SiteError([Problem(str(tree), "", "is in the way of bookgen's spare tree and is not a "
+                                                "folder bookgen made; move it away")])  # fmt: skip
+    with contextlib.suppress(OSError):
+        tree.rmdir()  # empty
+        return
+    if not is_ours(tree):
+        raise SiteError([Problem(str(tree), "", "is in the way of bookgen's spare tree and holds files "
+                                                "bookgen did not write; move it away")])  # fmt: skip
+    shutil.rmtree(tree, ignore_errors=True)
 
 
 def replace_file(target: Path, raw: bytes) -> None:
@@ -66,7 +102,7 @@ def locked(out: Path, *, wait: float = 60.0) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise BuildLocked(f"another build is writing {out}") from None
+                    raise BuildLocked(out, wait) from None
                 time.sleep(0.05)
         try:
             _repair(out)
@@ -115,7 +151,9 @@ def swap_into_place(staging: Path, out: Path) -> None:
 
     Keeping the old tree (instead of deleting it) is what makes the next incremental
     build cheap: it updates the spare to the new state by rewriting only what differs,
-    then swaps again, so no build ever recreates thousands of folders.
+    then swaps again, so no build ever recreates thousands of folders. Once the new
+    tree is in place nothing raises: an old tree that cannot become the spare (a
+    read-only spare, say) is deleted as far as possible and left for a later build.
     """
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"{out} exists and is not a folder")
@@ -125,14 +163,25 @@ def swap_into_place(staging: Path, out: Path) -> None:
         return
     if _exchange(staging, out):
         if staging != spare:
-            shutil.rmtree(spare, ignore_errors=True)
-            staging.rename(spare)
+            _keep_as_spare(staging, spare)
         return
     old = _sibling(out, "old")
     out.rename(old)
     staging.rename(out)
-    shutil.rmtree(spare, ignore_errors=True)
-    old.rename(spare)
+    _keep_as_spare(old, spare)
+
+
+def _keep_as_spare(tree: Path, spare: Path) -> None:
+    """The old tree becomes the spare (replacing the one before), or is deleted. An old
+    tree without a manifest (OUT's was deleted by hand) is marked :data:`PARTIAL`: a
+    later build may then discard it, as it does an update that was interrupted."""
+    try:
+        discard_tree(spare)
+        if not is_ours(tree):
+            (tree / PARTIAL).touch()
+        tree.rename(spare)
+    except (OSError, SiteError):
+        shutil.rmtree(tree, ignore_errors=True)
 
 
 def spare_dir(out: Path) -> Path:

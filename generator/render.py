@@ -8,6 +8,7 @@ only ``|safe`` values are the sanitized markdown of :mod:`generator.content`.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import re
 import traceback
@@ -48,29 +49,42 @@ class _SharedBytecode(jinja2.BytecodeCache):
     on disk between builds.
 
     The environments differ only in their gettext catalog, so each template is compiled
-    once, not once per locale; with a :attr:`folder` (a build sets one beside OUT) the
-    next build's fresh interpreter loads them instead of compiling again, which is most
-    of a one-group rebuild. Jinja checks each entry against the template's source.
+    once, not once per locale; with a :attr:`folder` (a build sets the private cache beside
+    OUT, :mod:`generator.cachedir`) the next build's fresh interpreter loads them instead
+    of compiling again, which is most of a one-group rebuild.
+
+    An entry on disk is loaded only when its sha256 is in :attr:`trusted` (the hashes of
+    the entries this user's builds wrote, kept in the cache's state), and any failure to
+    load it just means compiling again: a corrupt entry, or one planted by whoever can
+    write beside OUT, is never unpickled or executed. Entries written are recorded in
+    :attr:`written` (entry name → sha256) for the build to save.
     """
 
     def __init__(self) -> None:
         self.code: dict[str, bytes] = {}
         self.folder: Path | None = None
+        self.trusted: dict[str, str] = {}
+        self.written: dict[str, str] = {}
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         code = self.code.get(bucket.key)
-        if code is None and self.folder is not None:
+        if code is None and self.folder is not None and bucket.key in self.trusted:
             with contextlib.suppress(OSError):
-                code = (self.folder / bucket.key).read_bytes()
+                raw = (self.folder / bucket.key).read_bytes()
+                if hashlib.sha256(raw).hexdigest() == self.trusted[bucket.key]:
+                    code = raw
         if code is not None:
-            bucket.bytecode_from_string(code)
+            try:
+                bucket.bytecode_from_string(code)
+            except Exception:  # whatever is wrong with an entry, compile again
+                bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         code = self.code[bucket.key] = bucket.bytecode_to_string()
         if self.folder is not None:
             with contextlib.suppress(OSError):
-                self.folder.mkdir(parents=True, exist_ok=True)
                 replace_file(self.folder / bucket.key, code)
+                self.written[bucket.key] = hashlib.sha256(code).hexdigest()
 
     def clear(self) -> None:
         self.code.clear()

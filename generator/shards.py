@@ -9,6 +9,7 @@ publishes the result atomically like a build.
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -17,7 +18,8 @@ from .build import Builder
 from .errors import Problem, SiteError
 from .loader import load_site
 from .manifest import NAME, Manifest, read_manifest
-from .publish import link_or_copy, locked, staging_dir, swap_into_place
+from .outdir import displace, output_folder
+from .publish import is_ours, link_or_copy, locked, staging_dir, swap_into_place
 
 __all__ = ["merge"]
 
@@ -52,16 +54,20 @@ def _slices(folders: list[Path]) -> list[Manifest]:
     return manifests
 
 
-def merge(site_dir: Path, out: Path, folders: list[Path]) -> tuple[int, float]:
-    """Merge slice ``folders`` into ``out``; returns (groups, seconds)."""
+def merge(site_dir: Path, out: Path, folders: list[Path], *, force: bool = False) -> tuple[int, float]:
+    """Merge slice ``folders`` into ``out``; returns (groups, seconds). OUT is checked as
+    a build's is (:func:`generator.outdir.output_folder`); a slice cannot be OUT."""
     started = time.perf_counter()
+    out, foreign = output_folder(out, site_dir, force=force)
+    for folder in folders:
+        if os.path.realpath(folder) == str(out):
+            raise SiteError([Problem(str(folder), "", "is both a slice and the output folder; merge into another")])
     manifests = _slices(folders)
     merged = Manifest(shared=manifests[0].shared, assets=dict(manifests[0].assets))
     origin: dict[str, tuple[Path, str]] = {}
     problems = []
     for folder, manifest in zip(folders, manifests, strict=True):
         merged.inputs.update(manifest.inputs)
-        merged.stamps.update(manifest.stamps)
         merged.groups.update(manifest.groups)
         for path, digest in manifest.files.items():
             if path in _REBUILT:
@@ -74,6 +80,8 @@ def merge(site_dir: Path, out: Path, folders: list[Path]) -> tuple[int, float]:
         raise SiteError(problems)
     site = load_site(site_dir, only=lambda slug: False)  # the config and themes; groups come from the slices
     with locked(out):
+        if foreign and out.is_dir() and any(os.scandir(out)) and not is_ours(out):
+            displace(out)
         staging = staging_dir(out)
         try:
             builder = Builder(site, staging)

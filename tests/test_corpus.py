@@ -62,6 +62,9 @@ def test_case_fails_cleanly_and_writes_nothing(case: Case, tmp_path: Path) -> No
     out = tmp_path / "out"
     out.mkdir()
     (out / "previous.html").write_text("the last good build", "utf-8")
+    # A previous bookgen output (a folder bookgen did not write is refused before any input).
+    manifest = '{"generator": "bookgen 0", "files": {"previous.html": ""}}'
+    (out / "manifest.json").write_text(manifest, "utf-8")
     result = bookgen_build(site, out)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
@@ -70,6 +73,7 @@ def test_case_fails_cleanly_and_writes_nothing(case: Case, tmp_path: Path) -> No
         assert any(file in line and field in line and line.startswith("error: ") for line in lines), (
             f"{case.about}: no error line names {file!r} and {field!r}:\n{result.stderr}"
         )
-    assert sorted(p.name for p in out.iterdir()) == ["previous.html"]
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "previous.html"]
+    assert (out / "manifest.json").read_text("utf-8") == manifest
     assert (out / "previous.html").read_text("utf-8") == "the last good build"
     assert not list(tmp_path.glob(".out.staging-*"))  # no half-built tree left behind

@@ -256,3 +256,111 @@ def test_a_markdown_image_is_read_within_the_file_size_limit(minisite: Path, ext
         assert problems(minisite) == [f"{pages / 'plan.png'}: is 16 MB; at most 16 MB is read"]
     else:
         assert dict(load_site(minisite).groups[1].images) == {"plan.png": pages / "plan.png"}
+
+
+# -- issue 17: links, odd files, reserved names and numbers ------------------------------------
+
+import os  # noqa: E402
+
+from generator.loader import RESERVED_SLUGS  # noqa: E402
+
+
+def test_a_pages_folder_linked_outside_the_site_is_refused(minisite: Path, tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "diary.md").write_text("# Private\n", "utf-8")
+    pages = minisite / "groups" / "spa" / "pages"
+    for page in pages.iterdir():
+        page.unlink()
+    pages.rmdir()
+    pages.symlink_to(notes)
+    assert problems(minisite) == [f"{pages / 'diary.md'}: is in a linked folder that leads outside the site project"]
+
+
+def test_a_group_folder_linked_outside_the_site_is_refused(minisite: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    (minisite / "groups" / "shop").rename(elsewhere)
+    (minisite / "groups" / "shop").symlink_to(elsewhere)
+    assert problems(minisite) == [f"{minisite / 'groups' / 'shop'}: is a link to a folder outside the site project"]
+
+
+def test_folders_linked_inside_the_site_load(minisite: Path) -> None:
+    shared = minisite / "shared-pages"
+    (minisite / "groups" / "spa" / "pages").rename(shared)
+    (minisite / "groups" / "spa" / "pages").symlink_to(shared)
+    assert load_site(minisite).groups[1].texts[0].title == "À propos"
+
+
+def test_a_fifo_where_a_file_is_expected_is_refused_without_waiting(minisite: Path) -> None:
+    os.mkfifo(minisite / "groups" / "spa" / "pages" / "pipe.md")
+    os.unlink(minisite / "groups" / "shop" / "calendars.json")
+    os.mkfifo(minisite / "groups" / "shop" / "calendars.json")
+    assert problems(minisite) == [
+        f"{minisite / 'groups' / 'shop' / 'calendars.json'}: is a FIFO (named pipe); bookgen reads only regular files (remove it)",
+        f"{minisite / 'groups' / 'spa' / 'pages' / 'pipe.md'}: is a FIFO (named pipe); bookgen reads only regular files (remove it)",
+    ]
+
+
+def test_an_unreadable_pages_folder_is_a_problem_not_an_empty_folder(
+    minisite: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = os.scandir
+
+    def scandir(path: str | os.PathLike[str] = ".") -> object:
+        if Path(path).name == "pages":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)  # root ignores chmod 000
+    assert problems(minisite) == [f"{minisite / 'groups' / 'spa' / 'pages'}: cannot be read (Permission denied)"]
+
+
+@pytest.mark.parametrize("slug", sorted(RESERVED_SLUGS))
+def test_reserved_slugs_are_located_errors(minisite: Path, slug: str) -> None:
+    (minisite / "groups" / "shop").rename(minisite / "groups" / slug)
+    found = problems(minisite)
+    assert len(found) == 1 and found[0].startswith(f"{minisite / 'groups' / slug}: folder name {slug!r} is reserved")
+
+
+@pytest.mark.parametrize("file", ["group.json", "interventions.json", "page.toml"])
+@pytest.mark.parametrize("digits", [4300, 4301, 5000])
+def test_numbers_beyond_the_int_conversion_limit_are_located_errors(minisite: Path, file: str, digits: int) -> None:
+    path = minisite / "groups" / "spa" / file
+    number = "9" * digits
+    if file == "page.toml":
+        path.write_text(f"x_big = {number}\n{path.read_text('utf-8')}", "utf-8")
+    else:
+        path.write_text(path.read_text("utf-8").replace('"name": ', f'"x_big": {number}, "name": ', 1), "utf-8")
+    try:
+        load_site(minisite)
+        found = []
+    except SiteError as error:
+        found = [str(problem) for problem in error.problems]
+    if digits <= 4300:  # Python's limit: still a number (the field itself may be refused)
+        assert not any("4300 digits" in line for line in found)
+    else:
+        assert found == [f"{path}: invalid {'TOML' if file == 'page.toml' else 'JSON'}: a number has over 4300 digits"]
+
+
+@pytest.mark.parametrize("value", [1e400, -1e400, "1e400", 0, -3, 1.5, True, [], {}, "abc"])
+def test_a_group_id_that_is_not_a_positive_whole_number_is_a_located_error(minisite: Path, value: object) -> None:
+    path = minisite / "groups" / "spa" / "group.json"
+    data = json.loads(path.read_text("utf-8"))
+    data["group"]["id"] = value
+    path.write_text(json.dumps(data), "utf-8")
+    assert any(line.startswith(f"{path}: group.id: ") for line in problems(minisite))
+
+
+@pytest.mark.parametrize("value", [1, "42", 2**53 - 1, None])
+def test_a_valid_group_id_loads(minisite: Path, value: object) -> None:
+    path = minisite / "groups" / "spa" / "group.json"
+    data = json.loads(path.read_text("utf-8"))
+    data["group"]["id"] = value
+    path.write_text(json.dumps(data), "utf-8")
+    load_site(minisite)
+
+
+def test_check_refuses_the_odd_files_a_build_refuses(minisite: Path) -> None:
+    os.mkfifo(minisite / "groups" / "spa" / "stray")  # not a file the loader reads
+    assert problems(minisite) == [f"{minisite / 'groups' / 'spa' / 'stray'}: is a FIFO (named pipe); "
+                                  "bookgen reads only regular files (remove it)"]  # fmt: skip

@@ -104,6 +104,19 @@ def test_the_watcher_sees_changes_additions_and_removals_but_not_editor_files(tm
     assert watcher.changes() == {tmp_path / "b.json", tmp_path / "a.json"}
 
 
+def test_the_watcher_sees_edits_in_folders_reached_through_links_and_survives_a_loop(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "about.md").write_text("# A", "utf-8")
+    group = tmp_path / "groups" / "spa"
+    group.mkdir(parents=True)
+    (group / "pages").symlink_to(shared)  # issue 17, D7: a pages/ shared by a link
+    (group / "loop").symlink_to(group)
+    watcher = Watcher([tmp_path / "groups"])
+    (shared / "about.md").write_text("# B, longer", "utf-8")
+    assert watcher.changes() == {group / "pages" / "about.md"}
+
+
 def test_server_serves_pages_api_and_refuses_traversal(minisite: Path, tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("top secret", "utf-8")

@@ -1,0 +1,182 @@
+"""Incremental builds: what the previous build in OUT can give the next one.
+
+The previous tree's files are carried into the new one (hard links into a fresh
+folder, or by updating the spare tree in place), but only while they are what the
+manifest says: a file modified after its tree's manifest was written, or missing, is
+never carried (``bookgen diff`` and CDN syncs trust the manifest). A spare tree is
+claimed, updated and deleted only when bookgen made it (:mod:`generator.publish`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .manifest import NAME, Manifest, read_manifest, walk_files
+from .publish import PARTIAL, discard_tree, is_ours, link_or_copy, spare_dir
+
+if TYPE_CHECKING:
+    from .build import Builder
+
+__all__ = ["OutEdited", "Previous", "Spare", "carry_files", "claim_spare", "finish_twin", "previous_build",
+           "remove_stale", "still_foreign", "tree_matches", "walk_names"]  # fmt: skip
+
+
+@dataclass
+class Previous:
+    """The last build in OUT, as this build may reuse it."""
+
+    manifest: Manifest
+    written_ns: int  # mtime of OUT's manifest.json: no file of that tree is newer unless edited
+    sha: str  # sha256 of OUT's manifest.json bytes (what the cached stamps belong to)
+
+
+def previous_build(out: Path, manifest: Manifest, incremental: bool) -> Previous | None:
+    if not incremental:
+        return None
+    previous = read_manifest(out)
+    if previous is None or (previous.generator, previous.shared, previous.shard) != (
+        manifest.generator, manifest.shared, manifest.shard
+    ):
+        return None
+    try:
+        raw = (out / NAME).read_bytes()
+        written = os.stat(out / NAME).st_mtime_ns
+    except OSError:
+        return None
+    return Previous(previous, written, hashlib.sha256(raw).hexdigest())
+
+
+def still_foreign(out: Path) -> bool:
+    return out.is_dir() and any(os.scandir(out)) and not is_ours(out)
+
+
+def finish_twin(twin: Path, builder: Builder, manifest: Manifest) -> None:
+    """Make the twin a valid spare tree (its own manifest, written last) or remove it."""
+    if builder.twin_failed:
+        shutil.rmtree(twin, ignore_errors=True)
+        return
+    with contextlib.suppress(OSError):
+        (twin / NAME).write_text(manifest.to_json(), "utf-8")
+        return
+    shutil.rmtree(twin, ignore_errors=True)
+
+
+class OutEdited(Exception):
+    """A file the previous manifest lists is missing from OUT, or was changed in place."""
+
+
+@dataclass
+class Spare:
+    files: dict[str, str]  # path → sha256, as its manifest listed them
+    written_ns: int  # mtime of its manifest: a newer file was edited after
+
+
+def claim_spare(out: Path) -> Spare | None:
+    """The spare tree (the build before OUT's), if it can be updated in place.
+
+    It is marked :data:`PARTIAL` and its manifest removed first: a build killed while
+    updating it leaves it without one, and the next build then starts from a fresh
+    folder. A spare that cannot be claimed (read-only, say) is left alone: this build
+    makes a fresh tree instead. A folder there that bookgen did not make is refused.
+    """
+    spare = spare_dir(out)
+    manifest = read_manifest(spare)
+    if manifest is None:
+        discard_tree(spare)
+        return None
+    try:
+        written = os.stat(spare / NAME).st_mtime_ns
+        (spare / PARTIAL).touch()
+    except OSError:
+        return None
+    try:
+        (spare / NAME).unlink()
+    except OSError:
+        with contextlib.suppress(OSError):
+            (spare / PARTIAL).unlink()
+        return None
+    return Spare(manifest.files, written)
+
+
+def _unedited(path: str | Path, written_ns: int) -> bool:
+    """The file exists and was not modified after its tree's manifest was written."""
+    try:
+        return os.stat(path).st_mtime_ns <= written_ns
+    except OSError:
+        return False
+
+
+def carry_files(
+    out: Path, staging: Path, paths: list[str], hashes: dict[str, str], spare: Spare | None,
+    builder: Builder, out_written_ns: int,
+) -> None:
+    """Bring unchanged files into the new tree without rendering them: in a fresh folder
+    as hard links to OUT's; in the spare, by copying only those that differ. A spare
+    file that is missing or was modified after its tree was made is copied from OUT
+    again; an OUT file in that state raises :class:`OutEdited` (the manifest would lie)."""
+    made: set[Path] = set()
+    spare_root = os.path.join(staging, "")  # one stat per carried file: strings, not Paths
+    for path in paths:
+        builder.files[path] = hashes[path]
+        if spare is not None and spare.files.get(path) == hashes[path] and _unedited(spare_root + path, spare.written_ns):
+            continue
+        target, source = staging / path, out / path
+        if not _unedited(source, out_written_ns):
+            raise OutEdited(path)
+        if spare is not None:
+            raw = source.read_bytes()
+            if hashlib.sha256(raw).hexdigest() != hashes[path]:
+                raise OutEdited(path)
+            builder.write(path, raw)
+            continue
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        try:
+            link_or_copy(source, target)
+        except FileNotFoundError as error:
+            raise OutEdited(path) from error
+
+
+def remove_stale(root: Path, paths: Iterable[str]) -> None:
+    """Delete files the new state no longer has, and folders left empty."""
+    folders = set()
+    for path in paths:
+        (root / path).unlink(missing_ok=True)
+        folders.add((root / path).parent)
+    for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only succeeds when empty
+
+
+def walk_names(root: Path | str, prefix: str = "") -> Iterator[str]:
+    """The paths of the files of an output tree, links not followed: names only (the
+    directory entries' types, no stat), as it runs over every file of every build."""
+    try:
+        with os.scandir(root) as listing:
+            entries = list(listing)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            yield from walk_names(entry.path, f"{prefix}{entry.name}/")
+        else:
+            yield prefix + entry.name
+
+
+def tree_matches(out: Path, previous: Previous) -> bool:
+    """OUT holds exactly the files its manifest lists (nobody added or removed any), none
+    modified after the manifest was written (nobody edited one in place)."""
+    names = set()
+    for path, info in walk_files(out, follow=None, on_error=lambda path, message: None):
+        if info.st_mtime_ns > previous.written_ns:
+            return False
+        names.add(path)
+    return names == previous.manifest.files.keys() | {NAME}
