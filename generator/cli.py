@@ -370,16 +370,17 @@ def sandbox(
         sys.exit(1)
     if not server.loopback:
         warn(f"listening on {host}: anyone on your network can reach this sandbox API")
-    click.echo(f"ClicRDV v1 sandbox for {site} on {server.url}api/v1/ (Ctrl-C to stop)")
-    click.echo(
-        f"  groups:  {', '.join(str(g) for g in server.group_ids) or 'none (no group.json has an id)'}"
-    )
-    click.echo(f"  apikey:  {apikey if apikey == DEFAULT_APIKEY else 'from ' + str(apikey_file)}")
-    shown = password if password == DEFAULT_PRO[1] else "(from your file or environment)"
-    click.echo(f"  Pro:     {pro_email} / {shown}  (HTTP Basic, or sessions/login with pro[...])")
-    click.echo(f"  Account: {DEMO_ACCOUNT[0]} / {DEMO_ACCOUNT[1]}  (in every group; account[...])")
-    click.echo(f"  emails:  {server.url}sandbox/outbox?apikey=... lists confirmation links")
-    server.run()
+
+    def announce() -> None:
+        click.echo(f"ClicRDV v1 sandbox for {site} on {server.url}api/v1/ (Ctrl-C to stop)")
+        click.echo(f"  groups:  {', '.join(str(g) for g in server.group_ids) or 'none (no group.json has an id)'}")
+        click.echo(f"  apikey:  {apikey if apikey == DEFAULT_APIKEY else 'from ' + str(apikey_file)}")
+        shown = password if password == DEFAULT_PRO[1] else "(from your file or environment)"
+        click.echo(f"  Pro:     {pro_email} / {shown}  (HTTP Basic, or sessions/login with pro[...])")
+        click.echo(f"  Account: {DEMO_ACCOUNT[0]} / {DEMO_ACCOUNT[1]}  (in every group; account[...])")
+        click.echo(f"  emails:  {server.url}sandbox/outbox?apikey=... lists confirmation links")
+
+    server.run(announce)
     click.echo("\nStopped.")
 
 

@@ -203,3 +203,14 @@ def test_sandbox_refuses_a_broken_site_in_one_line_each(minisite: Path, cli: Cli
     assert f"error: {page}: hours.fri[0]: '24:30' is not a closing time" in result.stderr
     assert cli.invoke(main, ["sandbox", str(minisite / "nowhere")]).exit_code == 2
     assert cli.invoke(main, ["check", str(minisite)]).exit_code == 1
+
+
+def test_sandbox_stops_cleanly_on_ctrl_c_right_after_its_banner(minisite: Path) -> None:
+    import signal
+
+    process = subprocess.Popen([sys.executable, "-m", "generator", "sandbox", str(minisite), "--port", "0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert "sandbox for" in process.stdout.readline()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0 and "Stopped." in out and "Traceback" not in err

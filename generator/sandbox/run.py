@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import Problem, SiteError
@@ -52,20 +53,27 @@ class SandboxServer:
         self.app = create_app(site, hosts=hosts, **options)
         self.group_ids = self.app.state.sandbox.group_ids()
 
-    def run(self) -> None:
-        """Serve until Ctrl-C or SIGTERM, then return normally (uvicorn re-raises the
-        signal it caught once it has shut down; the handlers set here absorb it)."""
+    def run(self, announce: Callable[[], None] = lambda: None) -> None:
+        """Call ``announce``, then serve until Ctrl-C or SIGTERM and return normally.
+
+        The handlers are set before ``announce`` so a Ctrl-C right after the banner is
+        no traceback, and they absorb the signal uvicorn re-raises after shutting down.
+        """
         import signal
         import threading
 
         import uvicorn
 
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
+        stopped: list[int] = []
         previous = {}
         if threading.current_thread() is threading.main_thread():
-            previous = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGINT, signal.SIGTERM)}
+            previous = {sig: signal.signal(sig, lambda sig, _: stopped.append(sig))
+                        for sig in (signal.SIGINT, signal.SIGTERM)}  # fmt: skip
         try:
-            uvicorn.Server(config).run(sockets=[self.socket])
+            announce()
+            if not stopped:
+                uvicorn.Server(config).run(sockets=[self.socket])
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
