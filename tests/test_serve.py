@@ -23,7 +23,7 @@ from .servekit import running
 
 def get(url: str) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(url, timeout=30) as response:
             return response.status, response.read().decode("utf-8")
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode("utf-8")
@@ -38,7 +38,7 @@ def edit_json(path: Path, **changes) -> None:
     os.utime(path, (future, future))
 
 
-def wait_for(condition, timeout: float = 5.0) -> None:
+def wait_for(condition, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -139,7 +139,7 @@ def test_server_serves_pages_api_and_refuses_traversal(minisite: Path, tmp_path:
 def call(url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, dict, list[str]]:
     request = urllib.request.Request(url, data=data, headers=headers or {}, method="POST" if data else "GET")
     try:
-        with urllib.request.urlopen(request, timeout=5) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read()), response.headers.get_all("Set-Cookie") or []
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read()), []

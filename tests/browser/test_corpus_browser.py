@@ -42,7 +42,7 @@ def built_cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         root = tmp_path_factory.mktemp(case.name)
         site = case.make_site(root)
         subprocess.run([sys.executable, "-m", "generator", "build", str(site), "-o", str(root / "out"), "-q"],
-                       check=True, timeout=60)  # fmt: skip
+                       check=True, timeout=300)  # fmt: skip
         outputs[case.name] = root / "out"
     return outputs
 

@@ -235,7 +235,7 @@ def test_iframe_and_link_modes_need_no_script(widgets, tmp_path, serve_dir, page
     assert 'loading="lazy"' in html and 'title="Book – Test Spa"' in html and "sandbox=" in html
 
 
-def wait(condition, timeout: float = 5.0) -> None:
+def wait(condition, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:

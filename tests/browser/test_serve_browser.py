@@ -12,7 +12,7 @@ from playwright.sync_api import Error as PlaywrightError
 from tests.servekit import running
 
 
-def wait_js(page, expression: str, timeout: float = 5.0) -> None:
+def wait_js(page, expression: str, timeout: float = 30.0) -> None:
     """Poll a JS expression via CDP: wait_for_function evals in the page, which the CSP forbids."""
     deadline = time.monotonic() + timeout
     while True:
@@ -58,7 +58,7 @@ def test_a_broken_template_shows_an_error_then_the_fix_brings_the_page_back(mini
         wait_js(page, "window.LiveReload && window.LiveReload.connector")
         touch_write(theme / "contact.html", "{% if %}\n")
         overlay = page.locator("#bookgen-error")
-        overlay.wait_for(timeout=5000)
+        overlay.wait_for(timeout=30000)
         text = overlay.inner_text()
         assert "contact.html:1" in text and "template syntax error" in text
         assert page.locator("h1").is_visible()  # the last good page is still there
@@ -75,7 +75,7 @@ def test_a_bad_colour_names_the_file_and_field_in_the_browser(minisite: Path, pa
         data["group"]["usercolors"] = {"main_bg": "red;}body{display:none}"}
         touch_write(path, json.dumps(data))
         overlay = page.locator("#bookgen-error")
-        overlay.wait_for(timeout=5000)
+        overlay.wait_for(timeout=30000)
         assert f"{path}" in overlay.inner_text()
         assert "group.usercolors.main_bg" in overlay.inner_text()
 
@@ -93,7 +93,7 @@ def test_a_template_failing_while_rendering_shows_the_overlay_then_recovers(mini
         wait_js(page, "window.LiveReload && window.LiveReload.connector")
         touch_write(partials / "contact.html", "<p>\n{{ group.name + 1 }}</p>\n")
         overlay = page.locator("#bookgen-error")
-        overlay.wait_for(timeout=5000)
+        overlay.wait_for(timeout=30000)
         text = overlay.inner_text()
         assert f"{partials / 'contact.html'}:2" in text
         assert 'template error: can only concatenate str (not "int") to str' in text
@@ -110,7 +110,7 @@ def test_a_pathological_markdown_page_shows_the_overlay_and_the_page_stays_live(
         wait_js(page, "window.LiveReload && window.LiveReload.connector")
         touch_write(about, "# T\n" + "[" * 10_000)
         overlay = page.locator("#bookgen-error")
-        overlay.wait_for(timeout=5000)
+        overlay.wait_for(timeout=30000)
         assert f"{about}:1" in overlay.inner_text() and "markdown: too slow to render" in overlay.inner_text()
         touch_write(about, "# About us\n\nBack to normal.\n")
         wait_js(page, "!document.querySelector('#bookgen-error')")
