@@ -16,6 +16,7 @@ import os
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -221,10 +222,26 @@ def group_digest(directory: Path, *, follow: Path | None = None, loaded: Loaded 
     return digest.hexdigest()
 
 
+def code_digest(package: Path = Path(__file__).parent) -> bytes:
+    """Digest of bookgen's own code and data (``*.py``, ``*.json`` of the package, not
+    ``__pycache__`` nor the shipped templates, hashed on their own): a checkout or an
+    editable install that changes bookgen without a new version still rebuilds every page."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        parts = path.relative_to(package).parts
+        if path.suffix in {".py", ".json"} and "__pycache__" not in parts and parts[0] != "_share":
+            digest.update("/".join(parts).encode() + b"\0" + path.read_bytes())
+    return digest.digest()
+
+
+_own_code_digest = cache(code_digest)  # bookgen's code does not change while it runs
+
+
 def shared_digest(site_dir: Path) -> str:
-    """Digest of what every page depends on: bookgen's version, templates, themes and
-    catalogs, the project's site.toml and themes/ (links to theme folders followed)."""
+    """Digest of what every page depends on: bookgen's version and code, templates, themes
+    and catalogs, the project's site.toml and themes/ (links to theme folders followed)."""
     digest = hashlib.sha256(__version__.encode())
+    digest.update(_own_code_digest())
     for root in (TEMPLATES_DIR, THEMES_DIR, LOCALES_DIR, site_dir / "themes"):
         digest.update(str(root.name).encode())
         _hash_tree(digest, root, Path("/"))

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -12,8 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
 
+import generator
+import generator.build as build_module
+import generator.manifest as manifest_module
+import generator.workers as workers_module
 from generator.build import build, reset_caches
 from generator.errors import SiteError
+from generator.manifest import code_digest
 from generator.models import Group
 from generator.publish import BuildLocked, locked
 
@@ -214,14 +223,6 @@ def test_any_group_data_builds_or_fails_cleanly(minisite: Path, tmp_path_factory
 
 # -- issue 17: the manifest never lies, no change is missed, nothing is lost ------------------
 
-import os  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-
-import generator.build as build_module  # noqa: E402
-import generator.manifest as manifest_module  # noqa: E402
-import generator.workers as workers_module  # noqa: E402
 
 
 def set_name(site: Path, slug: str, name: str) -> None:
@@ -509,3 +510,17 @@ def test_a_save_while_the_group_renders_is_rebuilt_by_the_next_build(
     result = build(minisite, out)
     assert not result.unchanged
     assert "Eden Spa Deux" in (out / "spa" / "fr" / "index.html").read_text("utf-8")
+
+
+def test_a_change_to_bookgens_own_code_changes_what_every_page_depends_on(tmp_path: Path) -> None:
+    # An editable install or a checkout changes bookgen without a new version: every page
+    # must be rebuilt then, but not for bytecode caches written beside the code.
+    package = tmp_path / "generator"
+    shutil.copytree(Path(generator.__file__).parent, package, ignore=shutil.ignore_patterns("_share"))
+    before = code_digest(package)
+    (package / "__pycache__").mkdir(exist_ok=True)
+    (package / "__pycache__" / "render.cpython-311.pyc").write_bytes(b"\0")
+    assert code_digest(package) == before
+    render = package / "render.py"
+    render.write_text(render.read_text("utf-8") + "\n# changed\n", "utf-8")
+    assert code_digest(package) != before
