@@ -211,6 +211,7 @@ class Builder:
         self.twin = twin
         self.twin_failed = False
         self.files: dict[str, str] = {}  # path → sha256, for the manifest
+        self.manifest_sha = ""  # sha256 of the manifest.json written (see write_manifest)
         self.assets: dict[str, str] = {}  # logical name → path from the output root
         self._folders: set[Path] = set()
 
@@ -386,7 +387,9 @@ class Builder:
         """manifest.json: every file with its sha256, the inputs' digests, the directory."""
         manifest.files = self.files
         manifest.assets = self.assets
-        (self.root / NAME).write_text(manifest.to_json(), "utf-8")
+        raw = manifest.to_json().encode("utf-8")
+        (self.root / NAME).write_bytes(raw)
+        self.manifest_sha = hashlib.sha256(raw).hexdigest()
 
 
 def directory_entry(site: Site, source: GroupSource) -> dict[str, Any]:
@@ -499,8 +502,8 @@ def build(
         if rendered is not None:
             stamps.update(rendered.stamps)
             bytecode = {**state.bytecode, **rendered.bytecode, **BYTECODE.written}
-            sha = hashlib.sha256(manifest.to_json().encode("utf-8")).hexdigest()
-            write_state(cache, BuildState(sha, stamps, {k: v for k, v in bytecode.items() if cache and (cache / k).is_file()}))
+            kept = {k: v for k, v in bytecode.items() if cache and (cache / k).is_file()}
+            write_state(cache, BuildState(rendered.manifest_sha, stamps, kept))
     if rendered is None:  # a file of OUT was edited or removed by hand: render everything afresh
         return build(site_dir, out, strict=strict, progress=progress, jobs=jobs, shard=shard, incremental=False)
     result.seconds = time.perf_counter() - started
@@ -559,6 +562,7 @@ def _publish(
             remove_stale(staging, set(walk_names(staging)) - builder.files.keys())
             (staging / PARTIAL).unlink(missing_ok=True)
         builder.write_manifest(manifest)
+        rendered.manifest_sha = builder.manifest_sha
         result.files = builder.files
         try:
             swap_into_place(staging, out)

@@ -132,15 +132,19 @@ def walk_files(
     try:
         with os.scandir(root) as listing:
             entries = sorted(listing, key=lambda entry: entry.name)
-        info = os.stat(root)
+        if follow is not None:  # the folders being walked, so a link back to one is not followed
+            info = os.stat(root)
+            seen = seen | {(info.st_dev, info.st_ino)}
     except FileNotFoundError:
         return
     except OSError as error:
         on_error(str(root), f"cannot be read ({error.strerror})")
         return
-    seen = seen | {(info.st_dev, info.st_ino)}
     folders = []
     for entry in entries:
+        if entry.is_dir(follow_symlinks=False):  # the entry's type: no stat (every build walks OUT)
+            folders.append(entry)
+            continue
         try:
             info = entry.stat()  # follows links
         except FileNotFoundError:

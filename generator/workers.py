@@ -49,6 +49,7 @@ class Rendered:
     inputs: dict[str, str] = field(default_factory=dict)
     twin_failed: bool = False
     bytecode: dict[str, str] = field(default_factory=dict)  # compiled templates written: name → sha256
+    manifest_sha: str = ""  # set by the build once the manifest is written
 
 
 def _load_and_render(builder: Builder, site_dir: Path, slugs: list[str], started_ns: int) -> Rendered:
