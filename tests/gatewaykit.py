@@ -50,6 +50,7 @@ class FakeClicRDV:
     seen: list[dict[str, Any]] = field(default_factory=list)
     appointments: list[dict[str, Any]] = field(default_factory=list)
     faults: list[str] = field(default_factory=list)  # "500", "html", "truncated", "slow", "redirect"
+    path_faults: dict[str, list[str]] = field(default_factory=dict)  # the same, for one path only
     delay: float = 0.0
     echo_key: bool = False
 
@@ -68,8 +69,9 @@ class FakeClicRDV:
         path = request.path_params["path"].removesuffix(".json")
         self.seen.append({"method": request.method, "path": path, "query": list(request.query_params.multi_items()),
                           "headers": dict(request.headers), "body": body})  # fmt: skip
-        if self.faults:
-            fault = self.faults.pop(0)
+        queue = self.path_faults.get(path) or self.faults
+        if queue:
+            fault = queue.pop(0)
             if fault == "500":
                 return JSONResponse({"error": "boom"}, status_code=500)
             if fault == "html":

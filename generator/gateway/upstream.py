@@ -22,6 +22,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -63,6 +64,7 @@ class Upstream:
             limits=httpx.Limits(max_connections=512, max_keepalive_connections=128),
             follow_redirects=False,
             trust_env=False,
+            cookies=CookieJar(policy=_KeepNoCookies()),  # one client serves every visitor
         )
 
     async def aclose(self) -> None:
@@ -139,6 +141,13 @@ class Upstream:
             raise GatewayError(502, "upstream_auth", "the booking service is misconfigured")
         session = response.cookies.get(SESSION_COOKIE)
         return Answer(response.status_code, body if body.strip() else b"{}", data, session)
+
+
+class _KeepNoCookies(DefaultCookiePolicy):
+    """The shared client must never remember a visitor's ``_session_id`` for the next one."""
+
+    def set_ok(self, cookie: object, request: object) -> bool:
+        return False
 
 
 async def _read_capped(response: httpx.Response) -> bytes:
