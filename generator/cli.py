@@ -323,6 +323,67 @@ def pull(
 
 
 @main.command()
+@SITE_ARGUMENT
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback keeps it private)."
+)
+@click.option(
+    "--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on."
+)
+@APIKEY_FILE_OPTION
+@click.option(
+    "--pro-email",
+    default="pro@example.test",
+    show_default=True,
+    envvar="BOOKGEN_SANDBOX_PRO_EMAIL",
+    help="Email of the Pro login (or $BOOKGEN_SANDBOX_PRO_EMAIL).",
+)
+@click.option(
+    "--pro-password-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH",
+    help="File holding the Pro password (default: $BOOKGEN_SANDBOX_PRO_PASSWORD, else 'sandbox').",
+)
+@reports_site_errors
+def sandbox(
+    site: Path, host: str, port: int, apikey_file: Path | None, pro_email: str, pro_password_file: Path | None
+) -> None:
+    """Serve a stand-in for ClicRDV API v1 over SITE's groups on loopback.
+
+    The documented paths under /api/v1/ (apikey in the query, HTTP Basic or
+    sessions/login), seeded from the site's files; bookings live in memory.
+    The key defaults to 'sandbox' (--apikey-file to choose one).
+    """
+    from .sandbox import DEFAULT_APIKEY, DEFAULT_PRO, DEMO_ACCOUNT
+    from .sandbox.run import SandboxServer, read_secret
+
+    if not site.is_dir():
+        raise click.UsageError(f"{site} is not a folder (expected a site project)")
+    apikey = read_secret(apikey_file, None) or DEFAULT_APIKEY
+    password = read_secret(pro_password_file, "BOOKGEN_SANDBOX_PRO_PASSWORD") or DEFAULT_PRO[1]
+    try:
+        server = SandboxServer(
+            site, host=host, port=port, apikey=apikey, pro_email=pro_email, pro_password=password
+        )
+    except OSError as error:
+        click.echo(f"error: cannot listen on {host}:{port} ({error.strerror})", err=True)
+        sys.exit(1)
+    if not server.loopback:
+        warn(f"listening on {host}: anyone on your network can reach this sandbox API")
+    click.echo(f"ClicRDV v1 sandbox for {site} on {server.url}api/v1/ (Ctrl-C to stop)")
+    click.echo(
+        f"  groups:  {', '.join(str(g) for g in server.group_ids) or 'none (no group.json has an id)'}"
+    )
+    click.echo(f"  apikey:  {apikey if apikey == DEFAULT_APIKEY else 'from ' + str(apikey_file)}")
+    shown = password if password == DEFAULT_PRO[1] else "(from your file or environment)"
+    click.echo(f"  Pro:     {pro_email} / {shown}  (HTTP Basic, or sessions/login with pro[...])")
+    click.echo(f"  Account: {DEMO_ACCOUNT[0]} / {DEMO_ACCOUNT[1]}  (in every group; account[...])")
+    click.echo(f"  emails:  {server.url}sandbox/outbox?apikey=... lists confirmation links")
+    server.run()
+    click.echo("\nStopped.")
+
+
+@main.command()
 @click.argument("slug")
 @site_option("Site project holding groups/SLUG/.")
 @API_URL_OPTION

@@ -6,6 +6,7 @@ published, which theme a group uses, its opening hours for the sandbox.
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Annotated, Any
 
@@ -14,10 +15,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from .fields import fail, text
 
-__all__ = ["BookingConfig", "PageConfig", "SiteConfig", "SiteSettings", "parse_locale"]
+__all__ = ["BookingConfig", "PageConfig", "SiteConfig", "SiteSettings", "parse_locale", "parse_span"]
 
 _THEME_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
-_HOURS = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-4]):([0-5][0-9])")
+_SPAN = re.compile(r"([0-9]{2}):([0-9]{2})-([0-9]{2}):([0-9]{2})")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -37,6 +38,41 @@ def _theme_name(value: Any) -> str:
     return value
 
 
+def parse_span(span: str) -> tuple[int, int]:
+    """An opening span ``"HH:MM-HH:MM"`` as (opens, closes) in minutes after midnight.
+
+    Wall-clock times of the group's zone: opening is 00:00..23:59, closing 00:01..24:00
+    (``24:00`` is the end of the day, so ``20:00-24:00`` fits a 60-minute service at
+    23:00) and after opening. Anything else (``24:30``, ``9h``, ``12:00-09:00``) raises
+    a validation error written for the person editing ``page.toml``.
+    """
+    match = _SPAN.fullmatch(span) if isinstance(span, str) else None
+    if not match:
+        raise fail(f"{str(span)[:20]!r} is not a range like '09:00-12:30'")
+    oh, om, ch, cm = (int(part) for part in match.groups())
+    if oh > 23 or om > 59:
+        raise fail(f"{span[:5]!r} is not a time of day (00:00 to 23:59)")
+    if ch > 24 or cm > 59 or (ch == 24 and cm):
+        raise fail(f"{span[6:]!r} is not a closing time (00:01 to 24:00, 24:00 = end of day)")
+    opens, closes = oh * 60 + om, ch * 60 + cm
+    if closes <= opens:
+        raise fail(f"{span!r} closes before it opens")
+    return opens, closes
+
+
+def _weekday(value: Any) -> str:
+    if value not in WEEKDAYS:
+        raise fail(f"{str(value)[:20]!r} is not a weekday ({', '.join(WEEKDAYS)})")
+    return value
+
+
+def _span(value: Any) -> str:
+    parse_span(value)
+    return value
+
+
+Weekday = Annotated[str, BeforeValidator(_weekday)]
+Span = Annotated[str, BeforeValidator(_span)]
 LocaleId = Annotated[str, BeforeValidator(parse_locale)]
 ThemeName = Annotated[str, BeforeValidator(_theme_name)]
 
@@ -101,9 +137,11 @@ class PageConfig(_Section):
     logo: str | None = None
     locales: list[LocaleId] | None = Field(default=None, min_length=1)
     description: text(300) | None = None
-    hours: dict[str, list[str]] = Field(default_factory=dict)
+    hours: dict[Weekday, list[Span]] = Field(default_factory=dict)
     slot_step: int = Field(default=15, ge=5, le=240)
     capacity: int = Field(default=1, ge=1, le=100)
+    min_notice: int = Field(default=0, ge=0, le=60 * 24 * 30)
+    max_days_ahead: int = Field(default=90, ge=1, le=730)
 
     @field_validator("urlname")
     @classmethod
@@ -124,11 +162,9 @@ class PageConfig(_Section):
     @field_validator("hours")
     @classmethod
     def _hours(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        for day, ranges in value.items():
-            if day not in WEEKDAYS:
-                raise fail(f"{day[:20]!r} is not a weekday ({', '.join(WEEKDAYS)})")
-            for span in ranges:
-                match = _HOURS.fullmatch(span)
-                if not match or span[:5] >= span[6:]:
-                    raise fail(f"{day}: {span[:20]!r} is not a range like '09:00-12:30'")
+        for day, spans in value.items():
+            bounds = sorted(parse_span(span) for span in spans)
+            for (_, closes), (opens, _) in itertools.pairwise(bounds):
+                if opens < closes:
+                    raise fail(f"{day}: two ranges overlap")
         return value

@@ -7,7 +7,7 @@ debounced for 100 ms into one rebuild, and browsers are told to reload at once
 
 The preview renders into its own temporary folder (never the user's ``build/``),
 serves only that folder, and shows input errors over the last good pages.
-``/api/v1/`` is the sandbox booking API.
+``/api/v1/`` is the sandbox (ClicRDV v1) behind a same-origin proxy that adds the key.
 """
 
 from __future__ import annotations
@@ -94,26 +94,51 @@ class _Status(web.RequestHandler):
         self.write({"generation": self.server.generation, "problems": problems})
 
 
-class _Api(web.RequestHandler):
-    """The sandbox booking API under /api/v1/."""
+class _ApiProxy(web.RequestHandler):
+    """Interim same-origin proxy: ``/api/v1/*`` and ``/sandbox/*`` → the sandbox app.
+
+    Adds ``apikey`` and, when the browser holds no ``_session_id`` cookie (and sends no
+    ``Authorization``), the sandbox's Pro identity as HTTP Basic, so pages book with
+    ClicRDV's own paths and no key. The gateway replaces this in the full chain.
+    """
 
     def initialize(self, server: PreviewServer) -> None:
         self.server = server
 
-    def _handle(self, path: str) -> None:
-        sandbox = self.server.sandbox
-        if sandbox is None:
-            self.set_status(503)
-            self.finish({"errors": [{"code": "unavailable", "message": "the site has errors; fix them first"}]})
-            return
-        query = {k: [v.decode("utf-8", "replace") for v in vs] for k, vs in self.request.query_arguments.items()}
-        status, headers, body = sandbox.handle(self.request.method or "GET", "/" + path, query, self.request.body)
-        self.set_status(status)
-        for name, value in headers.items():
-            self.set_header(name, value)
-        self.finish(body)
+    async def _handle(self, path: str) -> None:
+        import base64
 
-    get = post = put = delete = options = _handle  # type: ignore[assignment]
+        import httpx
+
+        from .sandbox import DEFAULT_APIKEY, DEFAULT_PRO
+
+        self.set_header("Cache-Control", "no-store")
+        app = self.server.sandbox_app
+        if app is None:
+            self.set_status(500)
+            self.finish({"error": {"code": None, "number": None, "field": None,
+                                   "message": "the site has errors; fix them first"}})  # fmt: skip
+            return
+        query = [(k, v.decode("utf-8", "replace")) for k, vs in self.request.query_arguments.items()
+                 for v in vs if k != "apikey"]  # fmt: skip
+        query.append(("apikey", DEFAULT_APIKEY))
+        headers = {k: v for k, v in self.request.headers.items() if k.lower() in ("content-type", "cookie")}
+        authorization = self.request.headers.get("Authorization")
+        if authorization:
+            headers["Authorization"] = authorization
+        elif "_session_id" not in self.request.cookies:
+            headers["Authorization"] = "Basic " + base64.b64encode(":".join(DEFAULT_PRO).encode()).decode()
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sandbox.local") as client:
+            answer = await client.request(self.request.method or "GET", self.request.path, params=query,
+                                          content=self.request.body or None, headers=headers)  # fmt: skip
+        self.set_status(answer.status_code)
+        self.set_header("Content-Type", answer.headers.get("content-type", "application/json"))
+        for cookie in answer.headers.get_list("set-cookie"):
+            self.add_header("Set-Cookie", cookie)
+        self.finish(answer.content)
+
+    get = post = put = delete = _handle  # type: ignore[assignment]
 
 
 class _Pages(web.RequestHandler):
@@ -188,7 +213,8 @@ class PreviewServer:
         self.loop = asyncio.new_event_loop()
         self._pending: set[Path] = set()
         self._last_change = 0.0
-        self.sandbox: Any = None
+        self.sandbox_app: Any = None  # the sandbox's Starlette app, made after the first good build
+        self.sandbox: Any = None  # its store (app.state.sandbox), for tests
 
     @property
     def url(self) -> str:
@@ -207,12 +233,13 @@ class PreviewServer:
         self._refresh_sandbox()
 
     def _refresh_sandbox(self) -> None:
-        from .sandbox import Sandbox
+        from .sandbox import create_app
 
         if self.preview.site is None or self.preview.problems:
             return
-        if self.sandbox is None:
-            self.sandbox = Sandbox(self.preview.site)
+        if self.sandbox_app is None:
+            self.sandbox_app = create_app(self.preview.site)
+            self.sandbox = self.sandbox_app.state.sandbox
         else:
             self.sandbox.reload(self.preview.site)
 
@@ -289,7 +316,7 @@ class PreviewServer:
         handlers: list[Any] = [
             (r"/__bookgen__/overlay\.css", _OverlayCSS),
             (r"/__bookgen__/status", _Status, {"server": self}),
-            (r"/api/v1/(.*)", _Api, {"server": self}),
+            (r"/(?:api/v1|sandbox)/(.*)", _ApiProxy, {"server": self}),
         ]
         if self.livereload:
             handlers += [(r"/livereload", _ReloadSocket), (r"/livereload\.js", LiveReloadJSHandler)]

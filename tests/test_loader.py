@@ -142,7 +142,40 @@ def test_page_toml_hours_must_be_ranges(minisite: Path) -> None:
     path = minisite / "groups" / "spa" / "page.toml"
     path.write_text('[hours]\nmon = ["19:00-09:00"]\nfunday = ["09:00-10:00"]\n', "utf-8")
     found = problems(minisite)
-    assert any("hours: mon: '19:00-09:00' is not a range" in p for p in found)
+    assert f"{path}: hours.mon[0]: '19:00-09:00' closes before it opens" in found
+    assert f"{path}: hours.funday: 'funday' is not a weekday (mon, tue, wed, thu, fri, sat, sun)" in found
+
+
+@pytest.mark.parametrize(
+    ("span", "message"),
+    [
+        ("20:00-24:30", "'24:30' is not a closing time (00:01 to 24:00, 24:00 = end of day)"),
+        ("20:00-24:01", "'24:01' is not a closing time (00:01 to 24:00, 24:00 = end of day)"),
+        ("20:00-25:00", "'25:00' is not a closing time (00:01 to 24:00, 24:00 = end of day)"),
+        ("24:00-24:00", "'24:00' is not a time of day (00:00 to 23:59)"),
+        ("09:60-10:00", "'09:60' is not a time of day (00:00 to 23:59)"),
+        ("9h-12h", "'9h-12h' is not a range like '09:00-12:30'"),
+        ("9:00-12:00", "'9:00-12:00' is not a range like '09:00-12:30'"),
+        ("09:00-09:00", "'09:00-09:00' closes before it opens"),
+    ],
+)
+def test_page_toml_refuses_what_cannot_be_an_opening_span(minisite: Path, span: str, message: str) -> None:
+    path = minisite / "groups" / "spa" / "page.toml"
+    path.write_text(f'[hours]\nfri = ["08:00-09:00", "{span}"]\n', "utf-8")
+    assert problems(minisite) == [f"{path}: hours.fri[1]: {message}"]
+
+
+@pytest.mark.parametrize("span", ["20:00-24:00", "00:00-00:01", "23:59-24:00", "00:00-24:00", "09:00-09:01"])
+def test_page_toml_accepts_spans_up_to_midnight(minisite: Path, span: str) -> None:
+    path = minisite / "groups" / "spa" / "page.toml"
+    path.write_text(f'[hours]\nfri = ["{span}"]\n', "utf-8")
+    assert load_site(minisite).groups[1].page.hours == {"fri": [span]}
+
+
+def test_page_toml_refuses_overlapping_spans_of_a_day(minisite: Path) -> None:
+    path = minisite / "groups" / "spa" / "page.toml"
+    path.write_text('[hours]\nmon = ["09:00-12:00", "11:59-14:00"]\ntue = ["09:00-12:00", "12:00-14:00"]\n', "utf-8")
+    assert problems(minisite) == [f"{path}: hours: mon: two ranges overlap"]
 
 
 def test_large_files_are_refused_before_parsing(minisite: Path) -> None:

@@ -118,8 +118,8 @@ def test_server_serves_pages_api_and_refuses_traversal(minisite: Path, tmp_path:
                 reply = raw.recv(65536).decode("utf-8", "replace")
             assert reply.split()[1] in ("400", "404"), attempt
             assert "top secret" not in reply
-        status, body = get(f"{base}/api/v1/groups/1/availabletimeslots?intervention_ids[]=100")
-        assert status == 200 and "records" in json.loads(body)
+        status, body = get(f"{base}/api/v1/groups/1/availabletimeslots.json?intervention_ids[]=100")
+        assert status == 200 and "availabletimeslots" in json.loads(body)
 
 
 def test_serving_never_writes_the_users_build_folder(minisite: Path, tmp_path: Path, monkeypatch) -> None:
