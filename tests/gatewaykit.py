@@ -95,14 +95,14 @@ class FakeClicRDV:
             answer = JSONResponse({"account": {"id": 7, "group_id": 3, "email": CLIENT_EMAIL}, "error": None})
             answer.set_cookie("_session_id", SESSION_ID, httponly=True)
             return answer
+        if path == "accounts" and request.method == "POST":  # creates an identity: needs none
+            account = json.loads(body)["account"]
+            return JSONResponse({"id": 99, "email": account["email"], "group_id": account["group_id"]}, 201)
         identity = self._identity(request)
         if identity is None:
             return JSONResponse({"error": "not allowed"}, status_code=401)
         if path == "sessions/logout":
             return JSONResponse({"error": None})
-        if path == "accounts" and request.method == "POST":
-            account = json.loads(body)["account"]
-            return JSONResponse({"id": 99, "email": account["email"], "group_id": account["group_id"]}, 201)
         if path == "groups" and request.method == "GET":
             return JSONResponse(_envelope([GROUPS[1]]))
         parts = path.split("/")

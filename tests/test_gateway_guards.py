@@ -205,7 +205,8 @@ async def test_max_multirdvs_bounds_appointments_per_client_session() -> None:
         answers = [await client.post("/api/v1/groups/1/appointments", json=appointment(f"2026-12-0{i} 09:00:00"))
                    for i in (1, 2, 3)]  # fmt: skip
     assert [a.status_code for a in answers] == [201, 201, 400]
-    assert answers[2].json()["error"]["code"] == "max_multirdvs"
+    assert answers[2].json()["error"] == {"code": "MaxRdvNumber", "number": 6, "field": None,
+                                          "message": "at most 2 appointment(s) in a row"}
     assert len(fake.appointments) == 2
 
 
@@ -222,5 +223,7 @@ async def test_a_sign_up_parks_only_the_groups_own_services() -> None:
         foreign = await client.post("/api/v1/accounts", json=account(1, [41]))
         inactive = await client.post("/api/v1/accounts", json=account(2, [31]))
     assert ok.status_code == 201
+    signup = next(s for s in fake.seen if s["path"] == "accounts")
+    assert "authorization" not in signup["headers"] and "cookie" not in signup["headers"]  # creates an identity
     assert foreign.status_code == 400 and foreign.json()["error"]["code"] == "unknown_intervention"
     assert inactive.status_code == 403

@@ -158,6 +158,7 @@ async def test_appointment_bodies_outside_clicrdv_limits_are_refused_naming_the_
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "bad_request"
     assert response.json()["error"]["message"].startswith(field + ":")
+    assert response.json()["error"]["field"] == field
     assert fake.appointments == []
 
 

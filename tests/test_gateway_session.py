@@ -98,15 +98,6 @@ async def test_logout_ends_the_clicrdv_session_and_clears_the_cookie() -> None:
     assert after.status_code == 401
 
 
-async def test_a_session_of_another_group_is_not_used_for_this_one() -> None:
-    fake = FakeClicRDV()  # the account belongs to group 3
-    async with gateway_client(fake) as client:
-        await client.post("/api/v1/sessions/login", data=login_form())
-        await client.post("/api/v1/groups/1/appointments", json=appointment())
-    booked = next(s for s in fake.seen if s["path"] == "groups/1/appointments")
-    assert "cookie" not in booked["headers"] and booked["headers"]["authorization"].startswith("Basic ")
-
-
 def test_expired_cookies_read_as_no_session() -> None:
     codec = SessionCodec((SECRET,), ttl=60)
     token = codec.fernet.encrypt_at_time(b'{"sid":"x","gid":1,"aid":2,"n":0}', current_time=1_000)

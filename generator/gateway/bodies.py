@@ -4,7 +4,7 @@ Shapes and limits are ClicRDV's (clicrdv-api.md §2 accounts, §5 appointments a
 unknown fields are refused, so a page cannot reach what the booking flow does not need
 (``fiche.id`` would update another client's record with the gateway's Pro identity,
 ``comments`` on a fiche are staff notes). Any problem → 400 ``bad_request`` naming the
-field (``appointment.fiche.firstname: ...``).
+field in its message (``appointment.fiche.firstname: ...``) and in ``field``.
 """
 
 from __future__ import annotations
@@ -119,4 +119,4 @@ def validate(model: type[M], data: Any, prefix: str = "") -> M:
     except ValidationError as error:
         item = error.errors(include_url=False)[0]
         where = format_loc([p for p in item["loc"] if isinstance(p, int) or "[" not in p], prefix) or "body"
-        raise GatewayError(400, "bad_request", f"{where}: {item['msg']}") from None
+        raise GatewayError(400, "bad_request", f"{where}: {item['msg']}", field=where) from None

@@ -22,21 +22,26 @@ class ConfigError(Exception):
 class GatewayError(Exception):
     """A refusal or failure decided by the gateway: HTTP ``status``, a stable ``code``, a message.
 
-    ``headers`` are added to the answer (``Retry-After`` on 429 and 503).
+    ``headers`` are added to the answer (``Retry-After`` on 429 and 503). ``extra`` keys join
+    ``code`` and ``message``: ``field`` (the body path at fault, as the sandbox's error body
+    names it) and ``number`` (ClicRDV's code number, when the gateway refuses with one).
     """
 
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None,
+                 **extra: object) -> None:  # fmt: skip
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.headers = headers or {}
+        self.extra = extra
 
     def response(self) -> Response:
-        return error_response(self.status, self.code, self.message, self.headers)
+        return error_response(self.status, self.code, self.message, self.headers, **self.extra)
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None,
+                   **extra: object) -> Response:  # fmt: skip
     """The JSON error answer, never cached."""
-    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    body = json.dumps({"error": {"code": code, "message": message, **extra}}).encode()
     return Response(
         body,
         status_code=status,

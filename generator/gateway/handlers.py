@@ -49,11 +49,9 @@ class Call:
     services: Services
 
     def session_for_group(self) -> str | None:
-        """The client's upstream session id, if it belongs to this group (else the Pro identity)."""
-        s = self.session
-        if s.sid and (s.group_id is None or self.group_id is None or s.group_id == self.group_id):
-            return s.sid
-        return None
+        """The client's upstream session id (ClicRDV decides which groups it sees), else None:
+        the call then goes with the gateway's Pro identity."""
+        return self.session.sid or None
 
 
 @dataclass
@@ -187,7 +185,7 @@ async def accounts(call: Call) -> Reply:
         raise GatewayError(400, "bad_request", "account.pendingRdv: intervention_ids and calendar_id must be ids")
     facts.check_own(ids, [calendar] if calendar else [])
     answer = await call.services.upstream.call(
-        "POST", call.route.upstream_path(None), json_body=body.upstream(), deadline=call.deadline
+        "POST", call.route.upstream_path(None), json_body=body.upstream(), anonymous=True, deadline=call.deadline
     )
     return Reply.of(answer)
 

@@ -7,7 +7,8 @@ identity (clicrdv-api.md §5 "groups": a custom flow must honour these fields):
 - ``inactive`` → 403 ``inactive`` on slots, appointments and sign-ups;
 - ``open`` false → appointments only with a signed-in Account: 401 ``signin_required``;
 - ``openData`` false → no slots (and so no appointment) without one: 401 ``signin_required``;
-- ``max_multirdvs`` → at most that many appointments per client session: 400 ``max_multirdvs``;
+- ``max_multirdvs`` → at most that many appointments per client session: 400 with ClicRDV's own
+  code pair ``MaxRdvNumber`` / 6 (§4), so a page handles it as ClicRDV's refusal;
 - only the group's own, non-deleted services (``intervention_ids``) and calendars
   (``calendar_id``, ``calendar_ids[]``): 400 ``unknown_intervention`` / ``unknown_calendar``.
 
@@ -106,7 +107,8 @@ class GroupFacts:
         if not self.open and not session.signed_in:
             raise GatewayError(401, "signin_required", "this business takes bookings from its registered clients")
         if session.booked >= self.max_multirdvs:
-            raise GatewayError(400, "max_multirdvs", f"at most {self.max_multirdvs} appointment(s) in a row")
+            raise GatewayError(400, "MaxRdvNumber", f"at most {self.max_multirdvs} appointment(s) in a row",
+                               number=6, field=None)  # fmt: skip
 
     def check_signup(self) -> None:
         if self.inactive:
