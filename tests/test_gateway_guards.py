@@ -227,3 +227,18 @@ async def test_a_sign_up_parks_only_the_groups_own_services() -> None:
     assert "authorization" not in signup["headers"] and "cookie" not in signup["headers"]  # creates an identity
     assert foreign.status_code == 400 and foreign.json()["error"]["code"] == "unknown_intervention"
     assert inactive.status_code == 403
+
+
+async def test_a_replay_is_answered_even_after_its_booking_reached_max_multirdvs() -> None:
+    fake = FakeClicRDV()  # group 3 allows 1 in a row
+    body = appointment(intervention_ids=[41], calendar_id=45)
+    async with gateway_client(fake) as client:
+        await client.post("/api/v1/sessions/login", data=login_form())
+        key = {"Idempotency-Key": "only-one"}
+        first = await client.post("/api/v1/groups/3/appointments", json=body, headers=key)
+        replay = await client.post("/api/v1/groups/3/appointments", json=body, headers=key)
+        another = await client.post("/api/v1/groups/3/appointments", json=appointment("2026-12-09 09:00:00",
+                                    intervention_ids=[41], calendar_id=45), headers={"Idempotency-Key": "two"})  # fmt: skip
+    assert first.status_code == replay.status_code == 201 and first.content == replay.content
+    assert another.status_code == 400 and another.json()["error"]["code"] == "MaxRdvNumber"
+    assert len(fake.appointments) == 1

@@ -108,15 +108,14 @@ async def slots(call: Call) -> Reply:
 
 
 async def appointments(call: Call) -> Reply:
+    """Rules, then the booking; a known ``Idempotency-Key`` replays its first answer before
+    any rule is checked again (the first booking itself counts towards ``max_multirdvs``)."""
     body = validate(AppointmentBody, parse_json(call.body))
-    facts = await call.services.rules.facts(call.group_id or 0, call.deadline)
-    sid = call.session_for_group()
-    checked = Session(sid, call.session.group_id, call.session.account_id, call.session.booked)
-    wanted = body.appointment
-    facts.check_appointment(checked, wanted.intervention_ids, [wanted.calendar_id] if wanted.calendar_id else [])
     key = check_key(call.request.headers.get("idempotency-key"))
+    sid = call.session_for_group()
     payload = body.upstream()
     if key is None:
+        await _check_rules(call, body, sid)
         return await _book(call, payload, sid)
     store = call.services.idempotency
     name = scoped_key(str(call.group_id), key)
@@ -125,12 +124,20 @@ async def appointments(call: Call) -> Reply:
     if isinstance(claim, Stored):
         return Reply.of(claim)
     try:
+        await _check_rules(call, body, sid)
         reply = await _book(call, payload, sid)
     except BaseException:
         await store.abandon(name, claim)
         raise
     await store.finish(name, claim, fingerprint, Stored(reply.status, reply.body))
     return reply
+
+
+async def _check_rules(call: Call, body: AppointmentBody, sid: str | None) -> None:
+    facts = await call.services.rules.facts(call.group_id or 0, call.deadline)
+    checked = Session(sid, call.session.group_id, call.session.account_id, call.session.booked)
+    wanted = body.appointment
+    facts.check_appointment(checked, wanted.intervention_ids, [wanted.calendar_id] if wanted.calendar_id else [])
 
 
 async def _book(call: Call, payload: dict[str, Any], sid: str | None) -> Reply:
