@@ -135,3 +135,15 @@ async def test_access_log_is_json_lines_with_a_request_id_and_no_personal_data_o
     for secret in (APIKEY, SECRET, SESSION_ID, CLIENT_EMAIL, CLIENT_PASSWORD, "Jane", "Doe", "+33", "12 34", cookie):
         assert secret not in everything
     assert all(APIKEY not in f"{a.headers}{a.text}" for a in answers)
+
+
+async def test_with_redis_down_reads_go_through_and_keyed_bookings_wait_with_503() -> None:
+    fake = FakeClicRDV()
+    async with gateway_client(fake, storage=f"redis://127.0.0.1:{_closed_port()}/0") as client:
+        read = await client.get("/api/v1/groups/1/calendars")
+        keyed = await client.post("/api/v1/groups/1/appointments", json=appointment(), headers={"Idempotency-Key": "k"})
+        ready = await client.get("/readyz")
+    assert read.status_code == 200
+    assert keyed.status_code == 503 and keyed.json()["error"]["code"] == "store_unavailable"
+    assert keyed.headers["retry-after"] == "1"
+    assert ready.status_code == 503 and fake.appointments == []
