@@ -92,3 +92,28 @@ def test_lists_and_limits_parse() -> None:
 ])  # fmt: skip
 def test_origins_are_normalised(url: str, origin: str | None) -> None:
     assert origin_of(url) == origin
+
+
+def test_the_listening_socket_gives_connections_tcp_nodelay() -> None:
+    """Without it every keep-alive answer written as headers + body waited for a delayed ACK."""
+    import asyncio
+    import socket
+
+    from generator.gateway.server import listening_socket
+
+    async def check() -> int:
+        seen: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        async def accepted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            seen.set_result(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        sock = listening_socket("127.0.0.1", 0)
+        server = await asyncio.start_server(accepted, sock=sock)
+        async with server:
+            _, writer = await asyncio.open_connection("127.0.0.1", sock.getsockname()[1])
+            result = await asyncio.wait_for(seen, 10)
+            writer.close()
+        return result
+
+    assert asyncio.run(check()) == 1

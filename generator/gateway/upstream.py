@@ -17,13 +17,15 @@ a 401 to the gateway's Pro login (its settings are wrong): 502 ``upstream_auth``
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import random
 import time
 from dataclasses import dataclass
-from http.cookiejar import CookieJar, DefaultCookiePolicy
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -51,24 +53,28 @@ class Answer:
 
 
 class Upstream:
-    """Async client of ClicRDV v1 (or the sandbox); one per process, closed by :meth:`aclose`."""
+    """Async client of ClicRDV v1 (or the sandbox); one per process, closed by :meth:`aclose`.
+
+    It speaks to an httpx *transport* directly (a connection pool, or an in-memory ASGI
+    transport in tests and the preview): no cookie jar (one client serves every visitor, so
+    it must never remember a ``_session_id``), no redirects, no auth flow, no per-request
+    URL merging, which keeps the gateway's own cost per call small.
+    """
 
     def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
         self._key = settings.apikey.encode()
-        self._basic = httpx.BasicAuth(settings.pro_email, settings.pro_password)
-        self.client = httpx.AsyncClient(
-            base_url=settings.upstream,
-            transport=transport,
-            timeout=httpx.Timeout(settings.call_timeout, connect=settings.connect_timeout),
-            limits=httpx.Limits(max_connections=512, max_keepalive_connections=128),
-            follow_redirects=False,
-            trust_env=False,
-            cookies=CookieJar(policy=_KeepNoCookies()),  # one client serves every visitor
+        self._base = settings.upstream + API_ROOT
+        credentials = f"{settings.pro_email}:{settings.pro_password}".encode()
+        self._basic = "Basic " + base64.b64encode(credentials).decode()
+        self._timeout = {"connect": settings.connect_timeout, "read": settings.call_timeout,
+                         "write": settings.call_timeout, "pool": settings.call_timeout}  # fmt: skip
+        self.transport = transport or httpx.AsyncHTTPTransport(
+            limits=httpx.Limits(max_connections=512, max_keepalive_connections=128), trust_env=False
         )
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        await self.transport.aclose()
 
     async def call(
         self,
@@ -88,24 +94,24 @@ class Upstream:
         ``anonymous`` sends no identity (the client's own credentials are in ``form``).
         """
         deadline = deadline or time.monotonic() + self.settings.request_timeout
-        query = [*(params or []), ("apikey", self.settings.apikey)]
-        headers = {"Accept": "application/json"}
-        auth: httpx.Auth | None = None
+        url = self._base + path + "?" + urlencode([*(params or []), ("apikey", self.settings.apikey)])
+        headers = {"Accept": "application/json", "Accept-Encoding": "gzip"}
+        pro = False
         if session_id:
             headers["Cookie"] = f"{SESSION_COOKIE}={session_id}"
         elif not anonymous:
-            auth = self._basic
+            headers["Authorization"], pro = self._basic, True
         content: bytes | None = None
         if json_body is not None:
             content = json.dumps(json_body, ensure_ascii=False).encode()
             headers["Content-Type"] = "application/json"
         elif form is not None:
-            content = httpx.QueryParams(form).__str__().encode()
+            content = urlencode(form).encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         attempts = 1 + (self.settings.retries if method == "GET" else 0)
         for attempt in range(attempts):
             try:
-                return await self._once(method, API_ROOT + path, query, headers, content, auth, deadline)
+                return await self._once(method, url, headers, content, pro, deadline)
             except GatewayError as error:
                 retry_in = BACKOFF_SECONDS * 2**attempt * random.random()  # full jitter
                 if attempt + 1 >= attempts or time.monotonic() + retry_in >= deadline - 0.05:
@@ -115,15 +121,15 @@ class Upstream:
                 await asyncio.sleep(retry_in)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _once(self, method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str],
-                    content: bytes | None, auth: httpx.Auth | None, deadline: float) -> Answer:  # fmt: skip
+    async def _once(self, method: str, url: str, headers: dict[str, str], content: bytes | None, pro: bool,
+                    deadline: float) -> Answer:  # fmt: skip
         left = deadline - time.monotonic()
         if left <= 0:
             raise GatewayError(504, "upstream_timeout", "ClicRDV did not answer in time")
+        request = httpx.Request(method, url, headers=headers, content=content, extensions={"timeout": self._timeout})
         try:
             async with asyncio.timeout(min(left, self.settings.call_timeout)):
-                request = self.client.build_request(method, path, params=query, headers=headers, content=content)
-                response = await self.client.send(request, auth=auth or httpx.USE_CLIENT_DEFAULT, stream=True)
+                response = await self.transport.handle_async_request(request)
                 try:
                     body = await _read_capped(response)
                 finally:
@@ -136,18 +142,23 @@ class Upstream:
             raise GatewayError(502, "upstream_error", f"ClicRDV answered {response.status_code}")
         body = body.replace(self._key, b"[redacted]") if self._key in body else body
         data = _json(body, response.headers.get("content-type", ""))
-        if response.status_code == 401 and auth is not None:
+        if response.status_code == 401 and pro:
             log.error("ClicRDV refused the gateway's Pro login (401): check BOOKGEN_PRO_EMAIL / BOOKGEN_PRO_PASSWORD")
             raise GatewayError(502, "upstream_auth", "the booking service is misconfigured")
-        session = response.cookies.get(SESSION_COOKIE)
-        return Answer(response.status_code, body if body.strip() else b"{}", data, session)
+        return Answer(response.status_code, body if body.strip() else b"{}", data, _session(response))
 
 
-class _KeepNoCookies(DefaultCookiePolicy):
-    """The shared client must never remember a visitor's ``_session_id`` for the next one."""
-
-    def set_ok(self, cookie: object, request: object) -> bool:
-        return False
+def _session(response: httpx.Response) -> str | None:
+    """The ``_session_id`` a login answer sets, read from its ``Set-Cookie`` headers."""
+    for header in response.headers.get_list("set-cookie"):
+        cookie = SimpleCookie()
+        try:
+            cookie.load(header)
+        except CookieError:
+            continue
+        if SESSION_COOKIE in cookie and cookie[SESSION_COOKIE].value:
+            return cookie[SESSION_COOKIE].value
+    return None
 
 
 async def _read_capped(response: httpx.Response) -> bytes:
