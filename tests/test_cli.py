@@ -131,3 +131,75 @@ def test_progress_bar_shows_on_a_terminal_after_a_second_only(monkeypatch, capsy
     quiet.started -= 2
     quiet(5, 10)
     assert capsys.readouterr().err == ""
+
+
+def start_sandbox(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, list[str]]:
+    """``bookgen sandbox`` in a real process; returns it and its banner (up to the emails line)."""
+    import os
+
+    process = subprocess.Popen([sys.executable, "-m", "generator", "sandbox", *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})  # fmt: skip
+    banner: list[str] = []
+    while not banner or not banner[-1].lstrip().startswith(("emails:", "error")):
+        line = process.stdout.readline()
+        if not line:
+            break
+        banner.append(line.rstrip("\n"))
+    return process, banner
+
+
+def stop(process: subprocess.Popen) -> tuple[int, str, str]:
+    import signal
+
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=30)
+    return process.returncode, out, err
+
+
+def test_sandbox_serves_with_a_key_file_and_a_password_from_the_environment(minisite: Path, tmp_path: Path) -> None:
+    import base64
+    import urllib.error
+    import urllib.request
+
+    key_file = tmp_path / "key"
+    key_file.write_text("k-7d1f3a\n", "utf-8")
+    process, banner = start_sandbox(str(minisite), "--port", "0", "--apikey-file", str(key_file),
+                                    "--pro-email", "owner@example.test", env={"BOOKGEN_SANDBOX_PRO_PASSWORD": "pw-91c2"})  # fmt: skip
+    try:
+        url = banner[0].split(" on ")[1].split(" ")[0]
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/api/v1/")
+        text = "\n".join(banner)
+        assert "k-7d1f3a" not in text and "pw-91c2" not in text and "owner@example.test" in text
+        assert "client@example.test / sandbox" in text and "groups:  2, 1" in text
+        token = base64.b64encode(b"owner@example.test:pw-91c2").decode()
+        request = urllib.request.Request(f"{url}groups/1.json?apikey=k-7d1f3a", headers={"Authorization": f"Basic {token}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert json.loads(response.read())["name"] == "Test Spa"
+        wrong = urllib.request.Request(f"{url}groups/1.json?apikey=sandbox", headers={"Authorization": f"Basic {token}"})
+        try:
+            urllib.request.urlopen(wrong, timeout=10)
+            raise AssertionError("the default key was accepted")
+        except urllib.error.HTTPError as error:
+            assert error.code == 401
+    finally:
+        code, out, err = stop(process)
+    assert code == 0 and "Stopped." in out and "Traceback" not in err
+
+
+def test_sandbox_prints_an_ipv6_url_in_brackets(minisite: Path) -> None:
+    process, banner = start_sandbox(str(minisite), "--host", "::1", "--port", "0")
+    try:
+        assert banner[0].split(" on ")[1].startswith("http://[::1]:"), banner
+    finally:
+        stop(process)
+
+
+def test_sandbox_refuses_a_broken_site_in_one_line_each(minisite: Path, cli: CliRunner) -> None:
+    page = minisite / "groups" / "spa" / "page.toml"
+    page.write_text('[hours]\nfri = ["20:00-24:30"]\n', "utf-8")
+    result = subprocess.run([sys.executable, "-m", "generator", "sandbox", str(minisite), "--port", "0"],
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"error: {page}: hours.fri[0]: '24:30' is not a closing time" in result.stderr
+    assert cli.invoke(main, ["sandbox", str(minisite / "nowhere")]).exit_code == 2
+    assert cli.invoke(main, ["check", str(minisite)]).exit_code == 1

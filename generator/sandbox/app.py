@@ -39,6 +39,7 @@ _LISTS = {
     "interventions": catalog.list_interventions,
     "interventionsets": catalog.list_interventionsets,
     "fiches": catalog.list_fiches,
+    "pros": catalog.list_pros,
 }
 log = logging.getLogger("bookgen.sandbox")
 
@@ -57,9 +58,11 @@ class _Call:
         if kind != "application/json":
             raise bad("send the body as JSON with Content-Type: application/json")
         try:
-            data = json.loads(self.body.decode("utf-8"))
+            data = json.loads(self.body.decode("utf-8"), object_pairs_hook=_unique, parse_constant=_no_constant)
         except RecursionError:
             raise bad(f"the JSON body is nested more than {MAX_DEPTH} levels deep") from None
+        except _Duplicate as duplicate:
+            raise bad(f"the JSON body has the key {str(duplicate)[:40]!r} twice") from None
         except (UnicodeDecodeError, ValueError):
             raise bad("the body is not valid JSON") from None
         if _depth(data) > MAX_DEPTH:
@@ -79,6 +82,22 @@ class _Call:
                     if isinstance(fields, dict):
                         params.update({f"{profile}[{k}]": str(v) for k, v in fields.items()})
         return params
+
+
+class _Duplicate(ValueError):
+    pass
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        raise _Duplicate(next(k for k, _ in pairs if k in seen or seen.add(k)))
+    return result
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _depth(data: Any) -> int:
@@ -144,6 +163,8 @@ class _Api:
         if rest.endswith(".xml"):
             raise bad("the sandbox answers JSON only: use .json or no suffix")
         rest = rest.removesuffix(".json").rstrip("/")
+        if call.query.get("format", "json") != "json":
+            raise bad("the sandbox answers JSON only: format=json or none", "format")
         check_apikey(call.query, self.apikey)
         if rest == "accounts":
             _allowed(call, "POST")
@@ -200,15 +221,14 @@ class _Api:
         _allowed(call, "GET")
         records = _LISTS[kind](store, identity, group_id, call.query)
         if rid is not None:
-            return _json(catalog.one(records, int(rid), kind.rstrip("s")))
+            return _json(catalog.one(records, int(rid), kind[:-1]))
         return _json(page(records, call.query))
 
     def logged_in(self, identity: Identity, kind: str) -> Response:
         store = self.store
         if kind == "pro":
             groups = store.group_ids()
-            profile = {"id": 1, "lastname": "Sandbox", "firstname": "Pro", "email": store.pro_email,
-                       "cellphone": None, "synched_at": None, "group_id": groups[0] if groups else None}  # fmt: skip
+            profile = {**catalog.pro_profile(store), "group_id": groups[0] if groups else None}
         else:
             first = min(identity.account_ids)
             profile = store.accounts[first].profile()

@@ -31,8 +31,11 @@ import json
 import re
 from typing import Any
 
-from ..fields import _parse_bool
-from .availability import free_calendars
+from pydantic import TypeAdapter, ValidationError
+
+from ..fields import ApiBool
+from ..models import Calendar
+from .availability import Slot, free_calendars
 from .catalog import visible_group
 from .errors import ApiError, bad, refused
 from .store import Account, Appointment, Identity, Store, sha1_hex
@@ -60,10 +63,14 @@ PENDING_FIELDS = {
 }
 
 
+_BOOL = TypeAdapter(ApiBool)
+
+
 def _flag(value: Any, field: str) -> int:
+    """A flag as the API sends it (true/false, 1/0, "1"/"0"), answered as 1 or 0."""
     try:
-        return int(_parse_bool(value))
-    except Exception:
+        return int(_BOOL.validate_python(value))
+    except ValidationError:
         raise bad('must be true/false, 1/0 or "1"/"0"', field) from None
 
 
@@ -148,6 +155,26 @@ def _fiche(store: Store, group_id: int, data: Any, identity: Identity | None, pr
     return fiche
 
 
+def _check_horizon(store: Store, group_id: int, slot: Slot | None, field: str) -> None:
+    """MintimeRdv before now + min_notice, MaxRdvPeriod after now + max_days_ahead."""
+    earliest, latest = horizon(store, group_id)
+    if slot is not None and slot.start < earliest:
+        raise refused("MintimeRdv", "this time is too soon to be booked online", field)
+    if slot is not None and slot.start > latest:
+        raise refused("MaxRdvPeriod", "this time is too far ahead to be booked online", field)
+
+
+def _free(
+    store: Store, group_id: int, calendars: list[Calendar], slot: Slot | None, field: str
+) -> list[tuple[int, int]]:
+    """The calendars with room during ``slot``; NotAvailable when it is no slot or none has."""
+    capacity = store.source(group_id).page.capacity
+    free = free_calendars([c.id for c in calendars], busy(store, group_id), slot, capacity) if slot else []
+    if not free:
+        raise refused("NotAvailable", "this time is not available", field)
+    return free
+
+
 def _upcoming(store: Store, group_id: int, email: str) -> list[Appointment]:
     now = store.now()
     return [a for a in store.booked[group_id] if a.email.lower() == email.lower() and a.end > now]
@@ -190,12 +217,7 @@ def create_appointment(
         if from_web:
             if group.inactive:
                 raise ApiError(403, "online booking is turned off for this group (inactive)")
-            earliest, latest = horizon(store, group_id)
-            start = slot.start if slot else None
-            if start is not None and start < earliest:
-                raise refused("MintimeRdv", "this time is too soon to be booked online")
-            if start is not None and start > latest:
-                raise refused("MaxRdvPeriod", "this time is too far ahead to be booked online")
+            _check_horizon(store, group_id, slot, "appointment.date")
             known = confirmed_account is not None or any(
                 a.validated for a in store.accounts_for(fiche["email"]) if a.group_id == group_id
             )
@@ -207,15 +229,7 @@ def create_appointment(
                 raise refused("SameTimeRdv", "this client already has an appointment at this time")
             if len(mine) >= group.max_multirdvs:
                 raise refused("MaxRdvNumber", f"this client already has {len(mine)} upcoming appointments")
-        free = (
-            free_calendars(
-                [c.id for c in calendars], busy(store, group_id), slot, store.source(group_id).page.capacity
-            )
-            if slot
-            else []
-        )
-        if slot is None or not free:
-            raise refused("NotAvailable", "this time is not available")
+        free = _free(store, group_id, calendars, slot, "appointment.date")
         chosen = free[0][0] if calendar_id is not None else store.random.choice(free)[0]
         if fiche.get("id") is not None:
             record = next(f for f in store.fiches[group_id] if f["id"] == fiche["id"])
@@ -302,18 +316,8 @@ def _check_pending(store: Store, group_id: int, email: str, pending: dict[str, A
     calendars = calendars_for(store, group_id, services, _calendar(data["calendar_id"], "account.pendingRdv.calendar_id"),
                               "account.pendingRdv.calendar_id")  # fmt: skip
     slot = find_slot(store, group_id, wall, sum(s.length for s in services))
-    earliest, latest = horizon(store, group_id)
-    if slot is not None and slot.start < earliest:
-        raise refused("MintimeRdv", "this time is too soon to be booked online", "account.pendingRdv.date")
-    if slot is not None and slot.start > latest:
-        raise refused(
-            "MaxRdvPeriod", "this time is too far ahead to be booked online", "account.pendingRdv.date"
-        )
-    page = store.source(group_id).page
-    if slot is None or not free_calendars(
-        [c.id for c in calendars], busy(store, group_id), slot, page.capacity
-    ):
-        raise refused("NotAvailable", "this time is not available", "account.pendingRdv.date")
+    _check_horizon(store, group_id, slot, "account.pendingRdv.date")
+    _free(store, group_id, calendars, slot, "account.pendingRdv.date")
 
 
 def confirm_account(store: Store, token: str, password: str | None) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from .lists import int_list, page
 from .store import Identity, Store
 
 __all__ = ["get_group", "list_calendars", "list_fiches", "list_groups", "list_interventions",
-           "list_interventionsets", "one", "put_group"]  # fmt: skip
+           "list_interventionsets", "list_pros", "one", "pro_profile", "put_group"]  # fmt: skip
 
 #: Fields of a group no PUT may change.
 READ_ONLY = frozenset({"id", "created_at", "updated_at"})
@@ -125,16 +125,28 @@ def list_interventionsets(
 
 
 def list_fiches(store: Store, identity: Identity, group_id: int, query: Any) -> list[dict[str, Any]]:
-    """Client records: all for the Pro; an Account sees its own (by email), deleted
-    ones with ``$`` before ``lastname`` (§2)."""
+    """Client records: all for the Pro; an Account sees its own (same email). Fiches are
+    never deleted in the sandbox (the API has no DELETE for them, §5)."""
     visible_group(store, identity, group_id)
     records = [dict(f) for f in store.fiches.get(group_id, [])]
     if identity.kind == "account":
         records = [f for f in records if str(f.get("email", "")).lower() == identity.email.lower()]
-        for record in records:
-            if record.get("deleted"):
-                record["lastname"] = "$" + str(record.get("lastname") or "")
     return records
+
+
+def pro_profile(store: Store) -> dict[str, Any]:
+    """The sandbox's one Pro (§2: lastname, firstname, email, synched_at, cellphone)."""
+    return {"id": 1, "lastname": "Sandbox", "firstname": "Pro", "email": store.pro_email,
+            "synched_at": None, "cellphone": None}  # fmt: skip
+
+
+def list_pros(store: Store, identity: Identity, group_id: int, query: Any) -> list[dict[str, Any]]:
+    """``GET /groups/:id/pros``: the Pro logins of a group (the Pro profile only; its
+    ``group_id`` is write-only, so not read back)."""
+    visible_group(store, identity, group_id)
+    if identity.kind != "pro":
+        raise ApiError(403, "only the Pro profile may list a group's pros")
+    return [pro_profile(store)]
 
 
 def one(records: Sequence[Mapping[str, Any]], record_id: int, kind: str) -> dict[str, Any]:

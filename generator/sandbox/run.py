@@ -37,6 +37,7 @@ class SandboxServer:
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             self.socket.bind((host, port))
+            self.socket.listen(128)  # connections wait in the backlog until uvicorn runs
         except OSError:
             self.socket.close()
             raise
@@ -52,10 +53,20 @@ class SandboxServer:
         self.group_ids = self.app.state.sandbox.group_ids()
 
     def run(self) -> None:
+        """Serve until Ctrl-C or SIGTERM, then return normally (uvicorn re-raises the
+        signal it caught once it has shut down; the handlers set here absorb it)."""
+        import signal
+        import threading
+
         import uvicorn
 
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
+        previous = {}
+        if threading.current_thread() is threading.main_thread():
+            previous = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             uvicorn.Server(config).run(sockets=[self.socket])
         finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             self.socket.close()
