@@ -28,8 +28,16 @@ class ServiceGroup:
 
 
 def visible_services(source: GroupSource) -> list[Intervention]:
-    """Services a client may book: not deleted, in ``sort`` then id order."""
-    return sorted((i for i in source.interventions if not i.deleted), key=lambda i: (i.sort, i.id))
+    """Services a client may book, in ``sort`` then id order.
+
+    Deleted services never appear, nor do the services of a set whose ``publicname`` is
+    blank, even those with their own publicname (clicrdv-api.md §5, interventionsets).
+    """
+    hidden = {s.id for s in source.sets if s.hidden}
+    return sorted(
+        (i for i in source.interventions if not i.deleted and i.interventionset_id not in hidden),
+        key=lambda i: (i.sort, i.id),
+    )
 
 
 def service_groups(source: GroupSource) -> list[ServiceGroup]:
@@ -47,11 +55,11 @@ def service_groups(source: GroupSource) -> list[ServiceGroup]:
 
 
 def bookable_calendars(source: GroupSource) -> list[Calendar]:
-    """Calendars offering at least one visible service."""
+    """Calendars offering at least one visible service; deleted ones never appear."""
     ids = {s.id for s in visible_services(source)}
     return [
         c for c in source.calendars
-        if c.intervention_ids is None or ids.intersection(c.intervention_ids)
+        if not c.deleted and (c.intervention_ids is None or ids.intersection(c.intervention_ids))
     ]  # fmt: skip
 
 
@@ -88,27 +96,21 @@ def reminder_facts(source: GroupSource) -> dict[str, Any]:
 
 
 def flow_data(source: GroupSource) -> dict[str, Any]:
-    """The flow as JSON for the runtime script (no personal data, nothing secret)."""
+    """The flow as JSON for the runtime script: only what it reads (every byte ships in
+    each page), no personal data, nothing secret."""
     group = source.group
     return {
         "group_id": group.model_extra.get("id") if group.model_extra else None,
         "steps": steps(source),
-        "calendarChoice": group.calendarChoice,
         "anyCalendar": group.anyCalendar and len(bookable_calendars(source)) > 1,
-        "open": group.open,
-        "openData": group.openData,
         "validateEmail": group.validateEmail,
         "max_multirdvs": group.max_multirdvs,
         "country_code": group.country_code or "",
-        "timezone": source.group.timezone,
         "zone": TIMEZONES[source.group.timezone],
         "slug": source.slug,
-        "services": [
-            {"id": s.id, "name": s.label, "length": s.length, "price": s.price}
-            for s in visible_services(source)
-        ],
+        "services": [{"id": s.id, "name": s.label} for s in visible_services(source)],
         "calendars": [
-            {"id": c.id, "name": c.name, "services": c.intervention_ids} for c in bookable_calendars(source)
+            {"id": c.id, "name": c.label, "services": c.intervention_ids} for c in bookable_calendars(source)
         ],
-        "reminders": reminder_facts(source),
+        "reminders": {"sms_minutes": group.smsreminder, "sms_checked": group.check_sms_from_web},
     }

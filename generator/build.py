@@ -27,6 +27,7 @@ from .content import is_remote
 from .embed import MODES, Loader, host_csp, snippet
 from .errors import Problem, SiteError
 from .i18n import has_catalog, text_direction, translations, url_locale
+from .jsmin import trim_js
 from .loader import GroupSource, Site, load_site
 from .manifest import NAME, Manifest, group_digest, group_stamp, read_manifest, shared_digest, walk_files
 from .publish import link_or_copy, locked, replace_file, spare_dir, staging_dir, swap_into_place
@@ -114,7 +115,8 @@ def _all_locales(site: Site) -> list[str]:
 
 
 def _static(name: str) -> bytes:
-    return (TEMPLATES_DIR / "static" / name).read_bytes()
+    data = (TEMPLATES_DIR / "static" / name).read_bytes()
+    return trim_js(data) if name.endswith(".js") else data
 
 
 def _render(env: jinja2.Environment, name: str, context: dict[str, Any], source: str) -> str:

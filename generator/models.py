@@ -205,11 +205,28 @@ class Group(_ApiRecord):
 
 
 class InterventionSet(_ApiRecord):
-    """A heading under which services are grouped."""
+    """A heading under which services are grouped.
+
+    ``publicname`` is the heading the booking module shows. A set whose publicname is
+    blank (an empty or all-space string) hides all its services from the module
+    (clicrdv-api.md §5, interventionsets); absent or ``null`` means the site project did
+    not record it, and the set shows under ``name``.
+    """
 
     id: ApiId
     name: text(255, min_length=1)
+    publicname: text(255) | None = None
     sort: int_field() = 0
+
+    @property
+    def label(self) -> str:
+        """What clients see: ``publicname`` when set, else ``name``."""
+        return self.publicname if self.publicname and self.publicname.strip() else self.name
+
+    @property
+    def hidden(self) -> bool:
+        """Whether the module hides this set's services (a blank ``publicname``)."""
+        return self.publicname is not None and not self.publicname.strip()
 
 
 class Intervention(_ApiRecord):
@@ -239,7 +256,14 @@ class Calendar(_ApiRecord):
 
     id: ApiId
     name: text(255, min_length=1)
+    publicname: text(255) | None = None
     intervention_ids: list[ApiId] | None = None
+    deleted: ApiBool = False
+
+    @property
+    def label(self) -> str:
+        """What clients see: ``publicname`` when set, else ``name`` (clicrdv-api.md §5, calendars)."""
+        return self.publicname if self.publicname and self.publicname.strip() else self.name
 
     def offers(self, intervention_id: int) -> bool:
         return self.intervention_ids is None or intervention_id in self.intervention_ids

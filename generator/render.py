@@ -296,7 +296,7 @@ def group_context(
 def locale_messages(locale: str) -> dict[str, str]:
     """The runtime script's strings in one locale (the same for every group)."""
     gettext = translations(locale).gettext
-    return {**runtime_messages(gettext), **{f"step_{key}": name for key, name in step_names(gettext).items()}}
+    return runtime_messages(gettext)  # step names are read from the page's progress list
 
 
 def runtime_messages(gettext: Any) -> dict[str, str]:
@@ -311,8 +311,9 @@ def runtime_messages(gettext: Any) -> dict[str, str]:
         "none_soon": gettext("No available time in the coming weeks. Please call us."),
         "your_time": gettext("%(time)s your time"),
         "slot_title": gettext("Choose a date and time"),
-        "signin_title": gettext("Sign in"),
-        "signin_intro": gettext("Enter the email address the business has on file."),
+        "signin_intro": gettext("Sign in with the email address and password of your client account."),
+        "password": gettext("Password"),
+        "bad_login": gettext("This email address and password do not match a client account."),
         "signin": gettext("Sign in"),
         "details_title": gettext("Your details"),
         "firstname": gettext("First name"),
@@ -324,12 +325,24 @@ def runtime_messages(gettext: Any) -> dict[str, str]:
         "summary": gettext("Your appointment"),
         "with": gettext("With %(name)s"),
         "any": gettext("No preference"),
+        "sending": gettext("Sending…"),
         "done_title": gettext("Your appointment is booked"),
+        "pending_title": gettext("Waiting for your email confirmation"),
+        "reference": gettext("Reference: %(id)s"),
         "done_verify": gettext("Check your email: click the link we sent you to confirm this appointment."),
         "done_ok": gettext("A confirmation has been sent to you by email."),
         "another": gettext("Book another appointment"),
         "limit": gettext("You have booked as many appointments as allowed in a row."),
-        "taken": gettext("Sorry, this time has just been taken. Please choose another one."),
+        # ClicRDV's appointment refusal codes (clicrdv-api.md §4), one message each.
+        "err_NotAvailable": gettext("Sorry, this time has just been taken. Please choose another one."),
+        "err_SameTimeRdv": gettext("You already have an appointment at this time. Please choose another one."),
+        "err_MintimeBetween": gettext("This time is too close to another of your appointments. Please choose another one."),
+        "err_MintimeRdv": gettext("This time is too soon to be booked online. Please choose a later one."),
+        "err_MaxRdvPeriod": gettext("This time is too far ahead to be booked online. Please choose an earlier one."),
+        "err_MaxRdvNumber": gettext("You already have as many upcoming appointments as this business allows online."),
+        "err_EmailAlreadyExists": gettext("A client account already uses this email address: sign in, or use another address."),
+        "err_EmailNotFound": gettext("No client account uses this email address."),
+        "refused": gettext("The booking was refused. Please check your details, or book on our booking service."),
         "invalid": gettext("Please check this field."),
         "required": gettext("This field is required."),
         "bad_email": gettext("Enter a valid email address."),

@@ -9,7 +9,7 @@ import pytest
 
 from generator.booking import bookable_calendars, reminder_facts, service_groups, steps, visible_services
 from generator.loader import GroupSource, load_site
-from generator.models import Calendar
+from generator.models import Calendar, InterventionSet
 
 
 @pytest.fixture
@@ -63,6 +63,34 @@ def test_calendars_without_a_visible_service_are_not_offered(spa: GroupSource) -
     only_deleted = Calendar(id=99, name="Ghost", intervention_ids=[103])
     source = replace(spa, calendars=(*spa.calendars, only_deleted))
     assert 99 not in {c.id for c in bookable_calendars(source)}
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_set_with_a_blank_publicname_hides_all_its_services(spa: GroupSource, blank: str) -> None:
+    sets = tuple(s.model_copy(update={"publicname": blank}) if s.id == 1 else s for s in spa.sets)
+    # Even a service with its own publicname is hidden by its set's blank publicname.
+    named = tuple(i.model_copy(update={"publicname": "Public"}) if i.interventionset_id == 1 else i
+                  for i in spa.interventions)
+    source = replace(spa, sets=sets, interventions=named)
+    assert {s.interventionset_id for s in visible_services(source)} == {2}
+    assert [g.set.id for g in service_groups(source)] == [2]
+    assert 10 not in {c.id for c in bookable_calendars(source)}  # Alice only offered set 1's services
+
+
+@pytest.mark.parametrize(("publicname", "label"), [(None, "Massages"), ("Nos massages", "Nos massages")])
+def test_a_set_without_publicname_shows_its_name_and_one_with_it_its_publicname(
+    publicname: str | None, label: str
+) -> None:
+    interventionset = InterventionSet(id=1, name="Massages", publicname=publicname)
+    assert interventionset.label == label
+    assert not interventionset.hidden
+
+
+def test_deleted_calendars_never_appear_and_publicname_is_their_label(spa: GroupSource) -> None:
+    calendars = (spa.calendars[0].model_copy(update={"deleted": True}),
+                 spa.calendars[1].model_copy(update={"publicname": "Bruno B."}))
+    source = replace(spa, calendars=calendars)
+    assert [c.label for c in bookable_calendars(source)] == ["Bruno B."]
 
 
 def test_mail_reminders_need_sendmail(spa: GroupSource) -> None:

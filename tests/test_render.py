@@ -148,3 +148,24 @@ def test_an_elided_preposition_joins_the_name_without_a_space(minisite: Path, tm
     build(minisite, tmp_path / "out")
     html = (tmp_path / "out" / "spa" / "fr" / "index.html").read_text("utf-8")
     assert re.findall(r"<h1[^>]*>(.*?)</h1>", html)[0].endswith("à l&#39;Atelier")
+
+
+def test_the_static_page_hides_blank_publicname_sets_and_deleted_calendars(minisite: Path, tmp_path: Path) -> None:
+    spa = minisite / "groups" / "spa"
+    (spa / "interventionsets.json").write_text(json.dumps(
+        [{"id": 1, "name": "Massages", "publicname": " ", "sort": 1},
+         {"id": 2, "name": "Soins du visage", "publicname": "Visage", "sort": 2}]), "utf-8")
+    (spa / "calendars.json").write_text(json.dumps({"records": [
+        {"id": 10, "name": "Alice", "intervention_ids": [100, 101, 102], "deleted": True},
+        {"id": 11, "name": "Bruno", "publicname": "Bruno B.", "intervention_ids": [101, 102]},
+        {"id": 12, "name": "Chloé", "intervention_ids": [102]}]}), "utf-8")
+    build(minisite, tmp_path / "out")
+    page = (tmp_path / "out" / "spa" / "en" / "index.html").read_text("utf-8")
+    services = re.findall(r'data-service="(\d+)"', page)
+    calendars = re.findall(r'data-calendar="(\d+)"', page)
+    assert services == ["102"]  # 100 (own publicname) and 101 hidden by their set's blank publicname
+    assert "Massage relaxant" not in page and "Visage" in page
+    assert calendars == ["11", "12"] and "Bruno B." in page and "Alice" not in page
+    data = json.loads(re.search(r'class="bookgen-data">(.*?)</script>', page, re.S).group(1))
+    assert [s["id"] for s in data["services"]] == [102]
+    assert [c["name"] for c in data["calendars"]] == ["Bruno B.", "Chloé"]

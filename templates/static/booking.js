@@ -1,9 +1,14 @@
 // bookgen runtime: turns the server-rendered booking page into a step-by-step flow
-// against a ClicRDV-shaped API. No framework, no third-party code. Without it (or if
-// the API is unreachable) the page still lists services and links to the hosted module.
+// speaking ClicRDV API v1 (docs/booking-flow.md) under the page's api_base_url, without
+// apikey. No framework, no third-party code. Without it (or if the API is unreachable)
+// the page still lists services and links to the hosted module.
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
 const fill = (text, vars) => text.replace(/%\((\w+)\)s/g, (_, key) => vars[key]);
+// ClicRDV's appointment/account refusal codes (clicrdv-api.md §4), found anywhere in a 400 body.
+const CODES = /\b(NotAvailable|SameTimeRdv|MaxRdvNumber|MintimeRdv|MintimeBetween|MaxRdvPeriod|EmailAlreadyExists|EmailNotFound)\b/;
+// Codes whose next step is another time: back to refreshed slots with the message.
+const RESLOT = ["NotAvailable", "SameTimeRdv", "MintimeRdv", "MintimeBetween", "MaxRdvPeriod"];
 
 function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -26,6 +31,8 @@ function offset(ms, zone) {
   return Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute) - Math.floor(ms / 60000) * 60000;
 }
 const instant = (ms, zone) => ms - offset(ms - offset(ms, zone), zone);
+const sha1 = async (text) => [...new Uint8Array(await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text)))]
+  .map((b) => b.toString(16).padStart(2, "0")).join("");
 
 class Flow {
   constructor(root) {
@@ -36,8 +43,10 @@ class Flow {
     this.locale = root.dataset.locale;
     this.group = this.data.group_id ?? this.data.slug;
     this.steps = this.data.steps.filter((s) => s !== "done");
-    this.booked = 0;
-    this.token = null;
+    // Kept for the tab's life (sessionStorage): sign-in, appointments made, the last confirmation.
+    this.key = "bookgen:" + this.group;
+    // Storage may be blocked (a cross-origin iframe without third-party storage): memory only then.
+    try { this.state = JSON.parse(sessionStorage.getItem(this.key)) || {}; } catch { this.state = {}; }
     this.visitorZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
     this.live = $(".flow-live", root);
     this.fallback = $(".fallback", root);
@@ -53,6 +62,7 @@ class Flow {
       if (!hash.has(key) && query.has(key)) hash.set(key, query.get(key));
     }
     this.prefill = Object.fromEntries(["firstname", "lastname", "email", "phone"].map((k) => [k, hash.get(k) || ""]));
+    if (this.state.signed) this.prefill.email ||= this.state.signed;
     history.replaceState(null, "", "#" + hash);
     addEventListener("hashchange", () => this.render(true));
     this.render(false);
@@ -61,13 +71,15 @@ class Flow {
 
   params() { return new URLSearchParams(location.hash.slice(1)); }
 
-  go(changes) {
+  go(changes, replace) {
     const params = this.params();
     for (const [key, value] of Object.entries(changes)) {
       if (value == null) params.delete(key); else params.set(key, value);
     }
-    location.hash = params;
+    if (replace) location.replace("#" + params); else location.hash = params;
   }
+
+  save() { try { sessionStorage.setItem(this.key, JSON.stringify(this.state)); } catch { /* memory only */ } }
 
   emit(name, detail) {
     this.root.dispatchEvent(new CustomEvent("bookgen:" + name, { bubbles: true, composed: true, detail }));
@@ -97,18 +109,26 @@ class Flow {
   current() {
     const p = this.params();
     const wanted = p.get("step") || this.steps[0];
-    if (wanted === "done" && this.lastBooking) return "done";
+    if (wanted === "done" && this.state.done) return "done";
     for (const step of this.steps) {
       if (step === wanted) return step;
       if ((step === "service" && !this.service(p.get("service"))) ||
           (step === "calendar" && !p.has("calendar")) ||
-          (step === "signin" && !this.token) || (step === "slot" && !p.get("slot"))) return step;
+          (step === "signin" && !this.state.signed) || (step === "slot" && !p.get("slot"))) return step;
     }
     return this.steps[0];
   }
 
   render(moveFocus) {
-    const step = this.current();
+    let step = this.current();
+    if (this.shown === "done" && step !== "done") {
+      // Leaving a confirmation (Back, or "Book another") starts a new booking; never the sent form.
+      this.state.done = null;
+      this.save();
+      history.replaceState(null, "", "#step=" + this.steps[0]);
+      step = this.current();
+    }
+    this.shown = step;
     const p = this.params();
     for (const section of $$("[data-step]", this.root)) section.hidden = section.dataset.step !== step;
     for (const item of $$("[data-progress]", this.root)) {
@@ -119,15 +139,15 @@ class Flow {
       this.offers(this.calendar(p.get("calendar")), id));
     if (step === "calendar") this.filter("calendar", (id) => id === "" || !p.get("service") ||
       this.offers(this.calendar(id), p.get("service")));
-    if (step === "slot") this.renderSlots(p.get("week") || day(Date.now()));
+    if (step === "slot") this.renderSlots(p.get("week"));
     if (step === "signin") this.renderSignin();
     if (step === "details") this.renderDetails();
     if (step === "done") this.renderDone();
     const index = this.steps.indexOf(step);
     if (index > 0 && step !== "done") this.app.append(h("button", { type: "button", class: "button back",
       on: { click: () => history.back() } }, this.t.back));
-    const name = this.t["step_" + step];
-    this.live.textContent = step === "done" ? this.t.done_title : fill(this.t.step, { num: index + 1, total: this.steps.length, name });
+    const name = $(`[data-progress=${step}]`, this.root)?.textContent;
+    this.live.textContent = step === "done" ? this.doneTitle() : fill(this.t.step, { num: index + 1, total: this.steps.length, name });
     this.emit("step", { step });
     if (moveFocus) {
       const heading = $("[data-step]:not([hidden]) h2", this.root) || $("h2", this.app);
@@ -152,23 +172,33 @@ class Flow {
     return [label, fill(this.t.your_time, { time: mine })];
   }
 
-  async fetchSlots(week) {
-    const p = this.params();
-    const url = new URL(`${this.api}/groups/${this.group}/availabletimeslots`, location.href);
-    url.searchParams.append("intervention_ids[]", p.get("service"));
-    url.searchParams.set("calendar_id", p.get("calendar") || "");
-    url.searchParams.set("start", week);
-    url.searchParams.set("end", day(Date.parse(week) + 6 * 864e5));
-    if (this.token) url.searchParams.set("token", this.token);
-    const response = await fetch(url);
-    if (!response.ok) throw new Error(response.status);
-    return (await response.json()).records;
+  // One call to the API: never throws; a network failure or timeout is status 0, a body
+  // that is not JSON (a proxy's HTML 502) is null, `code` is ClicRDV's refusal code on a 400.
+  async request(path, init = {}) {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), +this.root.dataset.timeout || 15e3);
+    try {
+      const response = await fetch(`${this.api}/${path}`, { ...init, signal: abort.signal, credentials: "same-origin" });
+      const text = await response.text();
+      let body = null;
+      try { body = JSON.parse(text); } catch { /* not JSON */ }
+      return { status: response.status, body, code: response.status === 400 && body && (text.match(CODES) || [])[1] };
+    } catch {
+      return { status: 0 };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
-  async renderSlots(week, search = 0) {
+  async renderSlots(week) {
     const t = this.t;
+    const zone = this.data.zone;
+    // "Today" is the group's local date, not the visitor's nor UTC's.
+    const today = day(Date.now() + offset(Date.now(), zone));
+    const first = !week || week < today;
+    if (first) week = today;
+    const end = day(Date.parse(week) + 6 * 864e5);
     const list = h("div", { class: "slots", "aria-busy": "true" }, h("p", { class: "loading" }, t.loading));
-    const today = day(Date.now());
     const nav = h("div", { class: "slot-nav" },
       h("button", { type: "button", class: "button", disabled: week <= today,
         on: { click: () => this.go({ week: day(Math.max(Date.parse(week) - 7 * 864e5, Date.parse(today))) }) } }, t.earlier),
@@ -177,20 +207,27 @@ class Flow {
     this.notice = null;
     this.app.append(h("section", { class: "step", "aria-labelledby": "slot-title" },
       h("h2", { id: "slot-title", class: "step-title" }, t.slot_title), notice,
-      h("p", { class: "zone" }, this.data.zone && t.zone_name), nav, list));
-    let slots;
-    try {
-      slots = await this.fetchSlots(week);
-    } catch (error) {
-      return this.fail(list, () => this.render(false));
-    }
+      h("p", { class: "zone" }, zone && t.zone_name), nav, list));
+    const p = this.params();
+    const query = new URLSearchParams({ "intervention_ids[]": p.get("service"), calendar_id: p.get("calendar") || "",
+      start: week + " 00:00:00", end: end + " 23:59:59" });
+    const answer = await this.request(`groups/${this.group}/availabletimeslots?${query}`);
     if (this.current() !== "slot") return;
     list.removeAttribute("aria-busy");
+    if (answer.status === 401 && this.steps.includes("signin")) {
+      this.state.signed = null;
+      return this.go({ step: "signin" });
+    }
+    const slots = answer.status === 200 && answer.body?.availabletimeslots;
+    if (!Array.isArray(slots)) return this.fail(list, () => this.render(false));
+    // firstSlot: the first free time from `start` on (clicrdv-api.md §5); open on its day.
+    const firstDay = (answer.body.firstSlot || "").slice(0, 10);
+    if (!slots.length && first && firstDay > end) return this.go({ week: firstDay }, true);
     if (!slots.length) {
-      if (search > 0 && search < 8) return this.go({ week: day(Date.parse(week) + 7 * 864e5), search: search + 1 });
-      list.replaceChildren(h("p", { class: "empty" }, search >= 8 ? t.none_soon : t.no_slots),
-        h("button", { type: "button", class: "button button-primary", on: { click: () =>
-          this.go({ week: day(Date.parse(week) + 7 * 864e5), search: 1 }) } }, t.first));
+      const jump = firstDay && (firstDay < week || firstDay > end);
+      list.replaceChildren(h("p", { class: "empty" }, jump ? t.no_slots : t.none_soon),
+        jump && h("button", { type: "button", class: "button button-primary", on: { click: () =>
+          this.go({ week: firstDay }) } }, t.first));
       return;
     }
     const days = new Map();
@@ -198,19 +235,20 @@ class Flow {
     const dateFormat = new Intl.DateTimeFormat(this.locale, { weekday: "long", day: "numeric", month: "long", timeZone: "UTC" });
     const next = this.steps[this.steps.indexOf("slot") + 1];
     const button = (slot) => h("button", { type: "button", class: "slot", "data-slot": slot.start,
-      on: { click: () => this.go({ slot: slot.start, step: next, search: null }) } },
+      on: { click: () => this.go({ slot: slot.start, step: next }) } },
       this.time(slot.start).map((text, i) => h("span", { class: i ? "slot-mine" : "slot-time" }, text)));
     list.replaceChildren(...[...days].map(([date, daySlots]) => h("div", { class: "slot-day" },
       h("h3", {}, dateFormat.format(wall(date + " 00:00"))),
       h("ul", { class: "slot-list", role: "list" }, daySlots.map((slot) => h("li", {}, button(slot)))))));
   }
 
-  fail(where, retry) {
+  // A failure in place: the message, "Try again" and the hosted module; replaces what was there.
+  fail(where, retry, message = this.t.error, label = this.t.retry) {
     where.removeAttribute("aria-busy");
-    const link = $("a", this.fallback);
-    where.replaceChildren(h("div", { class: "notice", role: "alert" }, h("p", {}, this.t.error),
-      h("button", { type: "button", class: "button", on: { click: retry } }, this.t.retry), " ",
-      h("a", { class: "button button-primary", href: link.href }, this.t.hosted)));
+    where.replaceChildren(h("p", {}, message),
+      retry && h("button", { type: "button", class: "button", on: { click: retry } }, label), " ",
+      h("a", { class: "button", href: $("a", this.fallback).href }, this.t.hosted));
+    where.scrollIntoView?.({ block: "nearest" });
   }
 
   field(name, type, attrs = {}) {
@@ -227,33 +265,57 @@ class Flow {
     return input;
   }
 
-  renderSignin() {
-    const form = h("form", { class: "form", novalidate: true }, h("h2", { class: "step-title" }, this.t.signin_title),
-      h("p", {}, this.t.signin_intro), this.field("email", "email", { autocomplete: "email", required: true }),
-      h("button", { class: "button button-primary" }, this.t.signin));
+  // A form whose submit button is disabled and busy while `send` runs, with one message
+  // area beside the button (announced); `send` never runs twice at once.
+  form(children, label, send) {
+    const button = h("button", { class: "button button-primary" }, label);
+    const status = h("div", { class: "notice form-status", role: "alert", hidden: true });
+    const form = h("form", { class: "form", novalidate: true }, children, status, button);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      const email = form.elements.email.value.trim();
-      const response = await this.post("clients/signin", { email }, form);
-      if (!response) return;
-      if (!response.ok) return this.invalid(form, "email", (await response.json()).errors[0].message).focus();
-      this.token = (await response.json()).client.token;
-      this.prefill.email = email;
-      this.go({ step: this.steps[this.steps.indexOf("signin") + 1] });
+      if (button.disabled) return;
+      for (const input of $$("[aria-invalid]", form)) input.removeAttribute("aria-invalid");
+      for (const error of $$(".field-error", form)) error.textContent = "";
+      status.hidden = true;
+      button.disabled = true;
+      button.setAttribute("aria-busy", "true");
+      button.textContent = this.t.sending;
+      const show = (message, retry, label) => { status.hidden = false; this.fail(status, retry, message, label); };
+      try {
+        await send(form, show);
+      } catch {
+        show(this.t.error, () => form.requestSubmit());
+      } finally {
+        button.disabled = false;
+        button.removeAttribute("aria-busy");
+        button.textContent = label;
+      }
     });
     this.app.append(form);
+    return form;
   }
 
-  async post(path, body, form) {
-    try {
-      return await fetch(`${this.api}/groups/${this.group}/${path}`, {
-        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-    } catch (error) {
-      const box = h("div");
-      form.append(box);
-      this.fail(box, () => form.requestSubmit());
-      return null;
-    }
+  renderSignin() {
+    this.form([h("h2", { class: "step-title" }, this.t.signin), h("p", {}, this.t.signin_intro),
+      this.field("email", "email", { autocomplete: "email", required: true }),
+      this.field("password", "password", { autocomplete: "current-password", required: true })], this.t.signin,
+    async (form, show) => {
+      const email = form.elements.email.value.trim();
+      const password = form.elements.password.value;
+      if (!email || !password) return this.invalid(form, email ? "password" : "email", this.t.required).focus();
+      // Account login (clicrdv-api.md §2): form-encoded, SHA-1 hex password; the server keeps the cookie.
+      const answer = await this.request("sessions/login", { method: "POST",
+        body: new URLSearchParams({ "account[email]": email, "account[password]": await sha1(password) }) });
+      if (answer.status === 401 || answer.status === 403 || (answer.status === 200 && answer.body?.error)) {
+        // The next step beside the message: the hosted module (the page's contact card has the phone).
+        this.invalid(form, "password", "").focus();
+        return show(this.t.bad_login);
+      }
+      if (answer.status !== 200) return show(this.t.error, () => form.requestSubmit());
+      this.state.signed = this.prefill.email = email;
+      this.save();
+      this.go({ step: this.steps[this.steps.indexOf("signin") + 1] });
+    });
   }
 
   renderDetails() {
@@ -263,65 +325,103 @@ class Flow {
     const service = this.service(p.get("service"));
     const calendar = this.calendar(p.get("calendar"));
     if (!this.prefill.phone && this.data.country_code) this.prefill.phone = `+${this.data.country_code} `;
-    const form = h("form", { class: "form", novalidate: true },
-      h("h2", { class: "step-title" }, t.details_title),
+    this.form([h("h2", { class: "step-title" }, t.details_title),
       h("div", { class: "summary" }, h("strong", {}, t.summary), h("span", {}, service.name),
-        h("span", {}, new Intl.DateTimeFormat(this.locale, { dateStyle: "full", timeStyle: "short", timeZone: "UTC" }).format(wall(p.get("slot")))),
+        h("span", {}, this.when(p.get("slot"))),
         p.has("calendar") && h("span", {}, calendar ? fill(t.with, { name: calendar.name }) : t.any)),
       this.field("firstname", "text", { autocomplete: "given-name", required: true, maxlength: 64 }),
       this.field("lastname", "text", { autocomplete: "family-name", required: true, maxlength: 64 }),
-      this.field("email", "email", { autocomplete: "email", required: true }),
-      this.field("phone", "tel", { autocomplete: "tel", required: reminders.sms_minutes > 0 }),
+      this.field("email", "email", { autocomplete: "email", required: true, maxlength: 255 }),
+      this.field("phone", "tel", { autocomplete: "tel", maxlength: 25 }),
       reminders.sms_minutes > 0 && h("div", { class: "field field-check" }, h("label", {},
-        h("input", { type: "checkbox", name: "sms", checked: reminders.sms_checked }), " ", t.sms)),
-      h("button", { class: "button button-primary" }, t.confirm));
-    form.addEventListener("submit", (event) => { event.preventDefault(); this.submit(form); });
-    this.app.append(form);
+        h("input", { type: "checkbox", name: "sms", checked: reminders.sms_checked }), " ", t.sms))],
+    t.confirm, (form, show) => this.submit(form, show));
   }
 
-  async submit(form) {
+  when(slot) {
+    return new Intl.DateTimeFormat(this.locale, { dateStyle: "full", timeStyle: "short", timeZone: "UTC" }).format(wall(slot));
+  }
+
+  async submit(form, show) {
     const p = this.params();
+    const t = this.t;
     const values = Object.fromEntries(["firstname", "lastname", "email", "phone"].map((n) => [n, form.elements[n].value.trim()]));
-    for (const input of $$("[aria-invalid]", form)) input.removeAttribute("aria-invalid");
-    for (const error of $$(".field-error", form)) error.textContent = "";
+    const sms = form.elements.sms?.checked;
     const problems = [];
-    for (const name of ["firstname", "lastname", "email"]) if (!values[name]) problems.push([name, this.t.required]);
-    if (values.email && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(values.email)) problems.push(["email", this.t.bad_email]);
-    const prefixOnly = values.phone.replace(/\D/g, "") === (this.data.country_code || "");
-    if (prefixOnly) values.phone = "";
-    if (values.phone && !/^\+?[0-9][0-9 .()-]{5,19}$/.test(values.phone)) problems.push(["phone", this.t.bad_phone]);
+    for (const name of ["firstname", "lastname", "email"]) if (!values[name]) problems.push([name, t.required]);
+    if (values.email && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(values.email)) problems.push(["email", t.bad_email]);
+    if (values.phone.replace(/\D/g, "") === (this.data.country_code || "")) values.phone = "";
+    if (values.phone && !/^\+?[0-9][0-9 .()-]{5,19}$/.test(values.phone)) problems.push(["phone", t.bad_phone]);
+    if (sms && !values.phone) problems.push(["phone", t.required]);
     if (problems.length) return problems.map(([n, m]) => this.invalid(form, n, m))[0].focus();
-    const sms = form.elements.sms;
-    const appointment = { date: p.get("slot"), calendar_id: p.get("calendar") || "", intervention_ids: [+p.get("service")],
-      fiche: { ...values, ...(sms ? { sms_reminder: sms.checked } : {}) } };
-    if (this.token) appointment.token = this.token;
-    const response = await this.post("appointments", { appointment }, form);
-    if (!response) return;
-    const body = await response.json();
-    if (response.status === 409) {
-      this.notice = this.t.taken;
+    const service = this.service(p.get("service"));
+    const calendar = this.calendar(p.get("calendar"));
+    const date = p.get("slot");
+    const fiche = { firstname: values.firstname, lastname: values.lastname, email: values.email,
+      firstphone: values.phone, rappel_sms: sms ? 1 : 0 };
+    // Without an account session and with validateEmail, ClicRDV verifies the email first:
+    // an Account parks the booking in pendingRdv (clicrdv-api.md §2, docs/clicrdv-assumptions.md).
+    const pending = this.data.validateEmail && !this.state.signed;
+    const [path, body] = pending
+      ? ["accounts", { account: { email: values.email, group_id: +this.group, pendingRdv: JSON.stringify({
+        intervention_ids: [service.id], names: [service.name], calendar_id: calendar ? calendar.id : 0,
+        calendar_name: calendar ? calendar.name : "", date, fiche: { ...fiche, email: undefined } }) } }]
+      : [`groups/${this.group}/appointments`, { appointment: { date, intervention_ids: [service.id],
+        ...(calendar && { calendar_id: calendar.id }), from_web: 1, fiche } }];
+    const json = JSON.stringify(body);
+    // The same booking sent again ("Try again") keeps its Idempotency-Key; a changed one gets a new key.
+    if (this.attempt?.json !== json) this.attempt = { json, key: crypto.randomUUID?.() || String(Math.random()).slice(2) };
+    const attempt = this.attempt;
+    const answer = await this.request(path, { method: "POST", body: json,
+      headers: { "Content-Type": "application/json", "Idempotency-Key": attempt.key } });
+    const unknown = attempt.unknown;
+    attempt.unknown = !answer.status || answer.status >= 500;
+    // SameTimeRdv right after an attempt of ours whose answer was lost: that appointment is ours.
+    if (answer.status === 201 || (unknown && answer.code === "SameTimeRdv")) {
+      this.attempt = null;
+      Object.assign(this.prefill, values);
+      this.state.booked = (this.state.booked || 0) + 1;
+      this.state.done = { pending, id: answer.body?.id, service: service.name, date, calendar: calendar?.name };
+      this.save();
+      if (!pending) this.emit("booked", { date, service: service.id, calendar: calendar ? String(calendar.id) : "" });
+      return this.go({ step: "done" }, true);
+    }
+    const message = answer.code && t["err_" + answer.code];
+    if (RESLOT.includes(answer.code)) {
+      this.notice = message;
       return this.go({ slot: null, step: "slot" });
     }
-    if (!response.ok) {
-      const error = body.errors[0];
-      const name = (error.field || "").replace("fiche.", "");
-      if (form.elements[name]) return this.invalid(form, name, this.t.invalid + " " + error.message).focus();
-      return this.fail(form, () => this.submit(form));
+    if (/^Email/.test(answer.code)) {
+      this.invalid(form, "email", message).focus();
+      // A known email cannot park a booking: the client signs in instead, then books directly.
+      return pending && answer.code === "EmailAlreadyExists" && show(message, () => {
+        Object.assign(this.prefill, values);
+        if (!this.steps.includes("signin")) this.steps.splice(this.steps.indexOf("details"), 0, "signin");
+        this.go({ step: "signin" });
+      }, t.signin);
     }
-    this.booked += 1;
-    this.lastBooking = body.appointment;
-    Object.assign(this.prefill, values);
-    this.emit("booked", { date: body.appointment.date, service: +p.get("service"), calendar: p.get("calendar") || "" });
-    this.go({ step: "done" });
+    if (message) return show(message);
+    // A refused field (the sandbox's error.field, docs/clicrdv-assumptions.md) is marked where it is typed.
+    const last = answer.body?.error?.field?.split(".").pop();
+    const name = last === "firstphone" ? "phone" : last;
+    if (answer.status === 400 && form.elements[name]) return this.invalid(form, name, t.invalid).focus();
+    if (answer.status === 400) return show(t.refused);
+    show(t.error, () => form.requestSubmit());
   }
+
+  doneTitle() { return this.state.done?.pending ? this.t.pending_title : this.t.done_title; }
 
   renderDone() {
     const t = this.t;
-    const more = this.booked < this.data.max_multirdvs;
-    this.app.append(h("section", { class: "step done" }, h("h2", { class: "step-title" }, t.done_title),
-      h("p", {}, this.data.validateEmail ? t.done_verify : t.done_ok),
+    const done = this.state.done;
+    const more = !done.pending && (this.state.booked || 0) < this.data.max_multirdvs;
+    this.app.append(h("section", { class: "step done" }, h("h2", { class: "step-title" }, this.doneTitle()),
+      h("p", {}, done.pending ? t.done_verify : t.done_ok),
+      h("p", { class: "summary" }, h("span", {}, done.service), h("span", {}, this.when(done.date)),
+        done.calendar && h("span", {}, fill(t.with, { name: done.calendar })),
+        done.id != null && h("span", {}, fill(t.reference, { id: done.id }))),
       more ? h("button", { type: "button", class: "button button-primary", on: { click: () =>
-        this.go({ step: this.steps[0], service: null, calendar: null, slot: null, week: null }) } }, t.another)
+        this.go({ step: this.steps[0] }) } }, t.another)
         : this.data.max_multirdvs > 1 && h("p", {}, t.limit)));
   }
 }

@@ -1,252 +1,373 @@
-"""Booking for real in Debian Chromium: every calendarChoice, errors, sign-in, chains, RTL, timezones.
+"""Booking for real in Debian Chromium: pages → ``bookgen serve``'s proxy → the sandbox.
 
-Pages and the sandbox API are served from one preview server, so the sandbox's
-record of received payloads is checked field by field.
+Every demo flow books end to end through ClicRDV's own paths (no key in the page); the
+exact request bodies the page sent are checked, and what was booked is read back from
+the sandbox's store. Answers shaped at will (refusal codes, hangs) are in test_runtime.py.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
+from generator.render import locale_messages
 from tests.servekit import running
 
+EN = locale_messages("en")
 FICHE = {"firstname": "Ada", "lastname": "Lovelace", "email": "ada@example.com", "phone": "+33 6 12 34 56 78"}
 
 
-def set_group(site: Path, **changes) -> None:
-    path = site / "groups" / "spa" / "group.json"
-    data = json.loads(path.read_text("utf-8"))
-    data["group"].update(changes)
-    path.write_text(json.dumps(data), "utf-8")
+def edit(site: Path, slug: str, name: str, change) -> None:
+    path = site / "groups" / slug / name
+    if name.endswith(".json"):
+        data = json.loads(path.read_text("utf-8"))
+        change(data)
+        path.write_text(json.dumps(data), "utf-8")
+    else:
+        path.write_text(change(path.read_text("utf-8")), "utf-8")
+
+
+def set_group(site: Path, slug: str = "spa", **changes) -> None:
+    edit(site, slug, "group.json", lambda data: (data.get("group", data)).update(changes))
+
+
+class Posts:
+    """Every POST the page sends to the API, as (path, body) exactly as sent."""
+
+    def __init__(self, page) -> None:
+        self.sent: list[tuple[str, object]] = []
+        page.on("request", self._record)
+
+    def _record(self, request) -> None:
+        path = urlsplit(request.url).path
+        if request.method == "POST" and path.startswith("/api/v1/"):
+            body = request.post_data or ""
+            self.sent.append((path[len("/api/v1/"):], json.loads(body) if body.startswith("{") else body))
+
+    def to(self, end: str) -> list:
+        return [body for path, body in self.sent if path.endswith(end)]
+
+
+def pick(page, index: int = 0) -> str:
+    page.wait_for_selector(".slot")
+    slot = page.locator(".slot").nth(index)
+    start = slot.get_attribute("data-slot")
+    slot.click()
+    return start
 
 
 def fill_details(page, fiche: dict[str, str] = FICHE) -> None:
+    page.wait_for_selector("input[name=firstname]")
     for name, value in fiche.items():
         page.fill(f"input[name={name}]", value)
 
 
-def pick_first_slot(page) -> str:
-    page.wait_for_selector(".slot")
-    slot = page.locator(".slot").first.get_attribute("data-slot")
-    page.locator(".slot").first.click()
-    return slot
-
-
 def confirm(page) -> None:
-    page.locator("form .button-primary").click()
+    page.click("form > .button-primary")
     page.wait_for_selector(".done")
 
 
-def expected(slot: str, calendar, service: int = 100, fiche: dict[str, str] = FICHE, sms=True) -> dict:
-    return {"appointment": {"date": slot, "calendar_id": calendar, "intervention_ids": [service],
-                            "fiche": {**fiche, "sms_reminder": sms}}}
+def appointment(start: str, service: int, calendar: int | None, fiche: dict[str, str] = FICHE, sms: int = 1) -> dict:
+    body = {"date": start, "intervention_ids": [service], "from_web": 1,
+            "fiche": {"firstname": fiche["firstname"], "lastname": fiche["lastname"], "email": fiche["email"],
+                      "firstphone": fiche["phone"], "rappel_sms": sms}}
+    if calendar is not None:
+        body["calendar_id"] = calendar
+    return {"appointment": body}
 
 
-def test_calendar_choice_2_service_then_calendar_then_slot(minisite: Path, page) -> None:
-    with running(minisite) as (server, _):
+@pytest.fixture
+def spa(minisite: Path) -> Path:
+    set_group(minisite, validateEmail=False)
+    return minisite
+
+
+@pytest.mark.parametrize(("choice", "clicks", "calendar"), [
+    (2, ["[data-service='101']", "[data-calendar='11']"], 11),
+    (1, ["[data-calendar='11']", "[data-service='101']"], 11),
+    (0, ["[data-service='101']"], None),
+])
+def test_every_calendar_choice_books_with_the_documented_body(spa: Path, page, choice: int, clicks: list[str],
+                                                               calendar: int | None) -> None:
+    set_group(spa, calendarChoice=choice)
+    with running(spa) as (server, _):
+        posts = Posts(page)
+        page.goto(f"http://127.0.0.1:{server.port}/spa/en/")
+        for selector in clicks:
+            page.click(f"{selector} button")
+        start = pick(page)
+        fill_details(page)
+        confirm(page)
+        assert posts.to("groups/1/appointments") == [appointment(start, 101, calendar)]
+        [booked] = server.sandbox.appointments(1)
+        assert booked["start"] == start and booked["intervention_ids"] == [101]
+        if calendar:
+            assert booked["calendar_id"] == calendar
+        assert f"Reference: {booked['id']}" in page.locator(".done").inner_text()
+
+
+def test_no_preference_leaves_calendar_id_out_and_the_sandbox_picks_one(spa: Path, page) -> None:
+    with running(spa) as (server, _):
+        posts = Posts(page)
         page.goto(f"http://127.0.0.1:{server.port}/spa/en/")
         page.click("[data-service='101'] button")
-        # Only calendars offering the chosen service remain (both offer 101).
-        page.click("[data-calendar='11'] button")
-        slot = pick_first_slot(page)
-        fill_details(page)
-        confirm(page)
-        assert server.sandbox.received == [expected(slot, "11", 101)]
-        assert "Check your email" in page.locator(".done").inner_text()
-
-
-def test_calendar_choice_1_calendar_first_filters_services(minisite: Path, page) -> None:
-    set_group(minisite, calendarChoice=1)
-    with running(minisite) as (server, _):
-        page.goto(f"http://127.0.0.1:{server.port}/spa/en/")
-        page.click("[data-calendar='11'] button")  # Bruno offers 101 and 102, not 100
-        assert page.locator("[data-service='100']").is_hidden()
-        assert page.locator("[data-service='102']").is_visible()
-        page.click("[data-service='102'] button")
-        slot = pick_first_slot(page)
-        fill_details(page)
-        confirm(page)
-        assert server.sandbox.received == [expected(slot, "11", 102)]
-
-
-def test_calendar_choice_0_has_no_calendar_step_and_sends_an_empty_calendar(minisite: Path, page) -> None:
-    set_group(minisite, calendarChoice=0)
-    with running(minisite) as (server, _):
-        page.goto(f"http://127.0.0.1:{server.port}/spa/en/")
-        page.click("[data-service='100'] button")
-        slot = pick_first_slot(page)
-        fill_details(page)
-        confirm(page)
-        assert server.sandbox.received == [expected(slot, "", 100)]
-        assert "calendar" not in page.locator(".progress").inner_text().lower()
-
-
-def test_no_preference_sends_an_empty_calendar_id(minisite: Path, page) -> None:
-    with running(minisite) as (server, _):
-        page.goto(f"http://127.0.0.1:{server.port}/spa/en/")
-        page.click("[data-service='100'] button")
         page.click("[data-calendar=''] button")
-        slot = pick_first_slot(page)
+        start = pick(page)
         fill_details(page)
         confirm(page)
-        assert server.sandbox.received[0]["appointment"]["calendar_id"] == ""
-        assert server.sandbox.received[0]["appointment"]["date"] == slot
+        assert posts.to("appointments") == [appointment(start, 101, None)]
+        assert server.sandbox.appointments(1)[0]["calendar_id"] in (10, 11)
 
 
-def test_booking_with_the_keyboard_only(minisite: Path, page) -> None:
-    with running(minisite) as (server, _):
-        page.goto(f"http://127.0.0.1:{server.port}/spa/en/")
-        page.locator("[data-service='100'] button").focus()
-        page.keyboard.press("Enter")
-        # Focus moves to the new step's heading (the step renders on the next frame).
-        page.wait_for_function("document.activeElement.tagName === 'H2'", timeout=5000)
-        page.locator("[data-calendar='10'] button").focus()
-        page.keyboard.press("Enter")
-        page.wait_for_selector(".slot")
-        page.locator(".slot").first.focus()
-        page.keyboard.press("Enter")
-        page.wait_for_selector("input[name=firstname]")
-        page.locator("input[name=firstname]").focus()
-        for value in FICHE.values():
-            page.keyboard.press("Control+a")
-            page.keyboard.type(value)
-            page.keyboard.press("Tab")
-        page.keyboard.press("Tab")  # past the SMS checkbox, onto "Confirm"
-        page.keyboard.press("Enter")
-        page.wait_for_selector(".done")
-        assert len(server.sandbox.received) == 1
-
-
-def test_a_slot_taken_meanwhile_shows_a_message_and_fresh_slots(minisite: Path, page) -> None:
-    with running(minisite) as (server, _):
+def test_a_slot_taken_meanwhile_refreshes_the_slots_with_the_message(spa: Path, page) -> None:
+    with running(spa) as (server, _):
         page.goto(f"http://127.0.0.1:{server.port}/spa/en/")
         page.click("[data-service='100'] button")
         page.click("[data-calendar='10'] button")
-        slot = pick_first_slot(page)
+        start = pick(page)
         fill_details(page)
-        # Someone else books the same time first.
-        status, _, _ = server.sandbox.handle("POST", "/groups/1/appointments", {},
-                                             json.dumps(expected(slot, 10)).encode())
-        assert status == 201
-        page.locator("form .button-primary").click()
-        page.wait_for_selector("[role=alert]")
-        assert "just been taken" in page.locator("[role=alert]").inner_text()
+        # Someone else books the same time first (through the same proxy, as the Pro).
+        other = appointment(start, 100, 10, {**FICHE, "email": "grace@example.com", "lastname": "Hopper"})
+        answer = httpx.post(f"http://127.0.0.1:{server.port}/api/v1/groups/1/appointments", json=other)
+        assert answer.status_code == 201
+        page.click("form > .button-primary")
+        page.wait_for_selector(".step [role=alert]")
+        assert page.locator(".step [role=alert]").inner_text() == EN["err_NotAvailable"]
         page.wait_for_selector(".slot")
-        assert page.locator(f".slot[data-slot='{slot}']").count() == 0
+        assert page.locator(f".slot[data-slot='{start}']").count() == 0
+        assert len(server.sandbox.appointments(1)) == 1
 
 
-def test_api_down_offers_retry_and_the_hosted_module(minisite: Path, page) -> None:
-    with running(minisite) as (server, _):
-        page.route("**/api/v1/**", lambda route: route.abort())
+def sign_in(page, email: str, password: str) -> None:
+    page.wait_for_selector("input[name=password]")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("form > .button-primary")
+
+
+@pytest.mark.parametrize("setting", ["open", "openData"])
+def test_registered_clients_sign_in_with_their_account_then_book(spa: Path, page, setting: str) -> None:
+    set_group(spa, **{setting: False}, validateEmail=True)
+    with running(spa) as (server, _):
+        posts = Posts(page)
         page.goto(f"http://127.0.0.1:{server.port}/spa/en/")
         page.click("[data-service='100'] button")
         page.click("[data-calendar='10'] button")
-        alert = page.locator("[role=alert]")
-        alert.wait_for()
-        assert "cannot be reached" in alert.inner_text()
-        assert alert.locator("a").get_attribute("href") == "https://www.clicrdv.com/test-spa"
-        page.unroute("**/api/v1/**")
-        alert.locator("button").click()
-        page.wait_for_selector(".slot")
+        start = None if setting == "openData" else pick(page)
+        page.wait_for_selector("input[name=password]")
+        assert page.locator(".slot").count() == 0
+        sign_in(page, "client@example.test", "wrong")
+        page.wait_for_selector(".form-status:not([hidden])")
+        assert EN["bad_login"] in page.locator(".form-status").inner_text()
+        sign_in(page, "client@example.test", "sandbox")
+        if setting == "openData":
+            start = pick(page)
+        fill_details(page, {**FICHE, "email": "client@example.test"})
+        assert page.input_value("input[name=email]") == "client@example.test"
+        confirm(page)
+        assert posts.to("sessions/login")[-1] == (
+            "account%5Bemail%5D=client%40example.test&account%5Bpassword%5D=" + hashlib.sha1(b"sandbox").hexdigest())
+        assert posts.to("appointments") == [appointment(start, 100, 10, {**FICHE, "email": "client@example.test"})]
+        assert [a["start"] for a in server.sandbox.appointments(1)] == [start]
+        assert EN["done_title"] in page.locator(".done").inner_text()
 
 
-@pytest.mark.parametrize(("validate", "message"), [(True, "Check your email"), (False, "confirmation has been sent")])
-def test_confirmation_follows_validate_email(minisite: Path, page, validate: bool, message: str) -> None:
-    set_group(minisite, validateEmail=validate)
-    with running(minisite) as (server, _):
+def test_validate_email_parks_the_booking_until_the_email_is_confirmed(minisite: Path, page) -> None:
+    with running(minisite) as (server, _):  # spa: validateEmail true (the default)
+        posts = Posts(page)
         page.goto(f"http://127.0.0.1:{server.port}/spa/en/")
         page.click("[data-service='100'] button")
         page.click("[data-calendar='10'] button")
-        pick_first_slot(page)
+        start = pick(page)
         fill_details(page)
         confirm(page)
-        assert message in page.locator(".done").inner_text()
+        done = page.locator(".done").inner_text()
+        assert EN["pending_title"] in done and EN["done_title"] not in done
+        [account] = [body["account"] for body in posts.to("accounts")]
+        assert account["email"] == FICHE["email"] and account["group_id"] == 1
+        assert json.loads(account["pendingRdv"])["date"] == start
+        assert server.sandbox.appointments(1) == []
+        # The client opens the link of the confirmation email (the sandbox's documented route).
+        [mail] = server.sandbox.outbox(FICHE["email"])
+        confirmed = httpx.get(f"http://127.0.0.1:{server.port}{urlsplit(mail['link']).path}")
+        assert confirmed.status_code == 200
+        [booked] = server.sandbox.appointments(1)
+        assert booked["start"] == start and booked["calendar_id"] == 10
 
 
-def test_max_multirdvs_3_chains_three_appointments_then_stops(minisite: Path, page) -> None:
-    set_group(minisite, max_multirdvs=3)
-    with running(minisite) as (server, _):
+def test_max_multirdvs_3_books_three_appointments_then_stops(spa: Path, page) -> None:
+    set_group(spa, max_multirdvs=3)
+    with running(spa) as (server, _):
         page.goto(f"http://127.0.0.1:{server.port}/spa/en/")
         for round_ in range(3):
             page.click("[data-service='100'] button")
             page.click("[data-calendar='10'] button")
-            pick_first_slot(page)
+            pick(page, round_)
             if round_ == 0:
                 fill_details(page)
-            else:  # the client's details are remembered between appointments
+            else:
+                page.wait_for_selector("input[name=firstname]")
                 assert page.input_value("input[name=email]") == FICHE["email"]
             confirm(page)
             if round_ < 2:
                 page.click(".done .button-primary")
-        assert len(server.sandbox.received) == 3
-        assert len({r["appointment"]["date"] for r in server.sandbox.received}) == 3
+        assert len(server.sandbox.appointments(1)) == 3
         assert page.locator(".done .button-primary").count() == 0
-        assert "as many appointments as allowed" in page.locator(".done").inner_text()
+        assert EN["limit"] in page.locator(".done").inner_text()
 
 
-def test_open_data_false_signs_in_before_showing_slots(minisite: Path, page) -> None:
-    set_group(minisite, openData=False)
-    with running(minisite) as (server, _):
+def test_double_click_on_confirm_makes_one_appointment(spa: Path, page) -> None:
+    with running(spa) as (server, _):
+        posts = Posts(page)
         page.goto(f"http://127.0.0.1:{server.port}/spa/en/")
         page.click("[data-service='100'] button")
         page.click("[data-calendar='10'] button")
-        assert page.locator(".slot").count() == 0
-        page.fill("input[name=email]", "unknown@example.com")
-        page.click("form .button-primary")
-        page.wait_for_selector("[aria-invalid=true]")
-        page.fill("input[name=email]", FICHE["email"])
-        page.click("form .button-primary")
-        pick_first_slot(page)
-        assert page.input_value("input[name=email]") == FICHE["email"]
+        pick(page)
         fill_details(page)
-        confirm(page)
-        assert len(server.sandbox.received) == 1
+        page.dblclick("form > .button-primary")
+        page.wait_for_selector(".done")
+        assert len(posts.to("appointments")) == 1
+        assert len(server.sandbox.appointments(1)) == 1
 
 
-def test_booking_in_a_right_to_left_locale(minisite: Path, page, screenshot_dir: Path) -> None:
-    site_toml = minisite / "site.toml"
-    site_toml.write_text(site_toml.read_text("utf-8").replace('["fr", "en"]', '["fr", "en", "ar"]'), "utf-8")
-    with running(minisite) as (server, _):
-        page.goto(f"http://127.0.0.1:{server.port}/spa/ar/")
-        assert page.locator("html").get_attribute("dir") == "rtl"
+FAULTS = {
+    "html-502": {"status": 502, "content_type": "text/html", "body": "<html><h1>502 Bad Gateway</h1></html>"},
+    "json-500": {"status": 500, "content_type": "application/json", "body": '{"error": {"message": "fault"}}'},
+    "network": None,
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_failure_at_confirm_keeps_the_form_and_try_again_books(spa: Path, page, fault: str) -> None:
+    with running(spa) as (server, _):
+        page.goto(f"http://127.0.0.1:{server.port}/spa/en/")
         page.click("[data-service='100'] button")
         page.click("[data-calendar='10'] button")
-        pick_first_slot(page)
-        page.screenshot(path=str(screenshot_dir / "flow-ar-details.png"), full_page=True)
+        start = pick(page)
         fill_details(page)
-        confirm(page)
-        assert len(server.sandbox.received) == 1
+        failed = []
+
+        def once(route) -> None:
+            if failed:
+                return route.continue_()
+            failed.append(route.request.headers["idempotency-key"])
+            return route.abort() if FAULTS[fault] is None else route.fulfill(**FAULTS[fault])
+
+        page.route("**/api/v1/groups/1/appointments", once)
+        page.click("form > .button-primary")
+        page.wait_for_selector(".form-status:not([hidden]) button")
+        assert EN["error"] in page.locator(".form-status").inner_text()
+        assert page.input_value("input[name=lastname]") == "Lovelace"
+        assert server.sandbox.appointments(1) == []
+        with page.expect_request("**/appointments") as retried:
+            page.click(f".form-status button:text('{EN['retry']}')")
+        page.wait_for_selector(".done")
+        assert retried.value.headers["idempotency-key"] == failed[0]
+        assert [a["start"] for a in server.sandbox.appointments(1)] == [start]
 
 
-@pytest.mark.parametrize(("zone", "shows_both"), [("America/New_York", True), ("Europe/Paris", False)])
-def test_visitor_timezone_different_from_the_groups_shows_both_times(minisite: Path, browser, zone: str,
-                                                                      shows_both: bool) -> None:
-    context = browser.new_context(timezone_id=zone, locale="en-US")
+def test_a_dst_spring_forward_day_in_paris_books_in_wall_clock_time(spa: Path, browser) -> None:
+    # 2027-03-28: Paris clocks jump from 02:00 to 03:00; a Sunday, opened 01:00–05:00 here.
+    edit(spa, "spa", "page.toml", lambda text: text.replace("[hours]", "max_days_ahead = 400\n[hours]")
+         + 'sun = ["01:00-05:00"]\n')
+    context = browser.new_context(timezone_id="America/New_York", locale="en-US")
     page = context.new_page()
-    with running(minisite) as (server, _):
-        page.goto(f"http://127.0.0.1:{server.port}/spa/en/")
-        page.click("[data-service='100'] button")
-        page.click("[data-calendar='10'] button")
+    with running(spa) as (server, _):
+        posts = Posts(page)
+        page.goto(f"http://127.0.0.1:{server.port}/spa/en/#service=100&calendar=10&step=slot&week=2027-03-28")
         page.wait_for_selector(".slot")
-        first = page.locator(".slot").first
-        slot = first.get_attribute("data-slot")
-        assert (first.locator(".slot-mine").count() == 1) is shows_both
-        if shows_both:  # Paris is 6 hours ahead of New York in winter
-            hour = int(slot[11:13])
-            mine = first.locator(".slot-mine").inner_text()
-            assert f"{(hour - 6) % 12 or 12}:{slot[14:16]}" in mine
+        starts = page.eval_on_selector_all(".slot", "els => els.map(e => e.dataset.slot)")
+        sunday = [s for s in starts if s.startswith("2027-03-28")]
+        assert sunday and not [s for s in sunday if s[11:13] == "02"]  # 02:xx does not exist that night
+        three = page.locator(".slot[data-slot='2027-03-28 03:00:00']")
+        assert three.locator(".slot-mine").inner_text().replace("\u202f", " ") == "9:00 PM your time"  # 01:00 UTC = 21:00 in New York
+        three.click()
+        fill_details(page)
+        confirm(page)
+        assert posts.to("appointments")[0]["appointment"]["date"] == "2027-03-28 03:00:00"
+        assert server.sandbox.appointments(1)[0]["start"] == "2027-03-28 03:00:00"
     context.close()
 
 
-def test_prefill_and_state_come_from_the_url(minisite: Path, page) -> None:
-    with running(minisite) as (server, _):
-        page.goto(f"http://127.0.0.1:{server.port}/spa/en/?firstname=Grace&email=grace@example.com"
-                  "#service=100&calendar=10&step=slot")
-        pick_first_slot(page)
-        assert page.input_value("input[name=firstname]") == "Grace"
-        assert page.input_value("input[name=email]") == "grace@example.com"
-        page.go_back()
-        page.wait_for_selector(".slot")  # the back button returns to the previous step
+DEMO = ["eden-spa", "clinique-du-lac", "kings-cross-barbers", "salon-lagon"]
+
+
+def book_whatever_is_offered(page, email: str) -> str:
+    """Walk any group's flow: first offered choice, demo sign-in, first slot, details."""
+    start = ""
+    while True:
+        page.wait_for_selector("[data-step]:not([hidden]) .choice, input[name=password], .slot, "
+                               "input[name=firstname], .done")
+        if page.locator(".done").count():
+            return start
+        if page.locator("input[name=password]").count():
+            sign_in(page, "client@example.test", "sandbox")
+            page.wait_for_selector("input[name=password]", state="detached")
+        elif page.locator(".slot").count():
+            start = pick(page)
+            page.wait_for_selector(".slot", state="detached")
+        elif page.locator("input[name=firstname]").count():
+            fill_details(page, {**FICHE, "email": email})
+            page.click("form > .button-primary")
+            page.wait_for_selector(".done")
+        else:
+            step = page.locator("[data-step]:not([hidden])").get_attribute("data-step")
+            page.locator("[data-step]:not([hidden]) .choice-item:not([hidden]) button").first.click()
+            page.wait_for_selector(f"[data-step={step}]", state="hidden")
+
+
+@pytest.mark.parametrize("slug", DEMO)
+def test_every_demo_group_books_end_to_end(demo_site: Path, page, slug: str) -> None:
+    group = json.loads((demo_site / "groups" / slug / "group.json").read_text("utf-8"))
+    group = group.get("group", group)
+    signs_in = not group["open"] or not group["openData"]
+    email = "client@example.test" if signs_in else "ada@example.com"
+    with running(demo_site) as (server, _):
+        page.goto(f"http://127.0.0.1:{server.port}/{slug}/en/")
+        start = book_whatever_is_offered(page, email)
+        pending = group["validateEmail"] and not signs_in
+        done = page.locator(".done").inner_text()
+        assert (EN["pending_title"] if pending else EN["done_title"]) in done
+        if pending:
+            assert server.sandbox.appointments(group["id"]) == []
+            [mail] = server.sandbox.outbox(email)
+            assert httpx.get(f"http://127.0.0.1:{server.port}{urlsplit(mail['link']).path}").status_code == 200
+        assert [a["start"] for a in server.sandbox.appointments(group["id"])] == [start]
+
+
+def test_an_inactive_demo_group_offers_no_booking(demo_site: Path, page) -> None:
+    with running(demo_site) as (server, _):
+        page.goto(f"http://127.0.0.1:{server.port}/atelier-velo/en/")
+        assert page.locator("[data-bookgen-flow]").count() == 0
+        assert page.locator("a[href^='tel:']").count() >= 1
+
+
+def test_try_again_after_a_lost_answer_shows_the_booking_made_not_a_conflict(spa: Path, page) -> None:
+    with running(spa) as (server, _):
+        page.goto(f"http://127.0.0.1:{server.port}/spa/en/")
+        page.click("[data-service='100'] button")
+        page.click("[data-calendar='10'] button")
+        start = pick(page)
+        fill_details(page)
+        lost = []
+
+        def lose_first_answer(route) -> None:
+            answer = route.fetch()  # the sandbox books it...
+            if lost:
+                return route.fulfill(response=answer)
+            lost.append(answer.status)
+            route.fulfill(status=502, content_type="text/html", body="<h1>502 Bad Gateway</h1>")  # ...the answer is lost
+
+        page.route("**/api/v1/groups/1/appointments", lose_first_answer)
+        page.click("form > .button-primary")
+        page.wait_for_selector(".form-status:not([hidden]) button")
+        assert lost == [201] and len(server.sandbox.appointments(1)) == 1
+        page.click(f".form-status button:text('{EN['retry']}')")  # the sandbox answers SameTimeRdv
+        page.wait_for_selector(".done")
+        assert EN["done_title"] in page.locator(".done").inner_text()
+        assert [a["start"] for a in server.sandbox.appointments(1)] == [start]
