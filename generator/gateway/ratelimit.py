@@ -2,8 +2,10 @@
 
 Storage is ``memory://`` (one process) or ``redis://`` (shared by every instance and
 worker). A request over its limit gets 429 ``rate_limited`` with ``Retry-After`` (whole
-seconds until the window lets one more through). The strategy is a moving window, so a
-burst at a window's edge cannot double the rate. If Redis fails, requests are let through
+seconds until the window lets one more through). The strategy is a sliding window counter
+(two fixed windows, the previous one weighted), so a burst at a window's edge cannot double
+the rate; unlike ``limits``' moving window it keeps no list of timestamps per client,
+which its memory storage trims in a worker thread after every hit. If Redis fails, requests are let through
 (the gateway stays up; the failure is logged) rather than refusing every booking.
 """
 
@@ -15,7 +17,7 @@ import time
 
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 
 from .errors import GatewayError
@@ -31,7 +33,7 @@ class RateLimits:
 
     def __init__(self, settings: Settings) -> None:
         self.storage: Storage = _storage(settings.storage)
-        self.limiter = MovingWindowRateLimiter(self.storage)
+        self.limiter = SlidingWindowCounterRateLimiter(self.storage)
         self.items: dict[str, list[RateLimitItem]] = {
             "read": parse_many(settings.rate_read),
             "write": parse_many(settings.rate_write),
