@@ -117,3 +117,28 @@ def test_the_listening_socket_gives_connections_tcp_nodelay() -> None:
         return result
 
     assert asyncio.run(check()) == 1
+
+
+def test_the_env_configured_asgi_app_serves_and_refuses_to_start_without_a_secret(monkeypatch, capsys) -> None:
+    import asyncio
+
+    import httpx
+
+    from generator.gateway import asgi
+
+    for name, value in BASE.items():
+        monkeypatch.setenv(name, value)
+
+    async def health() -> int:
+        app = asgi._FromEnvironment()
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
+            return (await client.get("/healthz")).status_code
+
+    assert asyncio.run(health()) == 200
+    monkeypatch.delenv("BOOKGEN_SECRET")
+    with pytest.raises(SystemExit) as stop:
+        asgi.create()
+    assert stop.value.code == 1
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "error: BOOKGEN_SECRET is not set (or BOOKGEN_SECRET_FILE): the gateway refuses to start"
+    ]
