@@ -595,6 +595,66 @@ def serve(site: Path, host: str, port: int, open_browser: bool | None, livereloa
     click.echo("\nStopped.")
 
 
+@main.command(short_help="Run the booking gateway (pages → ClicRDV).")
+@click.option("--upstream", metavar="URL", default=None,
+              help="ClicRDV's root, e.g. https://www.clicrdv.com (default: $BOOKGEN_UPSTREAM).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8002, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
+@click.option("--allow-origin", "allow_origins", multiple=True, metavar="ORIGIN",
+              help="Another origin whose pages may book through the gateway (repeatable).")
+@click.option("--group", "groups", multiple=True, type=click.IntRange(min=1), metavar="ID",
+              help="Serve only this group (repeatable; default: every group the Pro login sees).")
+@click.option("--storage", default=None, metavar="URI",
+              help="memory:// (default) or redis://host:6379/0 for rate limits and Idempotency-Keys "
+              "shared by every instance (a password belongs in $BOOKGEN_STORAGE, not here).")
+@click.option("--rate-read", default=None, metavar="RATE", help="Reads per client IP  [default: 120/minute]")
+@click.option("--rate-write", default=None, metavar="RATE", help="Writes per client IP  [default: 10/minute]")
+@click.option("--apikey-file", type=click.Path(dir_okay=False), help="File holding the API key (or $BOOKGEN_APIKEY).")
+@click.option("--secret-file", type=click.Path(dir_okay=False),
+              help="File holding the cookie secret, 32+ characters (or $BOOKGEN_SECRET).")
+@click.option("--pro-email-file", type=click.Path(dir_okay=False), help="Pro login's email (or $BOOKGEN_PRO_EMAIL).")
+@click.option("--pro-password-file", type=click.Path(dir_okay=False),
+              help="Pro login's password (or $BOOKGEN_PRO_PASSWORD).")
+@click.option("--forwarded-allow-ips", default="127.0.0.1", show_default=True, metavar="IPS",
+              help="Proxies whose X-Forwarded-For names the client (for rate limits).")
+def gateway(upstream: str | None, host: str, port: int, workers: int, allow_origins: tuple[str, ...],
+            groups: tuple[int, ...], storage: str | None, rate_read: str | None, rate_write: str | None,
+            apikey_file: str | None, secret_file: str | None, pro_email_file: str | None,
+            pro_password_file: str | None, forwarded_allow_ips: str) -> None:  # fmt: skip
+    """Serve ClicRDV's booking paths under /api/v1 for static pages, holding the API key.
+
+    Secrets come from the environment or files only (see docs/deploy.md): the API key,
+    the cookie secret and the Pro login used for clients without an account. Refuses
+    to start without them. Stops gently on SIGTERM or Ctrl-C.
+    """
+    from .gateway.errors import ConfigError
+    from .gateway.server import run
+    from .gateway.settings import Settings
+
+    env = dict(os.environ)
+    flags = {"BOOKGEN_UPSTREAM": upstream, "BOOKGEN_STORAGE": storage, "BOOKGEN_RATE_READ": rate_read,
+             "BOOKGEN_RATE_WRITE": rate_write, "BOOKGEN_APIKEY_FILE": apikey_file,
+             "BOOKGEN_SECRET_FILE": secret_file, "BOOKGEN_PRO_EMAIL_FILE": pro_email_file,
+             "BOOKGEN_PRO_PASSWORD_FILE": pro_password_file,
+             "BOOKGEN_ALLOW_ORIGINS": " ".join(allow_origins) or None,
+             "BOOKGEN_GROUPS": " ".join(map(str, groups)) or None}  # fmt: skip
+    for name, value in flags.items():
+        if value is not None:
+            env[name] = str(value)
+            if name.endswith("_FILE"):
+                env.pop(name.removesuffix("_FILE"), None)  # the file named on the command line wins
+    try:
+        settings = Settings.from_env(env)
+    except ConfigError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"bookgen gateway on http://{shown}:{port} -> {settings.upstream} "
+               f"({workers} worker{'s' if workers != 1 else ''}; Ctrl-C to stop)", err=True)  # fmt: skip
+    run(env, host=host, port=port, workers=workers, forwarded_allow_ips=forwarded_allow_ips)
+
+
 @main.command()
 @click.argument("slug")
 @site_option("Site project holding groups/SLUG/.")

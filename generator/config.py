@@ -110,7 +110,7 @@ class SiteSettings(_Section):
 class BookingConfig(_Section):
     """Where the runtime books: a ClicRDV-shaped API and the hosted module fallback."""
 
-    api_base_url: str = "https://www.clicrdv.com/api/v1"
+    api_base_url: str = "/api/v1"  # the gateway (or `bookgen serve`) on the page's own origin
     hosted_module_url: str = "https://www.clicrdv.com/{urlname}"
 
     @field_validator("api_base_url", "hosted_module_url")

@@ -7,7 +7,8 @@ debounced for 100 ms into one rebuild, and browsers are told to reload at once
 
 The preview renders into its own temporary folder (never the user's ``build/``),
 serves only that folder, and shows input errors over the last good pages.
-``/api/v1/`` is the sandbox (ClicRDV v1) behind a same-origin proxy that adds the key.
+``/api/v1/`` runs the production booking path on loopback: the gateway (key, sessions,
+origin checks, group rules) in front of the sandbox (ClicRDV v1).
 """
 
 from __future__ import annotations
@@ -122,50 +123,29 @@ class _Status(web.RequestHandler):
 
 
 class _ApiProxy(web.RequestHandler):
-    """Interim same-origin proxy: ``/api/v1/*`` and ``/sandbox/*`` → the sandbox app.
-
-    Adds ``apikey`` and, when the browser holds no ``_session_id`` cookie (and sends no
-    ``Authorization``), the sandbox's Pro identity as HTTP Basic, so pages book with
-    ClicRDV's own paths and no key. The gateway replaces this in the full chain.
-    """
+    """``/api/v1/*`` → the gateway app → the sandbox app (``generator.gateway.preview``): the
+    production booking path on loopback. ``/sandbox/*`` (confirmation links) → the sandbox."""
 
     def initialize(self, server: PreviewServer) -> None:
         self.server = server
 
     async def _handle(self, path: str) -> None:
-        import base64
-
-        import httpx
-
-        from .sandbox import DEFAULT_APIKEY, DEFAULT_PRO
-
-        self.set_header("Cache-Control", "no-store")
-        app = self.server.sandbox_app
-        if app is None:
+        chain = self.server.chain
+        if chain is None:
             self.set_status(500)
-            self.finish({"error": {"code": None, "number": None, "field": None,
-                                   "message": "the site has errors; fix them first"}})  # fmt: skip
+            self.set_header("Cache-Control", "no-store")
+            self.finish({"error": {"code": "unavailable", "message": "the site has errors; fix them first"}})
             return
-        query = [(k, v.decode("utf-8", "replace")) for k, vs in self.request.query_arguments.items()
-                 for v in vs if k != "apikey"]  # fmt: skip
-        query.append(("apikey", DEFAULT_APIKEY))
-        headers = {k: v for k, v in self.request.headers.items() if k.lower() in ("content-type", "cookie")}
-        authorization = self.request.headers.get("Authorization")
-        if authorization:
-            headers["Authorization"] = authorization
-        elif "_session_id" not in self.request.cookies:
-            headers["Authorization"] = "Basic " + base64.b64encode(":".join(DEFAULT_PRO).encode()).decode()
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://sandbox.local") as client:
-            answer = await client.request(self.request.method or "GET", self.request.path, params=query,
-                                          content=self.request.body or None, headers=headers)  # fmt: skip
-        self.set_status(answer.status_code)
-        self.set_header("Content-Type", answer.headers.get("content-type", "application/json"))
-        for cookie in answer.headers.get_list("set-cookie"):
-            self.add_header("Set-Cookie", cookie)
-        self.finish(answer.content)
+        request = self.request
+        status, headers, body = await chain.forward(request.method or "GET", request.path, request.query,
+                                                    dict(request.headers.get_all()), request.body)  # fmt: skip
+        self.set_status(status)
+        self.clear_header("Content-Type")
+        for name, value in headers:
+            self.add_header(name, value)
+        self.finish(body)
 
-    get = post = put = delete = _handle  # type: ignore[assignment]
+    get = post = put = delete = options = _handle  # type: ignore[assignment]
 
 
 class _Pages(web.RequestHandler):
@@ -256,6 +236,7 @@ class PreviewServer:
         self._last_change = 0.0
         self.sandbox_app: Any = None  # the sandbox's Starlette app, made after the first good build
         self.sandbox: Any = None  # its store (app.state.sandbox), for tests
+        self.chain: Any = None  # the gateway in front of it (generator.gateway.preview.PreviewChain)
 
     @property
     def url(self) -> str:
@@ -275,15 +256,18 @@ class PreviewServer:
         self._refresh_sandbox()
 
     def _refresh_sandbox(self) -> None:
-        from .sandbox import create_app
+        from .gateway.preview import PreviewChain
+        from .sandbox import DEFAULT_APIKEY, DEFAULT_PRO, create_app
 
         if self.preview.site is None or self.preview.problems:
             return
         if self.sandbox_app is None:
             self.sandbox_app = create_app(self.preview.site)
             self.sandbox = self.sandbox_app.state.sandbox
+            self.chain = PreviewChain(self.sandbox_app, DEFAULT_APIKEY, DEFAULT_PRO)
         else:
             self.sandbox.reload(self.preview.site)
+            self.chain.forget_settings()
 
     def _report(self) -> None:
         problems = self.preview.problems

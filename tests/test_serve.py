@@ -145,28 +145,33 @@ def call(url: str, data: bytes | None = None, headers: dict[str, str] | None = N
         return error.code, json.loads(error.read()), []
 
 
-def test_the_api_proxy_adds_the_key_and_the_pro_identity_unless_the_browser_has_a_session(minisite: Path) -> None:
+def test_the_api_goes_through_the_gateway_which_adds_the_key_and_the_pro_identity_until_the_browser_signs_in(
+    minisite: Path,
+) -> None:
     import hashlib
 
     with running(minisite) as (server, _):
-        api = f"http://127.0.0.1:{server.port}/api/v1"
-        status, body, _ = call(f"{api}/groups.json")  # no key, no login: the proxy is the Pro
-        assert status == 200 and body["totalRecords"] == 2
-        status, body, _ = call(f"{api}/groups/1?apikey=wrong")  # a page's key is replaced, not trusted
-        assert status == 200
+        origin = f"http://127.0.0.1:{server.port}"
+        api = f"{origin}/api/v1"
+        status, body, _ = call(f"{api}/groups/1?apikey=wrong")  # no key, no login; a page's key is dropped
+        assert status == 200 and body["id"] == 1
+        status, body, _ = call(f"{api}/groups.json")  # not part of the booking flow: the gateway hides it
+        assert status == 404
         login = b"account[email]=client%40example.test&account[password]=" + hashlib.sha1(b"sandbox").hexdigest().encode()
-        status, body, cookies = call(f"{api}/sessions/login", login)
+        status, body, cookies = call(f"{api}/sessions/login", login, {"Origin": origin})
         assert status == 200 and body["account"]["email"] == "client@example.test"
         session = cookies[0].split(";")[0]
-        status, body, _ = call(f"{api}/groups/1/appointments", headers={"Cookie": session})
-        assert status == 403  # the browser acts as the Account it signed in as
+        assert session.startswith("bookgen_session=")  # ClicRDV's _session_id stays inside, encrypted
         _, slots, _ = call(f"{api}/groups/1/availabletimeslots?intervention_ids[]=100", headers={"Cookie": session})
         appointment = {"appointment": {"date": slots["firstSlot"], "intervention_ids": [100]}}
+        headers = {"Content-Type": "application/json", "Cookie": session}
+        status, body, _ = call(f"{api}/groups/1/appointments", json.dumps(appointment).encode(), headers)
+        assert status == 403 and body["error"]["code"] == "forbidden_origin"  # no Origin: refused
         status, body, _ = call(f"{api}/groups/1/appointments", json.dumps(appointment).encode(),
-                               {"Content-Type": "application/json", "Cookie": session})  # fmt: skip
+                               {**headers, "Origin": origin})  # fmt: skip
         assert status == 201 and server.sandbox.appointments(1) == [body]
         status, body, _ = call(f"{api}/groups/1/availabletimeslots?intervention_ids[]=999")
-        assert status == 400 and body["error"]["field"] == "intervention_ids[]"
+        assert status == 400 and body["error"]["code"] == "unknown_intervention"
 
 
 def test_serving_never_writes_the_users_build_folder(minisite: Path, tmp_path: Path, monkeypatch) -> None:

@@ -131,7 +131,7 @@ def test_a_slot_taken_meanwhile_refreshes_the_slots_with_the_message(spa: Path, 
         page.click("[data-calendar='10'] button")
         start = pick(page)
         fill_details(page)
-        # Someone else books the same time first (through the same proxy, as the Pro).
+        # Someone else books the same time first (through the same gateway, from a page of this origin).
         other = appointment(start, 100, 10, {**FICHE, "email": "grace@example.com", "lastname": "Hopper"})
         origin = f"http://127.0.0.1:{server.port}"  # a write carries its page's Origin (the gateway checks it)
         answer = httpx.post(f"{origin}/api/v1/groups/1/appointments", json=other, headers={"Origin": origin})

@@ -1,0 +1,298 @@
+"""Direct to the sandbox vs through the gateway, on loopback, in one run.
+
+    .venv/bin/python bench/gateway.py [--levels 1,20,100] [--requests 600] [--bookings 150]
+                                      [--workers 2] [--memory-requests 100000]
+
+Starts the sandbox app (one uvicorn process) on a copy of the demo site where one group
+(salon-lagon, 7420) takes bookings 08:00-20:00 every day at capacity 100 and without email
+validation, then ``bookgen gateway --workers N`` in front of it (rate limits out of the
+way). At each level of concurrent clients it sends the same availability requests
+(``GET availabletimeslots`` for one week) and the same booking requests (``POST
+appointments``, a fresh email each, so every one creates an appointment) straight to the
+sandbox (apikey + Basic) and through the gateway (no key, an Origin), alternating which
+goes first, and prints requests/s, p50/p95/p99 latency and the gateway's added latency.
+Last, it sends ``--memory-requests`` requests for a cheap list (interventionsets) through the
+gateway and samples the gateway processes' resident memory every tenth of them.
+
+Clients are raw HTTP/1.1 keep-alive connections (one per client, asyncio streams), so the
+load generator costs little next to the servers; all share the machine's cores.
+Budget (issue 16): p95 added ≤ 5 ms at 20 clients; gateway ≥ 50 % of direct throughput
+with --workers 2; memory flat over 100,000 requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).parent.parent
+GROUP, SLUG = 7420, "salon-lagon"
+APIKEY, PRO = "bench-key", ("pro@example.test", "sandbox")
+SECRET = "bench-secret-" + "x" * 32
+
+
+# The sandbox app under uvicorn on host/port: `bookgen sandbox` binds its own socket with
+# protocol 0, on which asyncio leaves Nagle on, so its keep-alive answers wait 40 ms for a
+# delayed ACK (the gateway's server.py explains); here the sandbox gets TCP_NODELAY too.
+SANDBOX = f"""
+import sys, uvicorn
+from pathlib import Path
+from generator.loader import load_site
+from generator.sandbox import create_app
+app = create_app(load_site(Path(sys.argv[1])), apikey={APIKEY!r})
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False, lifespan="off")
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bench_site(target: Path) -> Path:
+    site = target / "site"
+    shutil.copytree(ROOT / "site", site)
+    group_file = site / "groups" / SLUG / "group.json"
+    data = json.loads(group_file.read_text("utf-8"))
+    data["group"].update(validateEmail=False, open=True, openData=True, inactive=False, max_multirdvs=3)
+    group_file.write_text(json.dumps(data), "utf-8")
+    days = ", ".join(f'{d} = ["08:00-20:00"]' for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
+    (site / "groups" / SLUG / "page.toml").write_text(
+        'language = "fr"\nurlname = "salon-lagon"\ncapacity = 100\nslot_step = 15\n\n[hours]\n'
+        + days.replace(", ", "\n") + "\n", "utf-8")  # fmt: skip
+    return site
+
+
+def wait_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited with {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"{what} did not start")
+
+
+class Conn:
+    """One keep-alive HTTP/1.1 connection; ``request`` returns (status, body)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, raw: bytes) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        self.writer.write(raw)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        body = await self.reader.readexactly(length)
+        return status, body
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def get(path: str, headers: dict[str, str]) -> bytes:
+    lines = [f"GET {path} HTTP/1.1", *(f"{k}: {v}" for k, v in headers.items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def post(path: str, headers: dict[str, str], body: dict[str, Any]) -> bytes:
+    data = json.dumps(body).encode()
+    lines = [f"POST {path} HTTP/1.1", "Content-Type: application/json",
+             f"Content-Length: {len(data)}", *(f"{k}: {v}" for k, v in headers.items())]  # fmt: skip
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + data
+
+
+class Target:
+    """Where requests go: straight to the sandbox (key + Basic) or through the gateway."""
+
+    def __init__(self, name: str, port: int, direct: bool) -> None:
+        self.name, self.port, self.direct = name, port, direct
+        basic = base64.b64encode(":".join(PRO).encode()).decode()
+        self.headers = {"Host": f"127.0.0.1:{port}"}
+        self.headers.update({"Authorization": f"Basic {basic}"} if direct else {"Origin": f"http://127.0.0.1:{port}"})
+        self.suffix = f"&apikey={APIKEY}" if direct else ""
+
+    def slots(self, service: int, start: str) -> bytes:
+        return get(f"/api/v1/groups/{GROUP}/availabletimeslots.json?intervention_ids[]={service}"
+                   f"&start={start}%2000:00:00{self.suffix}", self.headers)  # fmt: skip
+
+    def booking(self, service: int, date: str, n: int) -> bytes:
+        fiche = {"firstname": "Bench", "lastname": f"Client{n}", "email": f"bench-{self.name}-{n}@example.test"}
+        body = {"appointment": {"date": date, "intervention_ids": [service], "from_web": 1, "fiche": fiche}}
+        query = f"?apikey={APIKEY}" if self.direct else ""
+        return post(f"/api/v1/groups/{GROUP}/appointments.json{query}", self.headers, body)
+
+
+async def run(target: Target, requests: list[bytes], clients: int, expect: int) -> dict[str, float]:
+    """Send ``requests`` over ``clients`` connections, each one after the other."""
+    latencies: list[float] = []
+    queue = iter(requests)
+    failures: list[int] = []
+    last_error: list[bytes] = []
+
+    async def client() -> None:
+        conn = Conn(target.port)
+        try:
+            for raw in queue:
+                started = time.perf_counter()
+                status, answer = await conn.request(raw)
+                latencies.append((time.perf_counter() - started) * 1000)
+                if status != expect:
+                    failures.append(status)
+                    last_error[:] = [answer[:300]]
+        finally:
+            conn.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    elapsed = time.perf_counter() - started
+    if failures:
+        raise SystemExit(f"{target.name}: {len(failures)} answers were not {expect}: {sorted(set(failures))} {last_error}")
+    cuts = statistics.quantiles(latencies, n=100)
+    return {"rps": len(latencies) / elapsed, "p50": cuts[49], "p95": cuts[94], "p99": cuts[98]}
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` and its children (the uvicorn workers), in MB."""
+    total = 0
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+async def main_async(args: argparse.Namespace, sandbox_port: int, gateway_port: int, gateway_pid: int) -> None:
+    direct = Target("direct", sandbox_port, True)
+    gateway = Target("gateway", gateway_port, False)
+    conn = Conn(sandbox_port)
+    _, body = await conn.request(get(f"/api/v1/groups/{GROUP}/interventions.json?results=all&apikey={APIKEY}",
+                                     direct.headers))
+    service = next(r["id"] for r in json.loads(body)["records"] if not r.get("deleted"))
+    tomorrow = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 2 * 86400))  # after "today" in any zone
+    _, body = await conn.request(direct.slots(service, tomorrow))
+    starts = [s["start"] for s in json.loads(body)["availabletimeslots"]]
+    conn.close()
+    print(f"sandbox :{sandbox_port}, gateway :{gateway_port} (--workers {args.workers}); group {GROUP}, service "
+          f"{service}, {len(starts)} slots in the week; machine: {os.cpu_count()} cores, load average "
+          f"{os.getloadavg()[0]:.1f} at the start\n")  # fmt: skip
+    rows = []
+    made = 0
+    for level_index, clients in enumerate(args.levels):
+        for kind in ("availability", "booking"):
+            results = {}
+            order = (direct, gateway) if level_index % 2 == 0 else (gateway, direct)
+            for target in order:
+                warm = max(clients, 20)
+                if kind == "availability":
+                    requests = [target.slots(service, tomorrow)] * (warm + args.requests)
+                    expect = 200
+                else:
+                    requests = []
+                    for _ in range(warm + args.bookings):
+                        requests.append(target.booking(service, starts[made * 7 % len(starts)], made))
+                        made += 1
+                    expect = 201
+                await run(target, requests[:warm], clients, expect)  # warm-up: connections, caches
+                results[target.name] = await run(target, requests[warm:], clients, expect)
+            rows.append((clients, kind, results["direct"], results["gateway"]))
+    print("| clients | request | direct req/s | gateway req/s | ratio | direct p50/p95/p99 ms "
+          "| gateway p50/p95/p99 ms | added p50 / p95 ms |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for clients, kind, d, g in rows:
+        print(f"| {clients} | {kind} | {d['rps']:.0f} | {g['rps']:.0f} | {g['rps'] / d['rps']:.0%} "
+              f"| {d['p50']:.1f} / {d['p95']:.1f} / {d['p99']:.1f} | {g['p50']:.1f} / {g['p95']:.1f} / {g['p99']:.1f} "
+              f"| {g['p50'] - d['p50']:.1f} / {g['p95'] - d['p95']:.1f} |")  # fmt: skip
+    print(f"\nload average {os.getloadavg()[0]:.1f} at the end of the comparison")
+    if args.memory_requests:
+        step = args.memory_requests // 10
+        samples = [rss_mb(gateway_pid)]
+        # a cheap upstream answer, so the gateway (not the sandbox's slot search) is what runs
+        request = get(f"/api/v1/groups/{GROUP}/interventionsets.json", gateway.headers)
+        started = time.perf_counter()
+        for _ in range(10):
+            await run(gateway, [request] * step, 20, 200)
+            samples.append(rss_mb(gateway_pid))
+        elapsed = time.perf_counter() - started
+        print(f"\nmemory over {args.memory_requests:,} requests through the gateway (20 clients, "
+              f"{args.memory_requests / elapsed:.0f} req/s): RSS of the gateway's processes, MB, every "
+              f"{step:,}: " + ", ".join(f"{s:.0f}" for s in samples))  # fmt: skip
+        print(f"growth after the first tenth: {samples[-1] - samples[1]:+.1f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--levels", default="1,20,100", type=lambda v: [int(x) for x in v.split(",")])
+    parser.add_argument("--requests", type=int, default=600, help="availability requests per level and path")
+    parser.add_argument("--bookings", type=int, default=150, help="booking requests per level and path")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--memory-requests", type=int, default=100_000)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bookgen-bench-gw-"))
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        site = bench_site(tmp)
+        sandbox_port, gateway_port = free_port(), free_port()
+        python = sys.executable
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        processes.append(subprocess.Popen([python, "-c", SANDBOX, str(site), str(sandbox_port)], cwd=ROOT,
+                                          **quiet))  # fmt: skip
+        wait_port(sandbox_port, processes[0], "sandbox")
+        env = {**os.environ, "BOOKGEN_APIKEY": APIKEY, "BOOKGEN_SECRET": SECRET, "BOOKGEN_PRO_EMAIL": PRO[0],
+               "BOOKGEN_PRO_PASSWORD": PRO[1], "BOOKGEN_RATE_READ": "100000000/minute",
+               "BOOKGEN_RATE_WRITE": "100000000/minute",
+               # queueing at 100 clients on a shared machine is not an upstream fault
+               "BOOKGEN_CALL_TIMEOUT": "120", "BOOKGEN_REQUEST_TIMEOUT": "300"}  # fmt: skip
+        processes.append(subprocess.Popen([python, "-m", "generator", "gateway", "--upstream",
+                                           f"http://127.0.0.1:{sandbox_port}", "--port", str(gateway_port),
+                                           "--workers", str(args.workers)], cwd=ROOT, env=env, **quiet))  # fmt: skip
+        wait_port(gateway_port, processes[1], "gateway")
+        asyncio.run(main_async(args, sandbox_port, gateway_port, processes[1].pid))
+    finally:
+        for process in processes:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,204 @@
+"""The gateway's settings, read from the environment and from files, never from flags.
+
+Secrets (``BOOKGEN_APIKEY``, ``BOOKGEN_SECRET``, ``BOOKGEN_PRO_EMAIL``,
+``BOOKGEN_PRO_PASSWORD``) come from the variable itself or from the file named by the
+same variable with ``_FILE`` appended (Docker and Kubernetes secrets); setting both is an
+error. Every other setting is an ordinary variable (see :data:`VARIABLES`). A missing or
+bad setting raises :class:`~generator.gateway.errors.ConfigError` with one line that
+names the variable and never echoes a secret's value.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from limits import parse_many
+
+from .errors import ConfigError
+
+__all__ = ["VARIABLES", "Settings", "origin_of"]
+
+MIN_SECRET_LENGTH = 32
+
+#: Every variable the gateway reads, with its default ("" = required or none).
+VARIABLES: dict[str, str] = {
+    "BOOKGEN_UPSTREAM": "",  # ClicRDV's root, e.g. https://www.clicrdv.com (required)
+    "BOOKGEN_APIKEY": "",  # or BOOKGEN_APIKEY_FILE (required)
+    "BOOKGEN_SECRET": "",  # or BOOKGEN_SECRET_FILE: cookie key(s), >= 32 chars each (required)
+    "BOOKGEN_PRO_EMAIL": "",  # or BOOKGEN_PRO_EMAIL_FILE (required)
+    "BOOKGEN_PRO_PASSWORD": "",  # or BOOKGEN_PRO_PASSWORD_FILE (required)
+    "BOOKGEN_ALLOW_ORIGINS": "",  # space- or comma-separated origins allowed besides the gateway's own
+    "BOOKGEN_PUBLIC_ORIGIN": "",  # the gateway's own origin when a proxy rewrites Host
+    "BOOKGEN_GROUPS": "",  # only these group ids (space/comma separated); empty = any the Pro sees
+    "BOOKGEN_RATE_READ": "120/minute",
+    "BOOKGEN_RATE_WRITE": "10/minute",
+    "BOOKGEN_STORAGE": "memory://",  # or redis://host:6379/0 (rate limits + idempotency keys)
+    "BOOKGEN_IDEMPOTENCY_TTL": "86400",  # seconds an Idempotency-Key answer is kept
+    "BOOKGEN_MAX_BODY": "16384",  # bytes; larger request bodies get 413
+    "BOOKGEN_CONNECT_TIMEOUT": "3",  # seconds per upstream connection
+    "BOOKGEN_CALL_TIMEOUT": "10",  # seconds per upstream call
+    "BOOKGEN_REQUEST_TIMEOUT": "20",  # seconds per gateway request, retries included
+    "BOOKGEN_RETRIES": "2",  # extra attempts for idempotent GETs
+    "BOOKGEN_SESSION_TTL": "43200",  # seconds a client session cookie stays valid
+    "BOOKGEN_COOKIE_SAMESITE": "lax",  # lax | strict | none (none: embeds on other sites)
+    "BOOKGEN_SETTINGS_TTL": "60",  # seconds a group's settings are cached
+}
+SECRETS = ("BOOKGEN_APIKEY", "BOOKGEN_SECRET", "BOOKGEN_PRO_EMAIL", "BOOKGEN_PRO_PASSWORD")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a gateway instance needs; :meth:`from_env` builds it.
+
+    Times are seconds, sizes bytes. ``secrets[0]`` encrypts session cookies and every
+    entry decrypts them (key rotation). ``rate_read`` / ``rate_write`` use the ``limits``
+    notation (``"120/minute"``), per client IP.
+    """
+
+    upstream: str
+    apikey: str = field(repr=False)
+    secrets: tuple[str, ...] = field(repr=False)
+    pro_email: str = field(repr=False)
+    pro_password: str = field(repr=False)
+    allow_origins: frozenset[str] = frozenset()
+    public_origin: str | None = None
+    groups: frozenset[int] | None = None
+    rate_read: str = "120/minute"
+    rate_write: str = "10/minute"
+    storage: str = "memory://"
+    idempotency_ttl: int = 86400
+    max_body: int = 16384
+    connect_timeout: float = 3.0
+    call_timeout: float = 10.0
+    request_timeout: float = 20.0
+    retries: int = 2
+    session_ttl: int = 43200
+    cookie_samesite: str = "lax"
+    settings_ttl: float = 60.0
+
+    def __post_init__(self) -> None:
+        _check_url(self.upstream, "BOOKGEN_UPSTREAM")
+        for name, value in (("BOOKGEN_APIKEY", self.apikey), ("BOOKGEN_PRO_EMAIL", self.pro_email),
+                            ("BOOKGEN_PRO_PASSWORD", self.pro_password)):  # fmt: skip
+            if not value:
+                raise ConfigError(f"{name} is not set (or {name}_FILE)")
+        if not self.secrets:
+            raise ConfigError("BOOKGEN_SECRET is not set (or BOOKGEN_SECRET_FILE): the gateway refuses to start")
+        if any(len(s) < MIN_SECRET_LENGTH for s in self.secrets):
+            raise ConfigError(f"BOOKGEN_SECRET: each secret needs at least {MIN_SECRET_LENGTH} characters")
+        for origin in self.allow_origins | ({self.public_origin} if self.public_origin else set()):
+            if origin_of(origin) != origin:
+                raise ConfigError(f"{origin!r} is not an origin like https://example.com")
+        for name, value in (("BOOKGEN_RATE_READ", self.rate_read), ("BOOKGEN_RATE_WRITE", self.rate_write)):
+            try:
+                parse_many(value)
+            except ValueError:
+                raise ConfigError(f"{name}: {value!r} is not a rate like 120/minute") from None
+        if not self.storage.startswith(("memory://", "redis://", "rediss://")):
+            raise ConfigError(f"BOOKGEN_STORAGE: {self.storage!r} is not memory:// or redis://...")
+        if self.cookie_samesite not in ("lax", "strict", "none"):
+            raise ConfigError("BOOKGEN_COOKIE_SAMESITE must be lax, strict or none")
+
+    @property
+    def redis_url(self) -> str | None:
+        return self.storage if self.storage.startswith("redis") else None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Read :data:`VARIABLES` from ``env`` (default ``os.environ``); ``overrides`` win."""
+        env = os.environ if env is None else env
+        value = {name: _secret(env, name) for name in SECRETS}
+
+        def get(name: str) -> str:
+            return env.get(name, "").strip() or VARIABLES[name]
+
+        try:
+            settings = cls(
+                upstream=get("BOOKGEN_UPSTREAM").rstrip("/"),
+                apikey=value["BOOKGEN_APIKEY"],
+                secrets=tuple(value["BOOKGEN_SECRET"].split()),
+                pro_email=value["BOOKGEN_PRO_EMAIL"],
+                pro_password=value["BOOKGEN_PRO_PASSWORD"],
+                allow_origins=frozenset(_words(get("BOOKGEN_ALLOW_ORIGINS"))),
+                public_origin=get("BOOKGEN_PUBLIC_ORIGIN") or None,
+                groups=frozenset(_int(g, "BOOKGEN_GROUPS") for g in _words(get("BOOKGEN_GROUPS"))) or None,
+                rate_read=get("BOOKGEN_RATE_READ"),
+                rate_write=get("BOOKGEN_RATE_WRITE"),
+                storage=get("BOOKGEN_STORAGE"),
+                idempotency_ttl=_int(get("BOOKGEN_IDEMPOTENCY_TTL"), "BOOKGEN_IDEMPOTENCY_TTL", 1),
+                max_body=_int(get("BOOKGEN_MAX_BODY"), "BOOKGEN_MAX_BODY", 256),
+                connect_timeout=_float(get("BOOKGEN_CONNECT_TIMEOUT"), "BOOKGEN_CONNECT_TIMEOUT"),
+                call_timeout=_float(get("BOOKGEN_CALL_TIMEOUT"), "BOOKGEN_CALL_TIMEOUT"),
+                request_timeout=_float(get("BOOKGEN_REQUEST_TIMEOUT"), "BOOKGEN_REQUEST_TIMEOUT"),
+                retries=_int(get("BOOKGEN_RETRIES"), "BOOKGEN_RETRIES", 0),
+                session_ttl=_int(get("BOOKGEN_SESSION_TTL"), "BOOKGEN_SESSION_TTL", 60),
+                cookie_samesite=get("BOOKGEN_COOKIE_SAMESITE").lower(),
+                settings_ttl=_float(get("BOOKGEN_SETTINGS_TTL"), "BOOKGEN_SETTINGS_TTL"),
+            )
+        except TypeError as error:  # pragma: no cover - programming error
+            raise ConfigError(str(error)) from None
+        return replace(settings, **overrides) if overrides else settings  # type: ignore[arg-type]
+
+
+def origin_of(url: str) -> str | None:
+    """``scheme://host[:port]`` of ``url`` (lowercase, default ports dropped), or None."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname
+    if ":" in host:
+        host = f"[{host}]"
+    default = {"http": 80, "https": 443}[parts.scheme]
+    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
+
+
+def _secret(env: Mapping[str, str], name: str) -> str:
+    direct, path = env.get(name, ""), env.get(f"{name}_FILE", "")
+    if direct and path:
+        raise ConfigError(f"{name} and {name}_FILE are both set; keep one")
+    if not path:
+        return direct.strip()
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{name}_FILE: cannot read {path}: {getattr(error, 'strerror', None) or 'not UTF-8'}") from None
+
+
+def _check_url(url: str, name: str) -> None:
+    if not url:
+        raise ConfigError(f"{name} is not set (ClicRDV's root, e.g. https://www.clicrdv.com)")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(f"{name}: {url!r} is not an http(s) URL like https://www.clicrdv.com")
+
+
+def _words(value: str) -> list[str]:
+    return value.replace(",", " ").split()
+
+
+def _int(value: str, name: str, minimum: int | None = None) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name}: {value!r} is not a whole number") from None
+    if minimum is not None and number < minimum:
+        raise ConfigError(f"{name}: {number} is below the minimum {minimum}")
+    return number
+
+
+def _float(value: str, name: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(f"{name}: {value!r} is not a number of seconds") from None
+    if not 0 < number <= 3600:
+        raise ConfigError(f"{name}: {number} must be above 0 and at most 3600 seconds")
+    return number

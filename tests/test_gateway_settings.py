@@ -1,0 +1,144 @@
+"""Settings come from the environment or files; a missing secret stops the gateway with one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator.gateway import ConfigError, Settings
+from generator.gateway.settings import origin_of
+
+BASE = {
+    "BOOKGEN_UPSTREAM": "https://www.clicrdv.com/",
+    "BOOKGEN_APIKEY": "live-key-1234",
+    "BOOKGEN_SECRET": "x" * 32,
+    "BOOKGEN_PRO_EMAIL": "pro@example.test",
+    "BOOKGEN_PRO_PASSWORD": "pro-pass",
+}
+
+
+def test_defaults_are_the_documented_ones() -> None:
+    settings = Settings.from_env(BASE)
+    assert settings.upstream == "https://www.clicrdv.com"
+    assert (settings.rate_read, settings.rate_write, settings.storage) == ("120/minute", "10/minute", "memory://")
+    assert settings.allow_origins == frozenset() and settings.groups is None
+
+
+@pytest.mark.parametrize("missing", sorted(BASE))
+def test_each_required_setting_missing_refuses_to_start_with_one_line(missing: str) -> None:
+    env = {k: v for k, v in BASE.items() if k != missing}
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env(env)
+    assert missing in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(("length", "ok"), [(31, False), (32, True)])
+def test_secrets_need_32_characters(length: int, ok: bool) -> None:
+    env = {**BASE, "BOOKGEN_SECRET": "s" * length}
+    if ok:
+        assert Settings.from_env(env).secrets == ("s" * length,)
+    else:
+        with pytest.raises(ConfigError, match="at least 32"):
+            Settings.from_env(env)
+
+
+def test_secrets_are_read_from_files_and_never_shown(tmp_path: Path) -> None:
+    env = {k: v for k, v in BASE.items() if k not in ("BOOKGEN_APIKEY", "BOOKGEN_SECRET")}
+    (tmp_path / "key").write_text("file-key-5678\n")
+    (tmp_path / "secret").write_text("a" * 40 + "\n" + "b" * 40 + "\n")
+    settings = Settings.from_env({**env, "BOOKGEN_APIKEY_FILE": str(tmp_path / "key"),
+                                  "BOOKGEN_SECRET_FILE": str(tmp_path / "secret")})  # fmt: skip
+    assert settings.apikey == "file-key-5678" and settings.secrets == ("a" * 40, "b" * 40)
+    assert "file-key-5678" not in repr(settings) and "aaaa" not in repr(settings) and "pro-pass" not in repr(settings)
+
+
+def test_a_secret_both_set_and_in_a_file_is_ambiguous(tmp_path: Path) -> None:
+    (tmp_path / "key").write_text("k")
+    with pytest.raises(ConfigError, match="both set"):
+        Settings.from_env({**BASE, "BOOKGEN_APIKEY_FILE": str(tmp_path / "key")})
+
+
+def test_an_unreadable_secret_file_is_one_line_without_a_traceback(tmp_path: Path) -> None:
+    env = {k: v for k, v in BASE.items() if k != "BOOKGEN_SECRET"}
+    with pytest.raises(ConfigError, match="BOOKGEN_SECRET_FILE: cannot read"):
+        Settings.from_env({**env, "BOOKGEN_SECRET_FILE": str(tmp_path / "missing")})
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("BOOKGEN_UPSTREAM", "ftp://x"), ("BOOKGEN_UPSTREAM", "https://x/?apikey=1"),
+    ("BOOKGEN_ALLOW_ORIGINS", "https://ok.example https://bad.example/path"),
+    ("BOOKGEN_RATE_READ", "lots"), ("BOOKGEN_STORAGE", "mongodb://x"), ("BOOKGEN_MAX_BODY", "255"),
+    ("BOOKGEN_CALL_TIMEOUT", "0"), ("BOOKGEN_GROUPS", "12 abc"), ("BOOKGEN_COOKIE_SAMESITE", "maybe"),
+])  # fmt: skip
+def test_bad_values_are_refused_naming_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({**BASE, name: value})
+    assert name.replace("BOOKGEN_", "") in str(error.value) or value.split()[-1] in str(error.value)
+
+
+def test_lists_and_limits_parse() -> None:
+    settings = Settings.from_env({**BASE, "BOOKGEN_ALLOW_ORIGINS": "https://a.example, http://127.0.0.2:8000",
+                                  "BOOKGEN_GROUPS": "8501,5230", "BOOKGEN_MAX_BODY": "256",
+                                  "BOOKGEN_STORAGE": "redis://127.0.0.1:6379/0"})  # fmt: skip
+    assert settings.allow_origins == {"https://a.example", "http://127.0.0.2:8000"}
+    assert settings.groups == {8501, 5230} and settings.max_body == 256
+    assert settings.redis_url == "redis://127.0.0.1:6379/0"
+
+
+@pytest.mark.parametrize(("url", "origin"), [
+    ("https://Book.Example.com:443/x", "https://book.example.com"), ("http://127.0.0.1:8000/", "http://127.0.0.1:8000"),
+    ("http://[::1]:80", "http://[::1]"), ("null", None), ("javascript:alert(1)", None), ("https://", None),
+])  # fmt: skip
+def test_origins_are_normalised(url: str, origin: str | None) -> None:
+    assert origin_of(url) == origin
+
+
+def test_the_listening_socket_gives_connections_tcp_nodelay() -> None:
+    """Without it every keep-alive answer written as headers + body waited for a delayed ACK."""
+    import asyncio
+    import socket
+
+    from generator.gateway.server import listening_socket
+
+    async def check() -> int:
+        seen: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        async def accepted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            seen.set_result(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        sock = listening_socket("127.0.0.1", 0)
+        server = await asyncio.start_server(accepted, sock=sock)
+        async with server:
+            _, writer = await asyncio.open_connection("127.0.0.1", sock.getsockname()[1])
+            result = await asyncio.wait_for(seen, 10)
+            writer.close()
+        return result
+
+    assert asyncio.run(check()) == 1
+
+
+def test_the_env_configured_asgi_app_serves_and_refuses_to_start_without_a_secret(monkeypatch, capsys) -> None:
+    import asyncio
+
+    import httpx
+
+    from generator.gateway import asgi
+
+    for name, value in BASE.items():
+        monkeypatch.setenv(name, value)
+
+    async def health() -> int:
+        app = asgi._FromEnvironment()
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
+            return (await client.get("/healthz")).status_code
+
+    assert asyncio.run(health()) == 200
+    monkeypatch.delenv("BOOKGEN_SECRET")
+    with pytest.raises(SystemExit) as stop:
+        asgi.create()
+    assert stop.value.code == 1
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "error: BOOKGEN_SECRET is not set (or BOOKGEN_SECRET_FILE): the gateway refuses to start"
+    ]
