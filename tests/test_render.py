@@ -11,10 +11,12 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+import rcssmin
 
 from generator.build import build
 from generator.errors import SiteError
 from generator.render import template_problem
+from generator.themes import TEMPLATES_DIR, THEMES_DIR
 
 
 @pytest.fixture
@@ -141,7 +143,11 @@ def test_project_theme_overrides_a_partial_and_inherits_the_rest(minisite: Path,
     assert '<address class="brand-contact">Test Spa</address>' in html
     [css] = (tmp_path / "out" / "assets").glob("brand.*.css")
     text = css.read_text("utf-8")
-    assert text.index("bookgen base styles") < text.index("minimal:") < text.index(".brand-contact")
+    # base, then the parent theme, then the project theme, each as shipped (minified):
+    sheets = [TEMPLATES_DIR / "static" / "base.css", THEMES_DIR / "minimal" / "static" / "theme.css"]
+    positions = [text.index(rcssmin.cssmin(sheet.read_text("utf-8"))) for sheet in sheets]
+    assert positions[0] < positions[1] < text.index(".brand-contact{font-weight:700}")
+    assert "/*" not in text
 
 
 def test_names_are_escaped_everywhere_they_appear(minisite: Path, tmp_path: Path) -> None:
