@@ -536,6 +536,13 @@ def _publish(
         if previous is None and not out.exists():
             discard_tree(spare_dir(out))
             twin = spare_dir(out)
+            # Marked before its first file: a build killed while the twin grows leaves a
+            # folder the next build knows as its own, and may discard.
+            try:
+                twin.mkdir(parents=True)
+                (twin / PARTIAL).touch()
+            except OSError:
+                twin = None
         # Updating a previous tree, whose files may be hard links shared with OUT: write
         # new files under new inodes, never through the shared ones.
         builder = Builder(site, staging, live=previous is not None, twin=twin)
@@ -561,9 +568,11 @@ def _publish(
         else:
             builder.write_site_pages(entries)
         if spare is not None:
-            remove_stale(staging, set(walk_names(staging)) - builder.files.keys())
-            (staging / PARTIAL).unlink(missing_ok=True)
+            remove_stale(staging, set(walk_names(staging)) - builder.files.keys() - {PARTIAL})
         builder.write_manifest(manifest)
+        # Only once its manifest is written: a build killed in between leaves a tree that is
+        # still marked as bookgen's (manifest or mark), never one the next build must refuse.
+        (staging / PARTIAL).unlink(missing_ok=True)
         rendered.manifest_sha = builder.manifest_sha
         result.files = builder.files
         try:

@@ -64,6 +64,7 @@ def finish_twin(twin: Path, builder: Builder, manifest: Manifest) -> None:
         return
     with contextlib.suppress(OSError):
         (twin / NAME).write_text(manifest.to_json(), "utf-8")
+        (twin / PARTIAL).unlink()  # complete: its manifest now says what it holds
         return
     shutil.rmtree(twin, ignore_errors=True)
 

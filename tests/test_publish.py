@@ -76,6 +76,45 @@ def test_sigkill_at_any_moment_leaves_the_old_or_the_new_tree(demo_site: Path, t
     assert siblings == [".out.lock", ".out.spare"]
 
 
+# A build process killed at an exact point (os._exit runs no clean-up, as SIGKILL does not):
+# ``point`` is a Builder method, ``after`` whether the method ran before the kill.
+KILL_AT = """
+import os, sys
+import generator.build as b
+method, after = sys.argv.pop(1), sys.argv.pop(1) == "after"
+original = getattr(b.Builder, method)
+def killed(self, *args, **kwargs):
+    if after:
+        original(self, *args, **kwargs)
+    os._exit(9)
+setattr(b.Builder, method, killed)
+from generator.cli import main
+main()
+"""
+
+
+def build_killed_at(site: Path, out: Path, method: str, after: bool) -> None:
+    command = [sys.executable, "-c", KILL_AT, method, "after" if after else "before", "build", str(site), "-o", str(out), "-j", "1", "-q"]
+    assert subprocess.run(command, capture_output=True).returncode == 9
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["before", "after"])
+@pytest.mark.parametrize("method", ["write_manifest", "write_site_pages", "render_group"])
+def test_a_build_killed_at_any_step_leaves_folders_the_next_build_takes_back(
+    demo_site: Path, tmp_path: Path, method: str, after: bool
+) -> None:
+    out, site = tmp_path / "out", demo_site
+    # The first build into an empty OUT grows the spare as it goes; an incremental one
+    # updates that spare in place: kill each at the same step.
+    build_killed_at(site, out, method, after)
+    build(site, out)
+    rename_group(site, "Killed")
+    build_killed_at(site, out, method, after)
+    rename_group(site, "Final")
+    build(site, out)
+    assert "Final" in assert_complete_tree(out)
+
+
 def test_link_or_copy_links_on_one_filesystem(tmp_path: Path) -> None:
     (tmp_path / "a").write_bytes(b"page")
     link_or_copy(tmp_path / "a", tmp_path / "b")
