@@ -65,15 +65,20 @@ class SandboxServer:
         import uvicorn
 
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
-        stopped: list[int] = []
+        server = uvicorn.Server(config)
+
+        def stop(sig: int, frame: object) -> None:
+            # A signal before uvicorn has set its own handlers (or the one it re-raises
+            # after shutting down) lands here: tell the server to stop, whenever it runs.
+            server.should_exit = True
+
         previous = {}
         if threading.current_thread() is threading.main_thread():
-            previous = {sig: signal.signal(sig, lambda sig, _: stopped.append(sig))
-                        for sig in (signal.SIGINT, signal.SIGTERM)}  # fmt: skip
+            previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             announce()
-            if not stopped:
-                uvicorn.Server(config).run(sockets=[self.socket])
+            if not server.should_exit:
+                server.run(sockets=[self.socket])
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
