@@ -34,6 +34,9 @@ const instant = (ms, zone) => ms - offset(ms - offset(ms, zone), zone);
 const sha1 = async (text) => [...new Uint8Array(await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text)))]
   .map((b) => b.toString(16).padStart(2, "0")).join("");
 
+// What the on-demand step modules share with this one.
+const LIB = { h, fill, wall, day, offset, instant };
+
 class Flow {
   constructor(root) {
     this.root = root;
@@ -139,7 +142,9 @@ class Flow {
       this.offers(this.calendar(p.get("calendar")), id));
     if (step === "calendar") this.filter("calendar", (id) => id === "" || !p.get("service") ||
       this.offers(this.calendar(id), p.get("service")));
-    if (step === "slot") this.renderSlots(p.get("week"));
+    // The slot step is a second module, loaded on demand: a widget's first step stays small.
+    if (step === "slot") import(new URL(this.root.dataset.slots, document.baseURI))
+      .then((m) => this.shown === "slot" && m.default(this, LIB, moveFocus), () => this.fail(this.app, () => this.render(false)));
     if (step === "signin") this.renderSignin();
     if (step === "details") this.renderDetails();
     if (step === "done") this.renderDone();
@@ -164,15 +169,6 @@ class Flow {
     }
   }
 
-  time(slot) {
-    const ms = wall(slot);
-    const opts = { hour: "numeric", minute: "2-digit" };
-    const label = new Intl.DateTimeFormat(this.locale, { ...opts, timeZone: "UTC" }).format(ms);
-    if (this.visitorZone === this.data.zone) return [label];
-    const mine = new Intl.DateTimeFormat(this.locale, { ...opts, timeZone: this.visitorZone }).format(instant(ms, this.data.zone));
-    return [label, fill(this.t.your_time, { time: mine })];
-  }
-
   // One call to the API: never throws; a network failure or timeout is status 0, a body
   // that is not JSON (a proxy's HTML 502) is null, `code` is ClicRDV's refusal code on a 400.
   async request(path, init = {}) {
@@ -189,58 +185,6 @@ class Flow {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  async renderSlots(week) {
-    const t = this.t;
-    const zone = this.data.zone;
-    // "Today" is the group's local date, not the visitor's nor UTC's.
-    const today = day(Date.now() + offset(Date.now(), zone));
-    const first = !week || week < today;
-    if (first) week = today;
-    const end = day(Date.parse(week) + 6 * 864e5);
-    const list = h("div", { class: "slots", "aria-busy": "true" }, h("p", { class: "loading" }, t.loading));
-    const nav = h("div", { class: "slot-nav" },
-      h("button", { type: "button", class: "button", disabled: week <= today,
-        on: { click: () => this.go({ week: day(Math.max(Date.parse(week) - 7 * 864e5, Date.parse(today))) }) } }, t.earlier),
-      h("button", { type: "button", class: "button", on: { click: () => this.go({ week: day(Date.parse(week) + 7 * 864e5) }) } }, t.later));
-    const notice = this.notice && h("p", { class: "notice", role: "alert" }, this.notice);
-    this.notice = null;
-    this.app.append(h("section", { class: "step", "aria-labelledby": "slot-title" },
-      h("h2", { id: "slot-title", class: "step-title" }, t.slot_title), notice,
-      h("p", { class: "zone" }, zone && t.zone_name), nav, list));
-    const p = this.params();
-    const query = new URLSearchParams({ "intervention_ids[]": p.get("service"), calendar_id: p.get("calendar") || "",
-      start: week + " 00:00:00", end: end + " 23:59:59" });
-    const answer = await this.request(`groups/${this.group}/availabletimeslots?${query}`);
-    if (this.current() !== "slot") return;
-    list.removeAttribute("aria-busy");
-    if (answer.status === 401 && this.steps.includes("signin")) {
-      this.state.signed = null;
-      return this.go({ step: "signin" });
-    }
-    const slots = answer.status === 200 && answer.body?.availabletimeslots;
-    if (!Array.isArray(slots)) return this.fail(list, () => this.render(false));
-    // firstSlot: the first free time from `start` on (clicrdv-api.md §5); open on its day.
-    const firstDay = (answer.body.firstSlot || "").slice(0, 10);
-    if (!slots.length && first && firstDay > end) return this.go({ week: firstDay }, true);
-    if (!slots.length) {
-      const jump = firstDay && (firstDay < week || firstDay > end);
-      list.replaceChildren(h("p", { class: "empty" }, jump ? t.no_slots : t.none_soon),
-        jump && h("button", { type: "button", class: "button button-primary", on: { click: () =>
-          this.go({ week: firstDay }) } }, t.first));
-      return;
-    }
-    const days = new Map();
-    for (const slot of slots) days.set(slot.start.slice(0, 10), [...(days.get(slot.start.slice(0, 10)) || []), slot]);
-    const dateFormat = new Intl.DateTimeFormat(this.locale, { weekday: "long", day: "numeric", month: "long", timeZone: "UTC" });
-    const next = this.steps[this.steps.indexOf("slot") + 1];
-    const button = (slot) => h("button", { type: "button", class: "slot", "data-slot": slot.start,
-      on: { click: () => this.go({ slot: slot.start, step: next }) } },
-      this.time(slot.start).map((text, i) => h("span", { class: i ? "slot-mine" : "slot-time" }, text)));
-    list.replaceChildren(...[...days].map(([date, daySlots]) => h("div", { class: "slot-day" },
-      h("h3", {}, dateFormat.format(wall(date + " 00:00"))),
-      h("ul", { class: "slot-list", role: "list" }, daySlots.map((slot) => h("li", {}, button(slot)))))));
   }
 
   // A failure in place: the message, "Try again" and the hosted module; replaces what was there.
