@@ -72,7 +72,7 @@ class Slots {
     const format = (opts) => new Intl.DateTimeFormat(this.locale, { ...opts, timeZone: "UTC" });
     const long = format({ weekday: "long", day: "numeric", month: "long" });
     const short = format({ weekday: "short" });
-    const month = format({ month: "short" });
+    const month = format({ month: "long", year: "numeric" });
     const times = h("div", { class: "slot-times" });
     const next = this.flow.steps[this.flow.steps.indexOf("slot") + 1];
     const dates = [];
@@ -104,10 +104,10 @@ class Slots {
         "aria-label": long.format(ms), on: { click: () => {
           history.replaceState(null, "", "#" + new URLSearchParams({ ...Object.fromEntries(this.flow.params()), day: date }));
           show(date);
-        } } }, h("span", {}, short.format(ms)), h("strong", {}, ms === Date.parse(week) || date.endsWith("-01")
-        ? `${+date.slice(8)} ${month.format(ms)}` : +date.slice(8))));
+        } } }, h("span", {}, short.format(ms)), h("strong", {}, +date.slice(8))));
     }
-    list.replaceChildren(h("div", { class: "dates", role: "group", "aria-label": t.dates }, dates), times);
+    list.replaceChildren(h("p", { class: "months" }, month.formatRange(Date.parse(week), Date.parse(end))),
+      h("div", { class: "dates", role: "group", "aria-label": t.dates }, dates), times);
     show(chosen);
   }
 
