@@ -143,11 +143,10 @@ class Flow {
     if (step === "calendar") this.filter("calendar", (id) => id === "" || !p.get("service") ||
       this.offers(this.calendar(id), p.get("service")));
     // The slot step is a second module, loaded on demand: a widget's first step stays small.
-    if (step === "slot") import(new URL(this.root.dataset.slots, document.baseURI))
-      .then((m) => this.shown === "slot" && m.default(this, LIB, moveFocus), () => this.fail(this.app, () => this.render(false)));
+    if (step === "slot") this.load("slots", () => this.shown === "slot", moveFocus);
     if (step === "signin") this.renderSignin();
     if (step === "details") this.renderDetails();
-    if (step === "done") this.renderDone();
+    if (step === "done") this.load("done", () => this.shown === "done", moveFocus);
     const index = this.steps.indexOf(step);
     if (index > 0 && step !== "done") this.app.append(h("button", { type: "button", class: "button back",
       on: { click: () => history.back() } }, this.t.back));
@@ -159,6 +158,12 @@ class Flow {
       const heading = $("[data-step]:not([hidden]) h2", this.root) || $("h2", this.app);
       if (heading) { heading.tabIndex = -1; heading.focus(); }
     }
+  }
+
+  // A step's module, loaded on demand (a widget's first step stays small); it renders if `still()`.
+  load(name, still, moveFocus) {
+    import(new URL(this.root.dataset[name], document.baseURI))
+      .then((m) => still() && m.default(this, LIB, moveFocus), () => this.fail(this.app, () => this.render(false)));
   }
 
   filter(kind, keep) {
@@ -327,7 +332,8 @@ class Flow {
       this.attempt = null;
       Object.assign(this.prefill, values);
       this.state.booked = (this.state.booked || 0) + 1;
-      this.state.done = { pending, id: pending ? null : answer.body?.id, service: service.name, date, calendar: calendar?.name };
+      this.state.done = { pending, id: pending ? null : answer.body?.id, service: service.name, serviceId: service.id,
+        date, calendar: calendar?.name };
       this.save();
       if (!pending) this.emit("booked", { date, service: service.id, calendar: calendar ? String(calendar.id) : "" });
       return this.go({ step: "done" }, true);
@@ -356,20 +362,6 @@ class Flow {
   }
 
   doneTitle() { return this.state.done?.pending ? this.t.pending_title : this.t.done_title; }
-
-  renderDone() {
-    const t = this.t;
-    const done = this.state.done;
-    const more = !done.pending && (this.state.booked || 0) < this.data.max_multirdvs;
-    this.app.append(h("section", { class: "step done" }, h("h2", { class: "step-title" }, this.doneTitle()),
-      h("p", {}, done.pending ? t.done_verify : t.done_ok),
-      h("p", { class: "summary" }, h("span", {}, done.service), h("span", {}, this.when(done.date)),
-        done.calendar && h("span", {}, fill(t.with, { name: done.calendar })),
-        done.id != null && h("span", {}, fill(t.reference, { id: done.id }))),
-      more ? h("button", { type: "button", class: "button button-primary", on: { click: () =>
-        this.go({ step: this.steps[0] }) } }, t.another)
-        : this.data.max_multirdvs > 1 && h("p", {}, t.limit)));
-  }
 }
 
 for (const root of $$("[data-bookgen-flow]")) new Flow(root);
