@@ -34,6 +34,7 @@ const instant = (ms, zone) => ms - offset(ms - offset(ms, zone), zone);
 const sha1 = async (text) => [...new Uint8Array(await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text)))]
   .map((b) => b.toString(16).padStart(2, "0")).join("");
 
+const PREFILL = ["service", "calendar", "firstname", "lastname", "email", "phone"];
 // What the on-demand step modules share with this one.
 const LIB = { h, fill, wall, day, offset, instant };
 
@@ -59,14 +60,23 @@ class Flow {
     root.classList.add("is-enhanced");
     this.enhance("service");
     this.enhance("calendar");
-    const query = new URLSearchParams(location.search);
-    const hash = this.params();
-    for (const key of ["service", "calendar", "firstname", "lastname", "email", "phone"]) {
+    // Prefill from the fragment or the query string (bug-hunt #13: a literal "+" is kept, as
+    // in "+33..." or "ana+test@..."); the query's keys move into the fragment, out of the
+    // address bar and of URLs that reach servers (docs/booking-flow.md).
+    const plus = (text) => new URLSearchParams(text.replace(/\+/g, "%2B"));
+    const query = plus(location.search);
+    const hash = plus(location.hash.slice(1));
+    for (const key of PREFILL) {
       if (!hash.has(key) && query.has(key)) hash.set(key, query.get(key));
+      query.delete(key);
     }
-    this.prefill = Object.fromEntries(["firstname", "lastname", "email", "phone"].map((k) => [k, hash.get(k) || ""]));
+    this.prefill = Object.fromEntries(PREFILL.slice(2).map((k) => [k, hash.get(k) || ""]));
     if (this.state.signed) this.prefill.email ||= this.state.signed;
-    history.replaceState(null, "", "#" + hash);
+    const rest = String(query);
+    history.replaceState(null, "", location.pathname + (rest && "?" + rest) + "#" + hash);
+    // A prefilled service or calendar skips its step: open on the first choice missing.
+    const open = this.current(true);
+    if (!hash.has("step") && open !== this.steps[0]) history.replaceState(null, "", "#" + hash + "&step=" + open);
     addEventListener("hashchange", () => this.render(true));
     this.render(false);
     this.emit("ready", {});
@@ -79,7 +89,10 @@ class Flow {
     for (const [key, value] of Object.entries(changes)) {
       if (value == null) params.delete(key); else params.set(key, value);
     }
-    if (replace) location.replace("#" + params); else location.hash = params;
+    if (replace) return location.replace("#" + params);
+    // Our own entries are marked, so in-app Back knows whether the previous one is ours (D13).
+    history.pushState({ bookgen: 1 }, "", "#" + params);
+    this.render(true);
   }
 
   save() { try { sessionStorage.setItem(this.key, JSON.stringify(this.state)); } catch { /* memory only */ } }
@@ -109,9 +122,9 @@ class Flow {
   }
 
   // The first step whose choice is missing, so a linked or stale fragment stays consistent.
-  current() {
+  current(deepest) {
     const p = this.params();
-    const wanted = p.get("step") || this.steps[0];
+    const wanted = deepest ? "details" : p.get("step") || this.steps[0];
     if (wanted === "done" && this.state.done) return "done";
     for (const step of this.steps) {
       if (step === wanted) return step;
@@ -149,7 +162,9 @@ class Flow {
     if (step === "done") this.load("done", () => this.shown === "done", moveFocus);
     const index = this.steps.indexOf(step);
     if (index > 0 && step !== "done") this.app.append(h("button", { type: "button", class: "button back",
-      on: { click: () => history.back() } }, this.t.back));
+      // Back walks our own history; on a deep link (no entry of ours) it opens the previous step.
+      on: { click: () => history.state?.bookgen ? history.back() : this.go({ step: this.steps[index - 1] }, true) } },
+    this.t.back));
     // A sign-in step added on the way (a known email) has no progress item: its name is the message's.
     const name = $(`[data-progress=${step}]`, this.root)?.textContent ?? this.t[step];
     this.live.textContent = step === "done" ? this.doneTitle() : fill(this.t.step, { num: index + 1, total: this.steps.length, name });
@@ -274,11 +289,20 @@ class Flow {
     const reminders = this.data.reminders;
     const service = this.service(p.get("service"));
     const calendar = this.calendar(p.get("calendar"));
+    const item = $(`[data-service="${service.id}"]`, this.root);
+    const at = instant(wall(p.get("slot")), this.data.zone);
+    const mine = offset(at, this.visitorZone) !== offset(at, this.data.zone) && fill(t.your_time, { time: new Intl.DateTimeFormat(
+      this.locale, { weekday: "long", day: "numeric", month: "long", hour: "numeric", minute: "2-digit",
+        timeZone: this.visitorZone, timeZoneName: "short" }).format(at) });
     if (!this.prefill.phone && this.data.country_code) this.prefill.phone = `+${this.data.country_code} `;
     this.form([h("h2", { class: "step-title" }, t.details_title),
-      h("div", { class: "summary" }, h("strong", {}, t.summary), h("span", {}, service.name),
-        h("span", {}, this.when(p.get("slot"))),
-        p.has("calendar") && h("span", {}, calendar ? fill(t.with, { name: calendar.name }) : t.any)),
+      // The same facts as the confirmation (issue 18 §4): duration and price as the page shows them,
+      // the visitor's time when its offset differs, the address.
+      h("div", { class: "summary" }, h("strong", {}, t.summary),
+        h("span", {}, service.name, [".duration", ".price"].map((sel) => $(sel, item)).filter(Boolean).map((e) => " · " + e.textContent)),
+        h("span", {}, this.when(p.get("slot"))), mine && h("span", {}, mine),
+        p.has("calendar") && h("span", {}, calendar ? fill(t.with, { name: calendar.name }) : t.any),
+        this.data.place?.address && h("span", { dir: "auto" }, this.data.place.address)),
       this.field("firstname", "text", { autocomplete: "given-name", required: true, maxlength: 64 }),
       this.field("lastname", "text", { autocomplete: "family-name", required: true, maxlength: 64 }),
       this.field("email", "email", { autocomplete: "email", required: true, maxlength: 255 }),

@@ -61,7 +61,10 @@ class Slots {
     if (!slots.length && first && firstDay > end) return this.flow.go({ week: firstDay }, true);
     if (!slots.length) {
       const jump = firstDay && (firstDay < week || firstDay > end);
-      list.replaceChildren(h("p", { class: "empty" }, jump ? t.no_slots : t.none_soon),
+      const phone = this.data.place?.phone;
+      // "Please call us" gives the number (D16).
+      list.replaceChildren(h("p", { class: "empty" }, jump ? t.no_slots : t.none_soon, !jump && phone && " ",
+        !jump && phone && h("a", { href: "tel:" + phone.replace(/[^\d+]/g, ""), dir: "ltr" }, phone)),
         jump && h("button", { type: "button", class: "button button-primary", on: { click: () =>
           this.flow.go({ week: firstDay, day: null }) } }, t.first));
       return;
@@ -119,7 +122,7 @@ class Slots {
     const label = new Intl.DateTimeFormat(this.locale, { ...opts, timeZone: "UTC" }).format(ms);
     const at = instant(ms, this.data.zone);
     if (offset(at, this.flow.visitorZone) === offset(at, this.data.zone)) return [label];
-    const mine = new Intl.DateTimeFormat(this.locale, { ...opts, weekday: "short", day: "numeric",
+    const mine = new Intl.DateTimeFormat(this.locale, { ...opts, weekday: "short", day: "numeric", month: "short",
       timeZone: this.flow.visitorZone, timeZoneName: "short" }).format(at);
     return [label, fill(this.t.your_time, { time: mine })];
   }

@@ -164,3 +164,20 @@ def test_reload_keeps_the_full_confirmation(spa, page, api) -> None:
     page.wait_for_selector(".done .add-calendar")
     assert page.locator(".done").inner_text() == before
     assert json.loads(page.evaluate("JSON.stringify(Object.keys(sessionStorage))"))
+
+
+def test_the_summary_before_confirm_shows_the_same_facts(minisite, browser) -> None:
+    set_group(minisite, validateEmail=False)
+    context = browser.new_context(timezone_id="America/New_York", locale="en-US")
+    page = context.new_page()
+    route = ClicRDVRoute(today=local_today("Europe/Paris") + timedelta(days=1))
+    with running(minisite) as (server, _):
+        route.install(page)
+        page.goto(f"http://127.0.0.1:{server.port}/spa/en/")
+        to_slots(page)
+        pick(page)
+        summary = page.locator(".summary").inner_text()
+        for fact in ("Massage relaxant", "1 hr", "€75.00", "10:00", "4:00", "your time", "With Alice",
+                     "1 rue de la Paix, 75002 Paris"):
+            assert fact in summary, fact
+    context.close()

@@ -149,7 +149,7 @@ def test_no_free_time_at_all_says_so_without_a_dead_button(spa, page, api) -> No
     page.click("[data-service='100'] button")
     page.click("[data-calendar='10'] button")
     page.wait_for_selector(".slots .empty")
-    assert page.locator(".slots .empty").inner_text() == EN["none_soon"]
+    assert page.locator(".slots .empty").inner_text() == EN["none_soon"] + " 01 23 45 67 89"  # the number to call
     assert page.locator(".slots .button-primary").count() == 0
 
 
