@@ -360,7 +360,6 @@ def runtime_messages(gettext: Any) -> dict[str, str]:
         "back": gettext("Back"),
         "earlier": gettext("Earlier dates"),
         "later": gettext("Later dates"),
-        "dates": gettext("Dates"),
         "morning": gettext("Morning"),
         "afternoon": gettext("Afternoon"),
         "evening": gettext("Evening"),

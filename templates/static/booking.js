@@ -36,7 +36,7 @@ const sha1 = async (text) => [...new Uint8Array(await crypto.subtle.digest("SHA-
 
 const PREFILL = ["service", "calendar", "firstname", "lastname", "email", "phone"];
 // What the on-demand step modules share with this one.
-const LIB = { h, fill, wall, day, offset, instant };
+const LIB = { h, fill, wall, day, offset, instant, sha1 };
 
 class Flow {
   constructor(root) {
@@ -157,7 +157,7 @@ class Flow {
       this.offers(this.calendar(id), p.get("service")));
     // The slot step is a second module, loaded on demand: a widget's first step stays small.
     if (step === "slot") this.load("slots", () => this.shown === "slot", moveFocus);
-    if (step === "signin") this.renderSignin();
+    if (step === "signin") this.load("signin", () => this.shown === "signin", moveFocus);
     if (step === "details") this.renderDetails();
     if (step === "done") this.load("done", () => this.shown === "done", moveFocus);
     const index = this.steps.indexOf(step);
@@ -256,31 +256,8 @@ class Flow {
         button.textContent = label;
       }
     });
-    this.app.append(form);
+    this.app.prepend(form);
     return form;
-  }
-
-  renderSignin() {
-    this.form([h("h2", { class: "step-title" }, this.t.signin), h("p", {}, this.t.signin_intro),
-      this.field("email", "email", { autocomplete: "email", required: true }),
-      this.field("password", "password", { autocomplete: "current-password", required: true })], this.t.signin,
-    async (form, show) => {
-      const email = form.elements.email.value.trim();
-      const password = form.elements.password.value;
-      if (!email || !password) return this.invalid(form, email ? "password" : "email", this.t.required).focus();
-      // Account login (clicrdv-api.md §2): form-encoded, SHA-1 hex password; the server keeps the cookie.
-      const answer = await this.request("sessions/login", { method: "POST",
-        body: new URLSearchParams({ "account[email]": email, "account[password]": await sha1(password) }) });
-      if (answer.status === 401 || answer.status === 403 || (answer.status === 200 && answer.body?.error)) {
-        // The next step beside the message: the hosted module (the page's contact card has the phone).
-        this.invalid(form, "password", "").focus();
-        return show(this.t.bad_login);
-      }
-      if (answer.status !== 200) return show(this.t.error, () => form.requestSubmit());
-      this.state.signed = this.prefill.email = email;
-      this.save();
-      this.go({ step: this.steps[this.steps.indexOf("signin") + 1] });
-    });
   }
 
   renderDetails() {
@@ -290,17 +267,13 @@ class Flow {
     const service = this.service(p.get("service"));
     const calendar = this.calendar(p.get("calendar"));
     const item = $(`[data-service="${service.id}"]`, this.root);
-    const at = instant(wall(p.get("slot")), this.data.zone);
-    const mine = offset(at, this.visitorZone) !== offset(at, this.data.zone) && fill(t.your_time, { time: new Intl.DateTimeFormat(
-      this.locale, { weekday: "long", day: "numeric", month: "long", hour: "numeric", minute: "2-digit",
-        timeZone: this.visitorZone, timeZoneName: "short" }).format(at) });
     if (!this.prefill.phone && this.data.country_code) this.prefill.phone = `+${this.data.country_code} `;
     this.form([h("h2", { class: "step-title" }, t.details_title),
       // The same facts as the confirmation (issue 18 §4): duration and price as the page shows them,
-      // the visitor's time when its offset differs, the address.
+      // the visitor's time when its offset differs (slots.js keeps the chosen one's), the address.
       h("div", { class: "summary" }, h("strong", {}, t.summary),
         h("span", {}, service.name, [".duration", ".price"].map((sel) => $(sel, item)).filter(Boolean).map((e) => " · " + e.textContent)),
-        h("span", {}, this.when(p.get("slot"))), mine && h("span", {}, mine),
+        h("span", {}, this.when(p.get("slot"))), h("span", {}, this.mine),
         p.has("calendar") && h("span", {}, calendar ? fill(t.with, { name: calendar.name }) : t.any),
         this.data.place?.address && h("span", { dir: "auto" }, this.data.place.address)),
       this.field("firstname", "text", { autocomplete: "given-name", required: true, maxlength: 64 }),

@@ -92,7 +92,7 @@ class Slots {
             const [label, mine] = this.time(slot.start);
             return h("li", {}, h("button", { type: "button", class: "slot", "data-slot": slot.start,
               "aria-label": [long.format(wall(slot.start)), label, mine].filter(Boolean).join(", "),
-              on: { click: () => this.flow.go({ slot: slot.start, step: next, day: date }) } },
+              on: { click: () => { this.flow.mine = mine; this.flow.go({ slot: slot.start, step: next, day: date }); } } },
             h("span", { class: "slot-time" }, label), mine && h("span", { class: "slot-mine" }, mine)));
           })))),
         h("div", { class: "slot-nav" }, from > 0 && h("button", { type: "button", class: "button",
@@ -110,7 +110,7 @@ class Slots {
         } } }, h("span", {}, short.format(ms)), h("strong", {}, +date.slice(8))));
     }
     list.replaceChildren(h("p", { class: "months" }, month.formatRange(Date.parse(week), Date.parse(end))),
-      h("div", { class: "dates", role: "group", "aria-label": t.dates }, dates), times);
+      h("div", { class: "dates", role: "group", "aria-labelledby": "slot-title" }, dates), times);
     show(chosen);
   }
 
