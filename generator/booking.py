@@ -108,7 +108,11 @@ def flow_data(source: GroupSource) -> dict[str, Any]:
         "country_code": group.country_code or "",
         "zone": TIMEZONES[source.group.timezone],
         "slug": source.slug,
-        "services": [{"id": s.id, "name": s.label} for s in visible_services(source)],
+        # length (minutes): the end of the calendar event offered on the confirmation.
+        "services": [{"id": s.id, "name": s.label, "length": s.length} for s in visible_services(source)],
+        # The confirmation's "where" and "call us" (public business details, issue 18 §4).
+        "place": {"name": group.name, "phone": group.phone or "",
+                  "address": ", ".join(filter(None, [group.address, " ".join(filter(None, [group.zipcode, group.city]))]))},
         "calendars": [
             {"id": c.id, "name": c.label, "services": c.intervention_ids} for c in bookable_calendars(source)
         ],

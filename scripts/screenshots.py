@@ -3,7 +3,9 @@
 Usage: .venv/bin/python scripts/screenshots.py [SITE] [GROUP]
 Builds SITE once per built-in theme and photographs the booking page of GROUP
 (default: one without usercolors, so the theme's own palette shows) in Debian
-Chromium at 1280 px (French) and its widget at 375 px (Arabic, right-to-left).
+Chromium at 1280 px (French) and its widget at 375 px (Arabic, right-to-left); then the
+slot step and the confirmation of STEPS_GROUP's page at 375 px (French), the API answered
+inside the browser (tests/browser/clicrdv_route.py) so no server is needed.
 """
 
 from __future__ import annotations
@@ -11,17 +13,39 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
+from datetime import date
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests" / "browser"))
+from clicrdv_route import ClicRDVRoute
 from conftest import CHROMIUM, CHROMIUM_ARGS, StaticServer
 
 from generator.build import build
 from generator.themes import available_themes
 
 OUT = Path(__file__).parent.parent / "docs" / "screenshots"
+STEPS_GROUP = "eden-spa"  # service → with whom → slot → details → done
+
+
+def steps(browser, server: StaticServer, theme: str) -> None:
+    """The slot step and the confirmation at 375 px, booked against an in-browser API."""
+    page = browser.new_page(viewport={"width": 375, "height": 667}, timezone_id="America/New_York")
+    ClicRDVRoute(today=date.today()).install(page)
+    page.goto(f"{server.url}/{STEPS_GROUP}/fr/")
+    page.locator("[data-service] button").first.click()
+    page.locator("[data-calendar] button").first.click()
+    page.wait_for_selector(".slot")
+    page.screenshot(path=str(OUT / f"{theme}-slots-fr.png"), full_page=True)
+    page.locator(".slot").first.click()
+    for name, value in (("firstname", "Ana"), ("lastname", "Martin"), ("email", "ana@example.com"),
+                        ("phone", "+33 6 12 34 56 78")):
+        page.fill(f"input[name={name}]", value)
+    page.click("form > .button-primary")
+    page.wait_for_selector(".done .add-calendar")
+    page.screenshot(path=str(OUT / f"{theme}-done-fr.png"), full_page=True)
+    page.close()
 
 
 def main(site: Path, group: str) -> None:
@@ -43,8 +67,9 @@ def main(site: Path, group: str) -> None:
                 page.goto(f"{server.url}/{path}")
                 page.screenshot(path=str(OUT / f"{theme}-{name}.png"), full_page=width < 400)
                 page.close()
+            steps(browser, server, theme)
             server.close()
-            print(f"{theme}: {OUT}/{theme}-page-fr.png, {theme}-widget-ar.png")
+            print(f"{theme}: {OUT}/{theme}-page-fr.png, {theme}-widget-ar.png, {theme}-slots-fr.png, {theme}-done-fr.png")
         browser.close()
 
 

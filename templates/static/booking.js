@@ -34,6 +34,10 @@ const instant = (ms, zone) => ms - offset(ms - offset(ms, zone), zone);
 const sha1 = async (text) => [...new Uint8Array(await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text)))]
   .map((b) => b.toString(16).padStart(2, "0")).join("");
 
+const PREFILL = ["service", "calendar", "firstname", "lastname", "email", "phone"];
+// What the on-demand step modules share with this one.
+const LIB = { h, fill, wall, day, offset, instant, sha1 };
+
 class Flow {
   constructor(root) {
     this.root = root;
@@ -56,14 +60,23 @@ class Flow {
     root.classList.add("is-enhanced");
     this.enhance("service");
     this.enhance("calendar");
-    const query = new URLSearchParams(location.search);
-    const hash = this.params();
-    for (const key of ["service", "calendar", "firstname", "lastname", "email", "phone"]) {
+    // Prefill from the fragment or the query string (bug-hunt #13: a literal "+" is kept, as
+    // in "+33..." or "ana+test@..."); the query's keys move into the fragment, out of the
+    // address bar and of URLs that reach servers (docs/booking-flow.md).
+    const plus = (text) => new URLSearchParams(text.replace(/\+/g, "%2B"));
+    const query = plus(location.search);
+    const hash = plus(location.hash.slice(1));
+    for (const key of PREFILL) {
       if (!hash.has(key) && query.has(key)) hash.set(key, query.get(key));
+      query.delete(key);
     }
-    this.prefill = Object.fromEntries(["firstname", "lastname", "email", "phone"].map((k) => [k, hash.get(k) || ""]));
+    this.prefill = Object.fromEntries(PREFILL.slice(2).map((k) => [k, hash.get(k) || ""]));
     if (this.state.signed) this.prefill.email ||= this.state.signed;
-    history.replaceState(null, "", "#" + hash);
+    const rest = String(query);
+    history.replaceState(null, "", location.pathname + (rest && "?" + rest) + "#" + hash);
+    // A prefilled service or calendar skips its step: open on the first choice missing.
+    const open = this.current(true);
+    if (!hash.has("step") && open !== this.steps[0]) history.replaceState(null, "", "#" + hash + "&step=" + open);
     addEventListener("hashchange", () => this.render(true));
     this.render(false);
     this.emit("ready", {});
@@ -76,7 +89,10 @@ class Flow {
     for (const [key, value] of Object.entries(changes)) {
       if (value == null) params.delete(key); else params.set(key, value);
     }
-    if (replace) location.replace("#" + params); else location.hash = params;
+    if (replace) return location.replace("#" + params);
+    // Our own entries are marked, so in-app Back knows whether the previous one is ours (D13).
+    history.pushState({ bookgen: 1 }, "", "#" + params);
+    this.render(true);
   }
 
   save() { try { sessionStorage.setItem(this.key, JSON.stringify(this.state)); } catch { /* memory only */ } }
@@ -106,9 +122,9 @@ class Flow {
   }
 
   // The first step whose choice is missing, so a linked or stale fragment stays consistent.
-  current() {
+  current(deepest) {
     const p = this.params();
-    const wanted = p.get("step") || this.steps[0];
+    const wanted = deepest ? "details" : p.get("step") || this.steps[0];
     if (wanted === "done" && this.state.done) return "done";
     for (const step of this.steps) {
       if (step === wanted) return step;
@@ -139,13 +155,16 @@ class Flow {
       this.offers(this.calendar(p.get("calendar")), id));
     if (step === "calendar") this.filter("calendar", (id) => id === "" || !p.get("service") ||
       this.offers(this.calendar(id), p.get("service")));
-    if (step === "slot") this.renderSlots(p.get("week"));
-    if (step === "signin") this.renderSignin();
+    // The slot step is a second module, loaded on demand: a widget's first step stays small.
+    if (step === "slot") this.load("slots", () => this.shown === "slot", moveFocus);
+    if (step === "signin") this.load("signin", () => this.shown === "signin", moveFocus);
     if (step === "details") this.renderDetails();
-    if (step === "done") this.renderDone();
+    if (step === "done") this.load("done", () => this.shown === "done", moveFocus);
     const index = this.steps.indexOf(step);
     if (index > 0 && step !== "done") this.app.append(h("button", { type: "button", class: "button back",
-      on: { click: () => history.back() } }, this.t.back));
+      // Back walks our own history; on a deep link (no entry of ours) it opens the previous step.
+      on: { click: () => history.state?.bookgen ? history.back() : this.go({ step: this.steps[index - 1] }, true) } },
+    this.t.back));
     // A sign-in step added on the way (a known email) has no progress item: its name is the message's.
     const name = $(`[data-progress=${step}]`, this.root)?.textContent ?? this.t[step];
     this.live.textContent = step === "done" ? this.doneTitle() : fill(this.t.step, { num: index + 1, total: this.steps.length, name });
@@ -156,21 +175,18 @@ class Flow {
     }
   }
 
+  // A step's module, loaded on demand (a widget's first step stays small); it renders if `still()`.
+  load(name, still, moveFocus) {
+    import(new URL(this.root.dataset[name], document.baseURI))
+      .then((m) => still() && m.default(this, LIB, moveFocus), () => this.fail(this.app, () => this.render(false)));
+  }
+
   filter(kind, keep) {
     const chosen = this.params().get(kind);
     for (const item of $$(`[data-${kind}]`, this.root)) {
       item.hidden = !keep(item.dataset[kind]);
       $("button", item)?.setAttribute("aria-pressed", String(item.dataset[kind] === chosen));
     }
-  }
-
-  time(slot) {
-    const ms = wall(slot);
-    const opts = { hour: "numeric", minute: "2-digit" };
-    const label = new Intl.DateTimeFormat(this.locale, { ...opts, timeZone: "UTC" }).format(ms);
-    if (this.visitorZone === this.data.zone) return [label];
-    const mine = new Intl.DateTimeFormat(this.locale, { ...opts, timeZone: this.visitorZone }).format(instant(ms, this.data.zone));
-    return [label, fill(this.t.your_time, { time: mine })];
   }
 
   // One call to the API: never throws; a network failure or timeout is status 0, a body
@@ -189,58 +205,6 @@ class Flow {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  async renderSlots(week) {
-    const t = this.t;
-    const zone = this.data.zone;
-    // "Today" is the group's local date, not the visitor's nor UTC's.
-    const today = day(Date.now() + offset(Date.now(), zone));
-    const first = !week || week < today;
-    if (first) week = today;
-    const end = day(Date.parse(week) + 6 * 864e5);
-    const list = h("div", { class: "slots", "aria-busy": "true" }, h("p", { class: "loading" }, t.loading));
-    const nav = h("div", { class: "slot-nav" },
-      h("button", { type: "button", class: "button", disabled: week <= today,
-        on: { click: () => this.go({ week: day(Math.max(Date.parse(week) - 7 * 864e5, Date.parse(today))) }) } }, t.earlier),
-      h("button", { type: "button", class: "button", on: { click: () => this.go({ week: day(Date.parse(week) + 7 * 864e5) }) } }, t.later));
-    const notice = this.notice && h("p", { class: "notice", role: "alert" }, this.notice);
-    this.notice = null;
-    this.app.append(h("section", { class: "step", "aria-labelledby": "slot-title" },
-      h("h2", { id: "slot-title", class: "step-title" }, t.slot_title), notice,
-      h("p", { class: "zone" }, zone && t.zone_name), nav, list));
-    const p = this.params();
-    const query = new URLSearchParams({ "intervention_ids[]": p.get("service"), calendar_id: p.get("calendar") || "",
-      start: week + " 00:00:00", end: end + " 23:59:59" });
-    const answer = await this.request(`groups/${this.group}/availabletimeslots?${query}`);
-    if (this.current() !== "slot") return;
-    list.removeAttribute("aria-busy");
-    if (answer.status === 401 && this.steps.includes("signin")) {
-      this.state.signed = null;
-      return this.go({ step: "signin" });
-    }
-    const slots = answer.status === 200 && answer.body?.availabletimeslots;
-    if (!Array.isArray(slots)) return this.fail(list, () => this.render(false));
-    // firstSlot: the first free time from `start` on (clicrdv-api.md §5); open on its day.
-    const firstDay = (answer.body.firstSlot || "").slice(0, 10);
-    if (!slots.length && first && firstDay > end) return this.go({ week: firstDay }, true);
-    if (!slots.length) {
-      const jump = firstDay && (firstDay < week || firstDay > end);
-      list.replaceChildren(h("p", { class: "empty" }, jump ? t.no_slots : t.none_soon),
-        jump && h("button", { type: "button", class: "button button-primary", on: { click: () =>
-          this.go({ week: firstDay }) } }, t.first));
-      return;
-    }
-    const days = new Map();
-    for (const slot of slots) days.set(slot.start.slice(0, 10), [...(days.get(slot.start.slice(0, 10)) || []), slot]);
-    const dateFormat = new Intl.DateTimeFormat(this.locale, { weekday: "long", day: "numeric", month: "long", timeZone: "UTC" });
-    const next = this.steps[this.steps.indexOf("slot") + 1];
-    const button = (slot) => h("button", { type: "button", class: "slot", "data-slot": slot.start,
-      on: { click: () => this.go({ slot: slot.start, step: next }) } },
-      this.time(slot.start).map((text, i) => h("span", { class: i ? "slot-mine" : "slot-time" }, text)));
-    list.replaceChildren(...[...days].map(([date, daySlots]) => h("div", { class: "slot-day" },
-      h("h3", {}, dateFormat.format(wall(date + " 00:00"))),
-      h("ul", { class: "slot-list", role: "list" }, daySlots.map((slot) => h("li", {}, button(slot)))))));
   }
 
   // A failure in place: the message, "Try again" and the hosted module; replaces what was there.
@@ -292,31 +256,8 @@ class Flow {
         button.textContent = label;
       }
     });
-    this.app.append(form);
+    this.app.prepend(form);
     return form;
-  }
-
-  renderSignin() {
-    this.form([h("h2", { class: "step-title" }, this.t.signin), h("p", {}, this.t.signin_intro),
-      this.field("email", "email", { autocomplete: "email", required: true }),
-      this.field("password", "password", { autocomplete: "current-password", required: true })], this.t.signin,
-    async (form, show) => {
-      const email = form.elements.email.value.trim();
-      const password = form.elements.password.value;
-      if (!email || !password) return this.invalid(form, email ? "password" : "email", this.t.required).focus();
-      // Account login (clicrdv-api.md §2): form-encoded, SHA-1 hex password; the server keeps the cookie.
-      const answer = await this.request("sessions/login", { method: "POST",
-        body: new URLSearchParams({ "account[email]": email, "account[password]": await sha1(password) }) });
-      if (answer.status === 401 || answer.status === 403 || (answer.status === 200 && answer.body?.error)) {
-        // The next step beside the message: the hosted module (the page's contact card has the phone).
-        this.invalid(form, "password", "").focus();
-        return show(this.t.bad_login);
-      }
-      if (answer.status !== 200) return show(this.t.error, () => form.requestSubmit());
-      this.state.signed = this.prefill.email = email;
-      this.save();
-      this.go({ step: this.steps[this.steps.indexOf("signin") + 1] });
-    });
   }
 
   renderDetails() {
@@ -325,11 +266,16 @@ class Flow {
     const reminders = this.data.reminders;
     const service = this.service(p.get("service"));
     const calendar = this.calendar(p.get("calendar"));
+    const item = $(`[data-service="${service.id}"]`, this.root);
     if (!this.prefill.phone && this.data.country_code) this.prefill.phone = `+${this.data.country_code} `;
     this.form([h("h2", { class: "step-title" }, t.details_title),
-      h("div", { class: "summary" }, h("strong", {}, t.summary), h("span", {}, service.name),
-        h("span", {}, this.when(p.get("slot"))),
-        p.has("calendar") && h("span", {}, calendar ? fill(t.with, { name: calendar.name }) : t.any)),
+      // The same facts as the confirmation (issue 18 §4): duration and price as the page shows them,
+      // the visitor's time when its offset differs (slots.js keeps the chosen one's), the address.
+      h("div", { class: "summary" }, h("strong", {}, t.summary),
+        h("span", {}, service.name, [".duration", ".price"].map((sel) => $(sel, item)).filter(Boolean).map((e) => " · " + e.textContent)),
+        h("span", {}, this.when(p.get("slot"))), h("span", {}, this.mine),
+        p.has("calendar") && h("span", {}, calendar ? fill(t.with, { name: calendar.name }) : t.any),
+        this.data.place?.address && h("span", { dir: "auto" }, this.data.place.address)),
       this.field("firstname", "text", { autocomplete: "given-name", required: true, maxlength: 64 }),
       this.field("lastname", "text", { autocomplete: "family-name", required: true, maxlength: 64 }),
       this.field("email", "email", { autocomplete: "email", required: true, maxlength: 255 }),
@@ -383,7 +329,8 @@ class Flow {
       this.attempt = null;
       Object.assign(this.prefill, values);
       this.state.booked = (this.state.booked || 0) + 1;
-      this.state.done = { pending, id: pending ? null : answer.body?.id, service: service.name, date, calendar: calendar?.name };
+      this.state.done = { pending, id: pending ? null : answer.body?.id, service: service.name, serviceId: service.id,
+        date, calendar: calendar?.name };
       this.save();
       if (!pending) this.emit("booked", { date, service: service.id, calendar: calendar ? String(calendar.id) : "" });
       return this.go({ step: "done" }, true);
@@ -412,20 +359,6 @@ class Flow {
   }
 
   doneTitle() { return this.state.done?.pending ? this.t.pending_title : this.t.done_title; }
-
-  renderDone() {
-    const t = this.t;
-    const done = this.state.done;
-    const more = !done.pending && (this.state.booked || 0) < this.data.max_multirdvs;
-    this.app.append(h("section", { class: "step done" }, h("h2", { class: "step-title" }, this.doneTitle()),
-      h("p", {}, done.pending ? t.done_verify : t.done_ok),
-      h("p", { class: "summary" }, h("span", {}, done.service), h("span", {}, this.when(done.date)),
-        done.calendar && h("span", {}, fill(t.with, { name: done.calendar })),
-        done.id != null && h("span", {}, fill(t.reference, { id: done.id }))),
-      more ? h("button", { type: "button", class: "button button-primary", on: { click: () =>
-        this.go({ step: this.steps[0] }) } }, t.another)
-        : this.data.max_multirdvs > 1 && h("p", {}, t.limit)));
-  }
 }
 
 for (const root of $$("[data-bookgen-flow]")) new Flow(root);

@@ -36,6 +36,7 @@ class ClicRDVRoute:
 
     today: date
     first_free: date | None = None  # no slot before this day (None: from today)
+    hours: tuple[str, ...] = HOURS  # the free times of every free day
     accounts: dict[str, str] = field(default_factory=dict)  # email → password (clear)
     taken: set[str] = field(default_factory=set)
     refuse: list[str] = field(default_factory=list)  # codes for the next POSTs, in order
@@ -91,7 +92,7 @@ class ClicRDVRoute:
     def _free(self, start: date, end: date) -> list[str]:
         first = max(self.first_free or self.today, self.today, start)
         days = (first + timedelta(days=n) for n in range((end - first).days + 1))
-        return [f"{d} {h}" for d in days for h in HOURS if f"{d} {h}" not in self.taken]
+        return [f"{d} {h}" for d in days for h in self.hours if f"{d} {h}" not in self.taken]
 
     def _slots(self, query: dict[str, list[str]]) -> dict[str, Any]:
         start = datetime.strptime(query["start"][0], "%Y-%m-%d %H:%M:%S").date()

@@ -274,9 +274,9 @@ def test_a_failure_at_confirm_keeps_the_form_and_try_again_books(spa: Path, page
 
 @pytest.mark.parametrize(("night", "start", "mine"), [
     # 2027-03-28: Paris jumps from 02:00 to 03:00; 03:00 CEST is 01:00 UTC, 21:00 the day before in New York.
-    ("2027-03-28", "2027-03-28 03:00:00", "9:00 PM your time"),
+    ("2027-03-28", "2027-03-28 03:00:00", "Sat, Mar 27, 9:00 PM EDT your time"),
     # 2027-10-31: Paris goes back from 03:00 to 02:00; 03:00 CET is 02:00 UTC, 22:00 the day before in New York.
-    ("2027-10-31", "2027-10-31 03:00:00", "10:00 PM your time"),
+    ("2027-10-31", "2027-10-31 03:00:00", "Sat, Oct 30, 10:00 PM EDT your time"),
 ])
 def test_a_dst_night_in_paris_books_in_wall_clock_time(spa: Path, browser, night: str, start: str, mine: str) -> None:
     edit(spa, "spa", "page.toml", lambda text: text.replace("[hours]", "max_days_ahead = 400\n[hours]")
@@ -292,6 +292,7 @@ def test_a_dst_night_in_paris_books_in_wall_clock_time(spa: Path, browser, night
         assert sunday and len(sunday) == len(set(sunday))  # no start twice on the fall-back night
         if night.endswith("03-28"):
             assert not [s for s in sunday if s[11:13] == "02"]  # 02:xx does not exist that night
+        page.click(f".date[data-date='{night}']")  # the grid opens on the first free day
         slot = page.locator(f".slot[data-slot='{start}']")
         assert slot.locator(".slot-mine").inner_text().replace("\u202f", " ") == mine
         slot.click()

@@ -97,7 +97,7 @@ def test_slots_are_asked_for_the_groups_local_week_with_documented_parameters(sp
     today = local_today("Europe/Paris")
     assert api.sent[0].path == "groups/1/availabletimeslots"
     assert query == {"intervention_ids[]": ["100"], "calendar_id": ["10"],
-                     "start": [f"{today} 00:00:00"], "end": [f"{today + timedelta(days=6)} 23:59:59"]}
+                     "start": [f"{today} 00:00:00"], "end": [f"{today + timedelta(days=27)} 23:59:59"]}
     assert "apikey" not in query
 
 
@@ -117,8 +117,17 @@ def test_today_is_the_groups_local_date_not_the_visitors_nor_utcs(minisite: Path
     context.close()
 
 
-def test_the_slot_step_opens_on_the_first_free_day_from_first_slot(spa, page, api) -> None:
+def test_the_slot_step_opens_on_first_slots_day_within_four_weeks_in_one_request(spa, page, api) -> None:
     api.first_free = api.today + timedelta(days=20)
+    spa()
+    to_slots(page)
+    assert page.locator(".slot").first.get_attribute("data-slot").startswith(str(api.first_free))
+    assert len([s for s in api.sent if s.path.endswith("availabletimeslots")]) == 1
+    assert page.locator(f".date[data-date='{api.first_free}']").get_attribute("aria-pressed") == "true"
+
+
+def test_a_first_slot_beyond_four_weeks_asks_again_from_its_day(spa, page, api) -> None:
+    api.first_free = api.today + timedelta(days=40)
     spa()
     to_slots(page)
     assert page.locator(".slot").first.get_attribute("data-slot").startswith(str(api.first_free))
@@ -127,8 +136,8 @@ def test_the_slot_step_opens_on_the_first_free_day_from_first_slot(spa, page, ap
 
 
 def test_first_available_jumps_to_first_slot_in_one_click(spa, page, api) -> None:
-    api.first_free = api.today + timedelta(days=30)
-    spa(f"spa/en/#service=100&calendar=10&step=slot&week={api.today + timedelta(days=7)}")
+    api.first_free = api.today + timedelta(days=70)
+    spa(f"spa/en/#service=100&calendar=10&step=slot&week={api.today + timedelta(days=28)}")
     page.click(f".slots .button-primary:text('{EN['first']}')")
     page.wait_for_selector(".slot")
     assert page.locator(".slot").first.get_attribute("data-slot").startswith(str(api.first_free))
@@ -140,7 +149,7 @@ def test_no_free_time_at_all_says_so_without_a_dead_button(spa, page, api) -> No
     page.click("[data-service='100'] button")
     page.click("[data-calendar='10'] button")
     page.wait_for_selector(".slots .empty")
-    assert page.locator(".slots .empty").inner_text() == EN["none_soon"]
+    assert page.locator(".slots .empty").inner_text() == EN["none_soon"] + " 01 23 45 67 89"  # the number to call
     assert page.locator(".slots .button-primary").count() == 0
 
 

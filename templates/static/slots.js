@@ -1,0 +1,137 @@
+// bookgen runtime, the slot step (issue 18 §2, §3): loaded on demand by booking.js, which
+// passes itself (the flow: state, API, messages) and its helpers. Date first: one
+// availability request for four weeks, a grid of those days marking the ones with free
+// times, then only the chosen day's times, by part of day, at most MAX_TIMES at once.
+let h, fill, wall, day, offset, instant;
+// Days asked for at once (the sandbox allows 62) and time buttons shown at once (issue 18 §2).
+const SPAN = 28;
+const MAX_TIMES = 40;
+
+export default function (flow, lib, moveFocus) {
+  ({ h, fill, wall, day, offset, instant } = lib);
+  const p = flow.params();
+  return new Slots(flow).render(p.get("week"), p.get("day"), moveFocus);
+}
+
+class Slots {
+  constructor(flow) {
+    this.flow = flow;
+    this.t = flow.t;
+    this.data = flow.data;
+    this.locale = flow.locale;
+  }
+
+  // Date first (issue 18 §2): one availability request for four weeks from `week`, a grid of
+  // its days marking those with free times, then only the chosen day's times by part of day.
+  async render(week, chosen, moveFocus) {
+    const t = this.t;
+    const zone = this.data.zone;
+    // "Today" is the group's local date, not the visitor's nor UTC's.
+    const today = day(Date.now() + offset(Date.now(), zone));
+    const first = !week || week < today;
+    if (first) week = today;
+    const shift = (n) => day(Math.max(Date.parse(week) + n * 864e5, Date.parse(today)));
+    const end = shift(SPAN - 1);
+    const list = h("div", { class: "slots", "aria-busy": "true" }, h("p", { class: "loading" }, t.loading));
+    const nav = h("div", { class: "slot-nav" },
+      h("button", { type: "button", class: "button", disabled: week <= today,
+        on: { click: () => this.flow.go({ week: shift(-SPAN), day: null }) } }, t.earlier),
+      h("button", { type: "button", class: "button", on: { click: () => this.flow.go({ week: shift(SPAN), day: null }) } }, t.later));
+    const notice = this.flow.notice && h("p", { class: "notice", role: "alert" }, this.flow.notice);
+    this.flow.notice = null;
+    const title = h("h2", { id: "slot-title", class: "step-title", tabindex: -1 }, t.slot_title);
+    // Before the flow's Back button, which render() has already added.
+    this.flow.app.prepend(h("section", { class: "step", "aria-labelledby": "slot-title" },
+      title, this.chosen(), notice, h("p", { class: "zone" }, zone && t.zone_name), list, nav));
+    if (moveFocus) title.focus();
+    const p = this.flow.params();
+    const query = new URLSearchParams({ "intervention_ids[]": p.get("service"), calendar_id: p.get("calendar") || "",
+      start: week + " 00:00:00", end: end + " 23:59:59" });
+    const answer = await this.flow.request(`groups/${this.flow.group}/availabletimeslots?${query}`);
+    if (this.flow.current() !== "slot") return;
+    list.removeAttribute("aria-busy");
+    if (answer.status === 401 && this.flow.steps.includes("signin")) {
+      this.flow.state.signed = null;
+      return this.flow.go({ step: "signin" });
+    }
+    const slots = answer.status === 200 && answer.body?.availabletimeslots;
+    if (!Array.isArray(slots)) return this.flow.fail(list, () => this.flow.render(false));
+    // firstSlot: the first free time from `start` on (clicrdv-api.md §5); open on its day.
+    const firstDay = (answer.body.firstSlot || "").slice(0, 10);
+    if (!slots.length && first && firstDay > end) return this.flow.go({ week: firstDay }, true);
+    if (!slots.length) {
+      const jump = firstDay && (firstDay < week || firstDay > end);
+      const phone = this.data.place?.phone;
+      // "Please call us" gives the number (D16).
+      list.replaceChildren(h("p", { class: "empty" }, jump ? t.no_slots : t.none_soon, !jump && phone && " ",
+        !jump && phone && h("a", { href: "tel:" + phone.replace(/[^\d+]/g, ""), dir: "ltr" }, phone)),
+        jump && h("button", { type: "button", class: "button button-primary", on: { click: () =>
+          this.flow.go({ week: firstDay, day: null }) } }, t.first));
+      return;
+    }
+    const days = new Map();
+    for (const slot of slots) days.set(slot.start.slice(0, 10), [...(days.get(slot.start.slice(0, 10)) || []), slot]);
+    if (!days.has(chosen)) chosen = days.has(firstDay) ? firstDay : days.keys().next().value;
+    const format = (opts) => new Intl.DateTimeFormat(this.locale, { ...opts, timeZone: "UTC" });
+    const long = format({ weekday: "long", day: "numeric", month: "long" });
+    const short = format({ weekday: "short" });
+    const month = format({ month: "long", year: "numeric" });
+    const times = h("div", { class: "slot-times" });
+    const next = this.flow.steps[this.flow.steps.indexOf("slot") + 1];
+    const dates = [];
+    // At most MAX_TIMES buttons at once: a busy day pages through its times.
+    const show = (date, from = 0) => {
+      chosen = date;
+      for (const b of dates) b.setAttribute("aria-pressed", String(b.dataset.date === date));
+      const all = days.get(date);
+      const parts = [[t.morning, 0, 12], [t.afternoon, 12, 18], [t.evening, 18, 24]].map(([name, since, until]) =>
+        [name, all.slice(from, from + MAX_TIMES).filter((s) => +s.start.slice(11, 13) >= since && +s.start.slice(11, 13) < until)]);
+      times.replaceChildren(h("h3", {}, long.format(wall(date + " 00:00"))),
+        ...parts.filter(([, list]) => list.length).map(([name, list]) => h("div", { class: "slot-day" }, h("h4", {}, name),
+          h("ul", { class: "slot-list", role: "list" }, list.map((slot) => {
+            const [label, mine] = this.time(slot.start);
+            return h("li", {}, h("button", { type: "button", class: "slot", "data-slot": slot.start,
+              "aria-label": [long.format(wall(slot.start)), label, mine].filter(Boolean).join(", "),
+              on: { click: () => { this.flow.mine = mine; this.flow.go({ slot: slot.start, step: next, day: date }); } } },
+            h("span", { class: "slot-time" }, label), mine && h("span", { class: "slot-mine" }, mine)));
+          })))),
+        h("div", { class: "slot-nav" }, from > 0 && h("button", { type: "button", class: "button",
+          on: { click: () => show(date, from - MAX_TIMES) } }, t.fewer), all.length > from + MAX_TIMES &&
+          h("button", { type: "button", class: "button", on: { click: () => show(date, from + MAX_TIMES) } }, t.more)));
+    };
+    for (let i = 0; i < SPAN; i++) {
+      const date = day(Date.parse(week) + i * 864e5);
+      const ms = Date.parse(date);
+      const free = days.has(date);
+      dates.push(h("button", { type: "button", class: "date", "data-date": date, disabled: !free,
+        "aria-label": long.format(ms), on: { click: () => {
+          history.replaceState(null, "", "#" + new URLSearchParams({ ...Object.fromEntries(this.flow.params()), day: date }));
+          show(date);
+        } } }, h("span", {}, short.format(ms)), h("strong", {}, +date.slice(8))));
+    }
+    list.replaceChildren(h("p", { class: "months" }, month.formatRange(Date.parse(week), Date.parse(end))),
+      h("div", { class: "dates", role: "group", "aria-labelledby": "slot-title" }, dates), times);
+    show(chosen);
+  }
+
+  // A wall time's label in the group's zone, and the visitor's own time (with its date and
+  // zone name) when their offsets differ at that instant: Asia/Calcutta = Asia/Kolkata.
+  time(slot) {
+    const ms = wall(slot);
+    const opts = { hour: "numeric", minute: "2-digit" };
+    const label = new Intl.DateTimeFormat(this.locale, { ...opts, timeZone: "UTC" }).format(ms);
+    const at = instant(ms, this.data.zone);
+    if (offset(at, this.flow.visitorZone) === offset(at, this.data.zone)) return [label];
+    const mine = new Intl.DateTimeFormat(this.locale, { ...opts, weekday: "short", day: "numeric", month: "short",
+      timeZone: this.flow.visitorZone, timeZoneName: "short" }).format(at);
+    return [label, fill(this.t.your_time, { time: mine })];
+  }
+
+  // What is chosen so far, repeated on the slot step (D16): the service and with whom.
+  chosen() {
+    const p = this.flow.params();
+    const calendar = p.get("calendar") && this.flow.calendar(p.get("calendar"));
+    return h("p", { class: "chosen" }, this.flow.service(p.get("service"))?.name,
+      calendar && " · " + fill(this.t.with, { name: calendar.name }));
+  }
+}
