@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,3 +61,20 @@ settings.register_profile(
     "bookgen", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
 )
 settings.load_profile("bookgen")
+
+
+@pytest.fixture(autouse=True)
+def _hide_playwrights_event_loop(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Playwright's sync API leaves its event loop marked as running in the main thread
+    between calls, so an async (anyio) test that follows a browser test in the same
+    xdist worker cannot start its own loop ("Cannot run the event loop while another loop
+    is running"). The mark is hidden for that test and put back after it."""
+    if request.node.get_closest_marker("anyio") is None:
+        yield
+        return
+    running = asyncio.events._get_running_loop()
+    asyncio.events._set_running_loop(None)
+    try:
+        yield
+    finally:
+        asyncio.events._set_running_loop(running)
