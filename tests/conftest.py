@@ -66,10 +66,11 @@ settings.load_profile("bookgen")
 @pytest.fixture(autouse=True)
 def _hide_playwrights_event_loop(request: pytest.FixtureRequest) -> Iterator[None]:
     """Playwright's sync API leaves its event loop marked as running in the main thread
-    between calls, so an async (anyio) test that follows a browser test in the same
-    xdist worker cannot start its own loop ("Cannot run the event loop while another loop
-    is running"). The mark is hidden for that test and put back after it."""
-    if request.node.get_closest_marker("anyio") is None:
+    between calls, so a test that runs a loop of its own (anyio, asyncio.run) after a
+    browser test in the same xdist worker cannot start it ("Cannot run the event loop
+    while another loop is running"). The mark is hidden for every test outside
+    tests/browser/ and put back after it."""
+    if "browser" in request.node.path.parts:  # Playwright's own tests keep its loop
         yield
         return
     running = asyncio.events._get_running_loop()
