@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__
-from .errors import SiteError
+from .errors import BookgenError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -80,10 +80,10 @@ class _Main(click.Group):
         except Terminated:
             _error("stopped by SIGTERM; the output folder is as it was")
             sys.exit(143)
-        except SiteError as error:  # from a command without its own report
+        except BookgenError as error:  # from a command without its own report
             for problem in error.problems:
                 _error(str(problem))
-            sys.exit(1)
+            sys.exit(error.exit_code)
         except OSError as error:
             if ctx.params.get("debug"):
                 raise
@@ -97,18 +97,18 @@ class _Main(click.Group):
 
 
 def reports_site_errors(command: F) -> F:
-    """Turn :class:`SiteError` into the documented output and exit status 1."""
+    """Turn any :class:`BookgenError` into the documented output and its exit status."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except SiteError as error:
+        except BookgenError as error:
             for problem in error.problems:
                 click.echo(click.style("error: ", fg="red", bold=True) + str(problem), err=True)
             count = len(error.problems)
             click.echo(f"{count} problem{'s' if count != 1 else ''} found; nothing was written.", err=True)
-            sys.exit(1)
+            sys.exit(error.exit_code)
 
     return wrapper  # type: ignore[return-value]
 

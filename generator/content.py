@@ -32,6 +32,8 @@ from typing import Any
 import markdown
 import nh3
 
+from .errors import BookgenError
+
 __all__ = [
     "MAX_MARKDOWN_BYTES", "MAX_NESTING", "MAX_SCAN_COST", "MAX_SECONDS",
     "MarkdownError", "TextPage", "is_remote", "nesting_problem", "render_markdown", "scan_cost",
@@ -95,7 +97,7 @@ def _demote_headings(rendered: str) -> tuple[str, str]:
     return title, _HEADING.sub(shift, rendered)
 
 
-class MarkdownError(ValueError):
+class MarkdownError(BookgenError, ValueError):
     """A page that cannot be rendered within the bounds; ``line`` is 1-based when known."""
 
     def __init__(self, message: str, line: int | None = None) -> None:

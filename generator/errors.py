@@ -1,35 +1,86 @@
-"""Input problems, reported all at once as ``file: field.path: message``."""
+"""Input problems, reported all at once as ``file: field.path: message``, and the one
+error hierarchy every bookgen exception belongs to.
+
+The tree (httpx-style; the module that raises each is named on the right)::
+
+    BookgenError                  exit status 1; ``problems`` renders one line each
+    ├── SiteError                 the site project cannot be built (every problem at once)
+    │   └── BuildLocked           another build is writing OUT            (publish)
+    ├── ApiError                  the Group API could not do what was asked (remote.transport)
+    ├── MarkdownError             a page over the rendering bounds; also a ValueError (content)
+    ├── OutEdited                 OUT was edited after the last build      (incremental)
+    ├── sandbox.errors.ApiError   a refusal the sandbox answers with        (sandbox)
+    ├── GatewayError              a refusal the gateway answers with        (gateway.errors)
+    └── ConfigError               the gateway cannot start                  (gateway.errors)
+
+The CLI prints any :class:`BookgenError` as ``error: <problem>`` lines and exits with
+its ``exit_code``: no bookgen error ends in a traceback. (``cli.Terminated`` stays a
+``BaseException`` on purpose: SIGTERM must unwind past every ``except Exception``.)
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import ClassVar, Literal
 
 from pydantic import ValidationError
 
-__all__ = ["Problem", "SiteError", "problems_from_validation"]
+__all__ = ["BookgenError", "Problem", "Severity", "SiteError", "problems_from_validation"]
+
+Severity = Literal["error", "warning"]
+"""An ``error`` stops the build; a ``warning`` is reported (and fails ``--strict``)."""
 
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong with the input, located by file and field path."""
+    """One thing wrong with the input, located by file and field path.
+
+    ``line`` is 1-based when known. ``severity`` does not change the rendering
+    (``file[:line]: field.path: message``); the caller prefixes ``error:``/``warning:``.
+    A problem with no file (an error that is not about one input file) renders as
+    ``field.path: message`` or just ``message``.
+    """
 
     file: str
     path: str
     message: str
     line: int | None = None
+    severity: Severity = "error"
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        return ": ".join(part for part in (where, self.path, self.message) if part)
+
+    @property
+    def is_warning(self) -> bool:
+        return self.severity == "warning"
 
 
-class SiteError(Exception):
+class BookgenError(Exception):
+    """The root of every bookgen exception (see the module docstring for the tree).
+
+    ``problems`` is what the CLI prints, one ``error:`` line each; by default the
+    exception's own message, located nowhere. ``exit_code`` is the CLI's exit status.
+    """
+
+    exit_code: ClassVar[int] = 1
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [Problem("", "", str(self))]
+
+
+class SiteError(BookgenError):
     """The site project cannot be built; ``problems`` lists every reason."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = list(problems)
-        super().__init__("\n".join(str(problem) for problem in self.problems))
+        self._problems = list(problems)
+        super().__init__("\n".join(str(problem) for problem in self._problems))
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self._problems
 
 
 def format_loc(loc: Iterable[str | int], prefix: str = "") -> str:

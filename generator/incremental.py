@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .errors import BookgenError
 from .manifest import NAME, Manifest, read_manifest, walk_files
 from .publish import PARTIAL, discard_tree, is_ours, link_or_copy, spare_dir
 
@@ -69,7 +70,7 @@ def finish_twin(twin: Path, builder: Builder, manifest: Manifest) -> None:
     shutil.rmtree(twin, ignore_errors=True)
 
 
-class OutEdited(Exception):
+class OutEdited(BookgenError):
     """A file the previous manifest lists is missing from OUT, or was changed in place."""
 
 

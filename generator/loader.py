@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from .config import PageConfig, SiteConfig
 from .content import MarkdownError, TextPage, is_remote, render_markdown
-from .errors import Problem, SiteError, problems_from_validation
+from .errors import BookgenError, Problem, SiteError, problems_from_validation
 from .images import image_problem
 from .manifest import not_a_file, walk_files
 from .models import Calendar, Group, Intervention, InterventionSet
@@ -200,7 +200,7 @@ def _number_message(error: ValueError) -> str:
     return text[:200]
 
 
-class _DuplicateKey(ValueError):
+class _DuplicateKey(BookgenError, ValueError):
     def __init__(self, key: str, where: str) -> None:
         super().__init__(key)
         self.key, self.where = key, where

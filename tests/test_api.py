@@ -20,7 +20,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from generator.errors import SiteError
+from generator.errors import BookgenError, SiteError
 from generator.remote import ApiError, GroupAPI, Limits, RetryPolicy, read_credentials, redact
 from generator.remote.transport import _retry_after
 
@@ -245,7 +245,7 @@ def test_malformed_json_is_an_error_naming_the_group(fake_api: FakeGroupAPI, cli
     with pytest.raises(ApiError) as caught:
         client.get_group(42)
     assert str(caught.value) == "group 42: GET /groups/42.json: the API answered with invalid JSON"
-    assert isinstance(caught.value, SiteError)  # so the CLI prints it and exits 1
+    assert isinstance(caught.value, BookgenError)  # so the CLI prints it and exits 1
 
 
 def test_a_group_body_that_is_not_an_object_is_an_error(fake_api: FakeGroupAPI, client: GroupAPI) -> None:

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from generator.cli import main
 from generator.errors import SiteError
 from generator.loader import SLUG, load_site
-from generator.remote import GroupAPI, RetryPolicy, files
+from generator.remote import ApiError, GroupAPI, RetryPolicy, files
 from generator.remote.pull import PAGE_TOML, pull_site, site_api_url
 from generator.slugs import slugify
 
@@ -329,14 +329,14 @@ def test_an_api_error_midway_writes_nothing(site: Path, api: GroupAPI) -> None:
     pull_site(site, api, [6311])
     before = snapshot(site)
     put(api, 6311, phone="020 0000 0000")
-    with pytest.raises(SiteError, match="group 999"):
+    with pytest.raises(ApiError, match="group 999"):
         pull_site(site, api, [6311, 4102, 999])
     assert snapshot(site) == before
 
 
 def test_a_group_body_for_another_id_is_refused(site: Path, fake_api: FakeGroupAPI, faked: GroupAPI) -> None:
     fake_api.groups[9]["id"] = 10
-    with pytest.raises(SiteError, match=r"group 9: GET /groups/9.json answered with group 10"):
+    with pytest.raises(ApiError, match=r"group 9: GET /groups/9.json answered with group 10"):
         pull_site(site, faked, [9])
 
 

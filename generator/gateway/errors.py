@@ -12,14 +12,16 @@ import json
 
 from starlette.responses import Response
 
+from ..errors import BookgenError
+
 __all__ = ["ConfigError", "GatewayError", "error_response"]
 
 
-class ConfigError(Exception):
+class ConfigError(BookgenError):
     """The gateway cannot start: one line naming the missing or bad setting (no secret value)."""
 
 
-class GatewayError(Exception):
+class GatewayError(BookgenError):
     """A refusal or failure decided by the gateway: HTTP ``status``, a stable ``code``, a message.
 
     ``headers`` are added to the answer (``Retry-After`` on 429 and 503). ``extra`` keys join

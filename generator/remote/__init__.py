@@ -5,9 +5,10 @@
 - :mod:`.client`: :class:`GroupAPI`, the documented paths, auth and list paging;
 - :mod:`.pull`, :mod:`.push`: the two commands' logic; :mod:`.files`: all-or-nothing writes.
 
-Errors are :class:`ApiError` (a :class:`~generator.errors.SiteError`, with ``status``)::
+Errors are :class:`ApiError` (a :class:`~generator.errors.BookgenError`, with ``status``;
+not a ``SiteError``: an API outage is not a fault of the site)::
 
-    SiteError
+    BookgenError
      └── ApiError   (HTTP status, timeout, deadline, size cap, bad envelope, bad URL)
 """
 

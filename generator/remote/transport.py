@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from ..errors import Problem, SiteError
+from ..errors import BookgenError, Problem
 from .credentials import APIKEY_ENV, EMAIL_ENV, PASSWORD_ENV, redact
 
 __all__ = ["ApiError", "BoundedClient", "Limits", "RetryPolicy"]
@@ -38,12 +38,20 @@ MIB = 1024 * 1024
 _ERROR_TEXT_BYTES = 64 * 1024
 
 
-class ApiError(SiteError):
-    """The API could not do what was asked; ``status`` is the HTTP status, if any."""
+class ApiError(BookgenError):
+    """The API could not do what was asked; ``status`` is the HTTP status, if any.
+
+    Not a :class:`~generator.errors.SiteError`: an API outage is not a fault of the site.
+    It prints as ``where: message`` (``Group API: ...`` by default).
+    """
 
     def __init__(self, message: str, *, where: str = "Group API", status: int | None = None) -> None:
-        super().__init__([Problem(where, "", message)])
-        self.status = status
+        super().__init__(f"{where}: {message}")
+        self.where, self.message, self.status = where, message, status
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [Problem(self.where, "", self.message)]
 
 
 @dataclass(frozen=True)
@@ -118,7 +126,7 @@ def _error_text(content: bytes) -> str:
     return "".join(parts)
 
 
-class _Slow(Exception):
+class _Slow(BookgenError):
     """An answer that outlived its request's time: handled like a read timeout."""
 
 

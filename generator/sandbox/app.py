@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..errors import BookgenError
 from . import catalog
 from .auth import SESSION_COOKIE, check_apikey, identify, login
 from .booking import confirm_account, create_account, create_appointment
@@ -84,7 +85,7 @@ class _Call:
         return params
 
 
-class _Duplicate(ValueError):
+class _Duplicate(BookgenError, ValueError):
     pass
 
 

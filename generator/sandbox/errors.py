@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import BookgenError
+
 __all__ = ["APPOINTMENT_CODES", "ApiError", "error_body"]
 
 #: The appointment refusal codes of clicrdv-api.md §4 (name → number). NotAvailable's
@@ -36,7 +38,7 @@ APPOINTMENT_CODES: dict[str, int] = {
 STATUSES = frozenset({200, 201, 400, 401, 403, 404, 405, 413, 500})
 
 
-class ApiError(Exception):
+class ApiError(BookgenError):
     """A refusal: ``status`` from the documented set, optional code name and field path."""
 
     def __init__(

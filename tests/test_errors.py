@@ -1,0 +1,91 @@
+"""The one error hierarchy (generator/errors.py) and the ``file: field.path: message`` rendering."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import generator
+from generator.errors import BookgenError, Problem, SiteError
+
+
+def _bookgen_exceptions() -> list[type[BaseException]]:
+    found = []
+    for info in pkgutil.walk_packages(generator.__path__, "generator."):
+        if info.name.endswith("__main__"):
+            continue  # runs the CLI on import
+        module = importlib.import_module(info.name)
+        for _, value in inspect.getmembers(module, inspect.isclass):
+            if issubclass(value, BaseException) and value.__module__.startswith("generator"):
+                found.append(value)
+    return found
+
+
+def test_every_bookgen_exception_is_a_bookgen_error_except_the_sigterm_unwinder() -> None:
+    classes = _bookgen_exceptions()
+    assert len(classes) >= 10  # the walk found the package's exceptions
+    outside = {cls.__qualname__ for cls in classes if not issubclass(cls, BookgenError)}
+    assert outside == {"Terminated"}  # a BaseException on purpose (cli.py)
+
+
+def test_a_located_problem_renders_file_line_field_path_and_message() -> None:
+    assert str(Problem("groups/a/group.json", "group.name", "is required", 3)) == (
+        "groups/a/group.json:3: group.name: is required"
+    )
+    assert str(Problem("site.toml", "", "cannot be read")) == "site.toml: cannot be read"
+
+
+def test_a_problem_without_a_file_renders_only_what_it_has() -> None:
+    assert str(Problem("", "", "the API is down")) == "the API is down"
+    assert str(Problem("", "group.id", "is not a number")) == "group.id: is not a number"
+
+
+def test_severity_is_error_by_default_and_does_not_change_the_rendering() -> None:
+    error = Problem("site.toml", "locales", "fr is listed twice")
+    warning = Problem("site.toml", "locales", "fr is listed twice", severity="warning")
+    assert error.severity == "error" and not error.is_warning
+    assert warning.is_warning and str(warning) == str(error)
+
+
+def test_a_site_error_keeps_every_problem_and_a_bare_error_is_one_problem() -> None:
+    problems = [Problem("a", "x", "one"), Problem("b", "", "two")]
+    assert SiteError(problems).problems == problems
+    assert str(SiteError(problems)) == "a: x: one\nb: two"
+    assert BookgenError("plain words").problems == [Problem("", "", "plain words")]
+    assert BookgenError.exit_code == 1
+
+
+def test_an_api_error_is_not_a_site_error_and_names_where_it_happened() -> None:
+    from generator.remote import ApiError
+
+    error = ApiError("GET /groups.json answered HTTP 503", where="Group API", status=503)
+    assert not isinstance(error, SiteError)
+    assert [str(p) for p in error.problems] == ["Group API: GET /groups.json answered HTTP 503"]
+
+
+def test_a_bookgen_error_leaving_a_command_is_one_error_line_and_exit_1(tmp_path: Path) -> None:
+    from generator.cli import main
+
+    @main.command("raise-for-test", hidden=True)
+    def _raise() -> None:
+        raise BookgenError("the thing failed")
+
+    try:
+        result = CliRunner().invoke(main, ["raise-for-test"])
+    finally:
+        main.commands.pop("raise-for-test")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "error: the thing failed"
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("name", ["MarkdownError"])
+def test_value_error_subclasses_stay_value_errors_for_pydantic_validators(name: str) -> None:
+    from generator import content
+
+    assert issubclass(getattr(content, name), ValueError)
