@@ -100,7 +100,7 @@ def flow_data(source: GroupSource) -> dict[str, Any]:
     each page), no personal data, nothing secret."""
     group = source.group
     return {
-        "group_id": group.model_extra.get("id") if group.model_extra else None,
+        "group_id": group.id,
         "steps": steps(source),
         "anyCalendar": group.anyCalendar and len(bookable_calendars(source)) > 1,
         "validateEmail": group.validateEmail,

@@ -56,7 +56,8 @@ def _hex(rgb: tuple[float, float, float]) -> str:
 def mix(colour: str, other: str, amount: float) -> str:
     """``colour`` moved ``amount`` (0..1) of the way towards ``other``."""
     a, b = _rgb(colour), _rgb(other)
-    return _hex(tuple(x + (y - x) * amount for x, y in zip(a, b, strict=True)))
+    (r1, g1, b1), (r2, g2, b2) = a, b
+    return _hex((r1 + (r2 - r1) * amount, g1 + (g2 - g1) * amount, b1 + (b2 - b1) * amount))
 
 
 def relative_luminance(colour: str) -> float:

@@ -11,7 +11,16 @@ import re
 from typing import Annotated, Any
 
 from babel import Locale, UnknownLocaleError
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticUseDefault
 
 from .fields import fail, text
 
@@ -63,18 +72,19 @@ def parse_span(span: str) -> tuple[int, int]:
 def _weekday(value: Any) -> str:
     if value not in WEEKDAYS:
         raise fail(f"{str(value)[:20]!r} is not a weekday ({', '.join(WEEKDAYS)})")
-    return value
+    return str(value)
 
 
 def _span(value: Any) -> str:
     parse_span(value)
-    return value
+    return str(value)
 
 
 Weekday = Annotated[str, BeforeValidator(_weekday)]
 Span = Annotated[str, BeforeValidator(_span)]
 LocaleId = Annotated[str, BeforeValidator(parse_locale)]
 ThemeName = Annotated[str, BeforeValidator(_theme_name)]
+_STRING_OR_NULL: dict[str, Any] = {"anyOf": [{"type": "string"}, {"type": "null"}]}
 
 
 class _Section(BaseModel):
@@ -82,12 +92,16 @@ class _Section(BaseModel):
 
 
 class SiteSettings(_Section):
-    title: text(255, min_length=1) = "Online booking"
+    title: Annotated[str, text(255, min_length=1)] = "Online booking"
     base_url: str = "http://localhost:8000/"
     locales: list[LocaleId] = Field(default_factory=lambda: ["fr", "en"], min_length=1)
-    default_locale: LocaleId | None = None
+    #: Optional in site.toml (the schema says string or null); always set after validation
+    #: (the first of ``locales`` when absent), so readers never need ``or locales[0]``.
+    default_locale: Annotated[LocaleId, WithJsonSchema(_STRING_OR_NULL)] = Field(
+        default_factory=lambda data: (data.get("locales") or [""])[0], json_schema_extra={"default": None}
+    )
     theme: ThemeName = "classic"
-    description: text(300) | None = None
+    description: Annotated[str, text(300)] | None = None
 
     @field_validator("base_url")
     @classmethod
@@ -96,13 +110,18 @@ class SiteSettings(_Section):
             raise fail(f"{value[:60]!r} is not an absolute http(s) URL")
         return value if value.endswith("/") else value + "/"
 
+    @field_validator("default_locale", mode="before")
+    @classmethod
+    def _null_is_absent(cls, value: Any) -> Any:
+        if value is None:
+            raise PydanticUseDefault
+        return value
+
     @model_validator(mode="after")
     def _default_is_built(self) -> SiteSettings:
         if len(set(self.locales)) != len(self.locales):
             raise fail("locales lists a locale twice")
-        if self.default_locale is None:
-            self.default_locale = self.locales[0]
-        elif self.default_locale not in self.locales:
+        if self.default_locale not in self.locales:
             raise fail(f"default_locale {self.default_locale!r} is not one of locales")
         return self
 
@@ -136,7 +155,7 @@ class PageConfig(_Section):
     urlname: str | None = None
     logo: str | None = None
     locales: list[LocaleId] | None = Field(default=None, min_length=1)
-    description: text(300) | None = None
+    description: Annotated[str, text(300)] | None = None
     hours: dict[Weekday, list[Span]] = Field(default_factory=dict)
     slot_step: int = Field(default=15, ge=5, le=240)
     capacity: int = Field(default=1, ge=1, le=100)

@@ -236,8 +236,8 @@ def _renderer(deadline: _Deadline) -> markdown.Markdown:
     for processor in md.parser.blockprocessors:
         processor.run = deadline.guard(processor.run)  # type: ignore[method-assign]
     for stage in (md.preprocessors, md.treeprocessors, md.postprocessors):
-        for processor in stage:
-            processor.run = deadline.guard(processor.run)  # type: ignore[method-assign]
+        for step in stage:
+            step.run = deadline.guard(step.run)  # type: ignore[method-assign]
     return md
 
 

@@ -98,6 +98,8 @@ def problems_from_validation(error: ValidationError, file: str, prefix: str = ""
     """Turn a pydantic error into problems, with messages written for people."""
     problems = []
     for item in error.errors(include_url=False):
+        if item["type"] == "default_factory_not_called":
+            continue  # a default computed from a field that failed: that field's problem says it
         loc = [part for part in item["loc"] if not _is_internal(part)]
         message = item["msg"]
         kind = item["type"]

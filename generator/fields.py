@@ -9,8 +9,10 @@ written for the person editing the file, not for a Python programmer.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
+from annotated_types import GroupedMetadata
 from pydantic import BeforeValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
@@ -18,6 +20,8 @@ __all__ = [
     "HEX_COLOUR",
     "ApiBool",
     "ApiId",
+    "GroupId",
+    "Rules",
     "fail",
     "int_field",
     "text",
@@ -73,8 +77,47 @@ ApiId = Annotated[
 """A record id: a whole number, possibly sent as a string."""
 
 
-def int_field(minimum: int | None = None, maximum: int | None = None, *, zero_allowed: bool = False) -> Any:
-    """A whole number within ``minimum..maximum``; ``zero_allowed`` adds 0 ("off")."""
+def _parse_group_id(value: Any) -> int:
+    # Stricter than ApiId: positive, no leading zero, and 1e400 (infinity) is not one.
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if isinstance(value, float) and value.is_integer() and 0 < value < 2**53:
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"[1-9][0-9]{0,17}", value.strip()):
+        return int(value)
+    raise fail(f"{_describe(value)} is not a group id (a positive whole number)")
+
+
+GroupId = Annotated[
+    int,
+    BeforeValidator(_parse_group_id),
+    WithJsonSchema({"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": "^[1-9][0-9]*$"}]}),
+]
+"""A group's id as the API gives it (clicrdv-api.md, "Groups"): a positive whole number,
+possibly as a string."""
+
+
+class Rules(GroupedMetadata):
+    """A validator and the JSON Schema that describes it, as one ``Annotated`` entry.
+
+    pydantic expands it into ``BeforeValidator(check), WithJsonSchema(schema)`` (the
+    ``annotated_types`` grouped-metadata protocol), so ``Annotated[str, text(255)]`` is a
+    type a checker reads as ``str`` and pydantic validates as ``string(255)``.
+    """
+
+    def __init__(self, check: Callable[[Any], Any], schema: dict[str, Any]) -> None:
+        self.check, self.schema = check, schema
+
+    def __iter__(self) -> Iterator[object]:
+        yield BeforeValidator(self.check)
+        yield WithJsonSchema(self.schema)
+
+
+def int_field(minimum: int | None = None, maximum: int | None = None, *, zero_allowed: bool = False) -> Rules:
+    """A whole number within ``minimum..maximum``; ``zero_allowed`` adds 0 ("off").
+
+    Use as ``Annotated[int, int_field(60, 2880, zero_allowed=True)]``.
+    """
 
     def check(value: Any) -> int:
         number = _parse_int(value)
@@ -97,15 +140,16 @@ def int_field(minimum: int | None = None, maximum: int | None = None, *, zero_al
     if maximum is not None:
         bounds["maximum"] = maximum
     schema = {"anyOf": [{"const": 0}, bounds]} if zero_allowed else bounds
-    return Annotated[int, BeforeValidator(check), WithJsonSchema(schema)]
+    return Rules(check, schema)
 
 
-def text(max_length: int, *, min_length: int = 0) -> Any:
+def text(max_length: int, *, min_length: int = 0) -> Rules:
     """A string of at most ``max_length`` characters, as the API's ``string(N)``.
 
-    Length counts Unicode code points, as the API's database does for utf8 columns.
-    Numbers are not coerced: a phone number sent as ``33123`` is a mistake worth
-    reporting, because a leading zero would already have been lost.
+    Use as ``Annotated[str, text(255)]``. Length counts Unicode code points, as the
+    API's database does for utf8 columns. Numbers are not coerced: a phone number sent
+    as ``33123`` is a mistake worth reporting, because a leading zero would already have
+    been lost.
     """
 
     def check(value: Any) -> str:
@@ -120,4 +164,4 @@ def text(max_length: int, *, min_length: int = 0) -> Any:
         return value
 
     schema = {"type": "string", "maxLength": max_length, "minLength": min_length}
-    return Annotated[str, BeforeValidator(check), WithJsonSchema(schema)]
+    return Rules(check, schema)

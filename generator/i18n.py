@@ -7,8 +7,9 @@ locale formats correctly even when its UI strings fall back to English.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from decimal import Decimal
 from functools import cache, lru_cache
 from gettext import GNUTranslations, NullTranslations
@@ -118,13 +119,13 @@ class Formatter:
                 return hours
         return self.duration(minutes)
 
-    def datetime(self, moment: datetime, format: str = "medium") -> str:
+    def datetime(self, moment: dt.datetime, format: str = "medium") -> str:
         return format_datetime(moment, format, tzinfo=self.zone, locale=self.locale)
 
-    def date(self, moment: datetime, format: str = "full") -> str:
+    def date(self, moment: dt.datetime, format: str = "full") -> str:
         return format_date(moment.astimezone(self.zone), format, locale=self.locale)
 
-    def time(self, moment: datetime) -> str:
+    def time(self, moment: dt.datetime) -> str:
         return format_time(moment, "short", tzinfo=self.zone, locale=self.locale)
 
     def zone_name(self) -> str:

@@ -334,10 +334,6 @@ def _load_group(reader: _Reader, directory: Path) -> GroupSource | None:
         if isinstance(data, dict) and set(data) == {"group"}:
             data = data["group"]
         group = reader.model(Group, data, group_file, "group")
-        if group is not None and not _valid_id((group.model_extra or {}).get("id")):
-            reader.add(group_file, "group.id", f"{_short(group.model_extra['id'])} is not a group id "
-                                               "(a positive whole number)")  # fmt: skip
-            group = None
 
     files = {name: directory / f"{name}.json" for name in ("calendars", "interventions", "interventionsets")}
     calendars, cal_prefix = _records(reader, files["calendars"], Calendar)
@@ -396,25 +392,6 @@ def _load_group(reader: _Reader, directory: Path) -> GroupSource | None:
         images=tuple(images.items()),
         blobs=blobs,
     )
-
-
-def _valid_id(value: Any) -> bool:
-    """A group id as the API gives it (clicrdv-api.md, "Groups"): absent, or a positive
-    whole number, possibly as a string. ``1e400`` (infinity) and the like are not."""
-    if value is None:
-        return True
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return value > 0
-    if isinstance(value, float):
-        return value.is_integer() and 0 < value < 2**53
-    return isinstance(value, str) and re.fullmatch(r"[1-9][0-9]{0,17}", value.strip()) is not None
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _markdown_files(reader: _Reader, pages_dir: Path) -> list[Path]:

@@ -20,12 +20,14 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
-from .fields import HEX_COLOUR, ApiBool, ApiId, fail, int_field, text
+from .fields import HEX_COLOUR, ApiBool, ApiId, GroupId, fail, int_field, text
 from .timezones import is_timezone_key, suggest_timezone_key
 
 __all__ = [
     "CURRENCIES",
+    "GROUP_API_FIELDS",
     "USERCOLOR_KEYS",
     "Calendar",
     "Group",
@@ -49,6 +51,10 @@ USERCOLOR_KEYS = (
 )
 
 USERCOLORS_MAX_LENGTH = 255
+
+#: Group fields the API adds beyond the seed's settings table: declared for their readers,
+#: absent from the JSON Schema, from ``to_api`` when not given, and from ``bookgen push``.
+GROUP_API_FIELDS = ("id", "urlname")
 
 
 def _colour(value: Any) -> str:
@@ -124,36 +130,40 @@ class Group(_ApiRecord):
     """A ClicRDV group: the business whose booking page is built."""
 
     # Standard fields
-    name: text(255, min_length=1)
-    preposition: text(255) | None = None
-    phone: text(20) | None = None
-    fax: text(20) | None = None
-    address: text(255) | None = None
-    city: text(64) | None = None
-    zipcode: text(16) | None = None
-    country: text(255) | None = None
+    name: Annotated[str, text(255, min_length=1)]
+    preposition: Annotated[str, text(255)] | None = None
+    phone: Annotated[str, text(20)] | None = None
+    fax: Annotated[str, text(20)] | None = None
+    address: Annotated[str, text(255)] | None = None
+    city: Annotated[str, text(64)] | None = None
+    zipcode: Annotated[str, text(16)] | None = None
+    country: Annotated[str, text(255)] | None = None
     timezone: str = "Paris"
     # E-mail sendings
     sendmail: ApiBool = True
-    mailreminder: int_field(60, 2880, zero_allowed=True) = 0
+    mailreminder: Annotated[int, int_field(60, 2880, zero_allowed=True)] = 0
     # SMS sendings
-    country_code: text(10) | None = None
-    smsreminder: int_field(60, 1440, zero_allowed=True) = 0
-    sms_sender_name: text(11) | None = None
+    country_code: Annotated[str, text(10)] | None = None
+    smsreminder: Annotated[int, int_field(60, 1440, zero_allowed=True)] = 0
+    sms_sender_name: Annotated[str, text(11)] | None = None
     check_sms: ApiBool = True
     check_sms_from_web: ApiBool = True
     # Appointments on the client module
     inactive: ApiBool = False
     open: ApiBool = True
     openData: ApiBool = True
-    calendarChoice: int_field(0, 2) = 2
+    calendarChoice: Annotated[int, int_field(0, 2)] = 2
     anyCalendar: ApiBool = True
-    max_multirdvs: int_field(1, 2_147_483_647) = 1
+    max_multirdvs: Annotated[int, int_field(1, 2_147_483_647)] = 1
     usercolors: Annotated[UserColors | None, WithJsonSchema(_USERCOLORS_SCHEMA)] = None
     display_intervention_length: ApiBool = True
     display_intervention_price: ApiBool = True
     currency_code: Literal["CAD", "EUR", "XPF", "XAF", "GBP", "CHF", "USD"] = "EUR"
     validateEmail: ApiBool = True
+    # Fields the API adds that the seed's table does not list (kept out of the JSON Schema,
+    # which documents the seed's settings): the record id, and the name of the hosted module.
+    id: SkipJsonSchema[GroupId | None] = None
+    urlname: SkipJsonSchema[Annotated[str, text(255)] | None] = None
 
     @field_validator("timezone", mode="before")
     @classmethod
@@ -190,7 +200,7 @@ class Group(_ApiRecord):
             raise fail(f"is {len(value)} characters long; at most {USERCOLORS_MAX_LENGTH} allowed")
         try:
             colours = json.loads(value)
-        except ValueError as error:
+        except json.JSONDecodeError as error:
             raise fail(f"is not valid JSON ({error.msg} at character {error.pos})") from None
         if not isinstance(colours, dict):
             raise fail("must hold a JSON object of colours")
@@ -198,6 +208,15 @@ class Group(_ApiRecord):
         if unknown:
             raise fail(f"unknown key {unknown[0][:40]!r}; the keys are {', '.join(USERCOLOR_KEYS)}")
         return colours
+
+    def to_api(self) -> dict[str, Any]:
+        """The record as the API's JSON body holds it; ``id`` and ``urlname`` only when given
+        (they were the API's, not the seed's, and a push must not send them as null)."""
+        body = super().to_api()
+        for key in GROUP_API_FIELDS:
+            if key not in self.model_fields_set:
+                del body[key]
+        return body
 
     @field_serializer("usercolors")
     def _usercolors_to_string(self, value: UserColors | None) -> str | None:
@@ -214,9 +233,9 @@ class InterventionSet(_ApiRecord):
     """
 
     id: ApiId
-    name: text(255, min_length=1)
-    publicname: text(255) | None = None
-    sort: int_field() = 0
+    name: Annotated[str, text(255, min_length=1)]
+    publicname: Annotated[str, text(255)] | None = None
+    sort: Annotated[int, int_field()] = 0
 
     @property
     def label(self) -> str:
@@ -233,12 +252,12 @@ class Intervention(_ApiRecord):
     """A bookable service. ``length`` is in minutes, ``price`` in cents."""
 
     id: ApiId
-    name: text(255, min_length=1)
-    publicname: text(255) | None = None
-    length: int_field(1, 1440) = 15
-    price: int_field(0, 100_000_000) | None = None
+    name: Annotated[str, text(255, min_length=1)]
+    publicname: Annotated[str, text(255)] | None = None
+    length: Annotated[int, int_field(1, 1440)] = 15
+    price: Annotated[int, int_field(0, 100_000_000)] | None = None
     interventionset_id: ApiId | None = None
-    sort: int_field() = 0
+    sort: Annotated[int, int_field()] = 0
     deleted: ApiBool = False
 
     @property
@@ -255,8 +274,8 @@ class Calendar(_ApiRecord):
     """
 
     id: ApiId
-    name: text(255, min_length=1)
-    publicname: text(255) | None = None
+    name: Annotated[str, text(255, min_length=1)]
+    publicname: Annotated[str, text(255)] | None = None
     intervention_ids: list[ApiId] | None = None
     deleted: ApiBool = False
 

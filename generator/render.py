@@ -155,7 +155,7 @@ class PageLinks:
 
 def hosted_module_url(config: SiteConfig, source: GroupSource) -> str:
     """The ClicRDV hosted module for the group: the no-JavaScript fallback."""
-    urlname = source.page.urlname or (source.group.model_extra or {}).get("urlname") or source.slug
+    urlname = source.page.urlname or source.group.urlname or source.slug
     return config.booking.hosted_module_url.replace("{urlname}", str(urlname))
 
 

@@ -135,7 +135,7 @@ def load_theme(name: str, project_dirs: tuple[Path, ...] = ()) -> Theme:
 
 def available_themes(project_dirs: tuple[Path, ...] = ()) -> list[str]:
     """Names of every theme a site can use, project themes included."""
-    names = set()
+    names: set[str] = set()
     for base in (*project_dirs, THEMES_DIR):
         if base.is_dir():
             names.update(p.parent.name for p in base.glob("*/theme.toml"))

@@ -22,7 +22,8 @@ __all__ = ["TIMEZONES", "is_timezone_key", "suggest_timezone_key", "zone_for"]
 
 def _load_table() -> dict[str, str]:
     data = resources.files("generator").joinpath("timezones.json").read_text("utf-8")
-    return json.loads(data)
+    table: dict[str, str] = json.loads(data)
+    return table
 
 
 #: Rails key → IANA name, in the seed's order.

@@ -171,6 +171,33 @@ def test_unknown_fields_from_the_api_are_kept() -> None:
     assert g.to_api()["created_at"] == "2024-01-01"
 
 
+def test_id_and_urlname_are_declared_and_typed() -> None:
+    g = group(id="4102", urlname="eden-spa")
+    assert g.id == 4102 and g.urlname == "eden-spa"
+    assert group().id is None and group().urlname is None
+    assert group(id=None).id is None
+
+
+@pytest.mark.parametrize("raw", [1, "1", 4102.0, "999999999999999999"])
+def test_a_group_id_is_a_positive_whole_number_possibly_as_a_string(raw: Any) -> None:
+    assert group(id=raw).id == int(raw)
+
+
+@pytest.mark.parametrize("raw", [0, -1, "0", "007", "abc", True, 1.5, 1e400, "1" * 19, [1]])
+def test_anything_else_is_not_a_group_id(raw: Any) -> None:
+    path, message = error_of(id=raw)
+    assert path == "id" and message.endswith("is not a group id (a positive whole number)")
+
+
+def test_absent_id_and_urlname_stay_absent_in_the_api_form() -> None:
+    assert {"id", "urlname"}.isdisjoint(group().to_api())
+    assert group(id=None).to_api()["id"] is None  # given as null: kept, as the API sent it
+
+
+def test_id_and_urlname_are_not_in_the_json_schema_of_the_seed_settings() -> None:
+    assert {"id", "urlname"}.isdisjoint(Group.model_json_schema()["properties"])
+
+
 PALETTE = {
     "content_bg": "#FDF7E8", "content_text": "#333333", "content_links": "#322A1D", "main_bg": "#F1C48D",
     "main_text": "#FFFFFF", "page_bg": "#322A1D", "page_text": "#FFFCF7",

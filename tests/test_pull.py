@@ -596,7 +596,7 @@ def sandbox_api(sandbox: Sandbox, auth: str = "basic", **options: Any) -> GroupA
 
 
 def by_id(root: Path) -> dict[int, Any]:
-    return {int((g.group.model_extra or {})["id"]): g for g in load_site(root).groups}
+    return {g.group.id: g for g in load_site(root).groups if g.group.id is not None}
 
 
 @pytest.mark.parametrize("auth", ["basic", "session"])

@@ -72,12 +72,12 @@ def write_all(files: Mapping[Path, bytes]) -> list[Path]:
                 os.fsync(handle.fileno())
             os.chmod(temp, mode)
     except OSError as error:
-        for temp, _ in staged:
-            temp.unlink(missing_ok=True)
+        for staged_file, _ in staged:
+            staged_file.unlink(missing_ok=True)
         for folder in reversed(made):
             with contextlib.suppress(OSError):
                 folder.rmdir()
         raise _cannot(path, error) from None
-    for temp, path in staged:
-        os.replace(temp, path)
+    for staged_file, path in staged:
+        os.replace(staged_file, path)
     return changed

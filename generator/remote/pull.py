@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from ..config import SiteConfig
 from ..errors import Problem, SiteError, problems_from_validation
@@ -44,7 +44,7 @@ __all__ = [
 
 #: Folder names a group may not take: they would collide with the build's own output.
 RESERVED_SLUGS = frozenset({"assets"})
-_MODELS: dict[str, type[BaseModel]] = {
+_MODELS: dict[str, type[Calendar | Intervention | InterventionSet]] = {
     "calendars": Calendar,
     "interventions": Intervention,
     "interventionsets": InterventionSet,
@@ -205,8 +205,8 @@ def fetch_bundle(api: GroupAPI, group_id: int) -> GroupBundle:
     lists = {kind: api.list_records(group_id, kind) for kind in _MODELS}
     offered = _association(api, group_id, lists)
     lists["calendars"] = [
-        {**record, "intervention_ids": offered[_int_id(record.get("id"))]}
-        if _int_id(record.get("id")) in offered
+        {**record, "intervention_ids": offered[record_id]}
+        if (record_id := _int_id(record.get("id"))) is not None and record_id in offered
         else record
         for record in lists["calendars"]
     ]

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from ..errors import Problem, SiteError, problems_from_validation
 from ..loader import GroupSource, load_site
-from ..models import USERCOLOR_KEYS, USERCOLORS_MAX_LENGTH, Group
+from ..models import GROUP_API_FIELDS, USERCOLOR_KEYS, USERCOLORS_MAX_LENGTH, Group
 from .client import GroupAPI
 
 __all__ = ["PUSHABLE", "Change", "PushPlan", "load_group", "local_group_id", "plan_push", "send"]
@@ -48,7 +48,7 @@ class Change:
         """Human-readable diff lines; usercolors is shown colour by colour."""
         if self.field == "usercolors":
             before, after = _colours(self.server), _colours(self.local)
-            if before is not None:
+            if before is not None and after is not None:
                 return [
                     f"usercolors.{key}: {before.get(key, '(theme default)')} → {after.get(key, '(theme default)')}"
                     for key in USERCOLOR_KEYS
@@ -98,8 +98,8 @@ def load_group(site: Path, slug: str) -> GroupSource:
 
 def local_group_id(source: GroupSource) -> int:
     """The group's API id; a group without one was never on the platform."""
-    value = (source.group.model_extra or {}).get("id")
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+    value = source.group.id
+    if value is None:
         raise SiteError(
             [
                 Problem(
@@ -110,7 +110,7 @@ def local_group_id(source: GroupSource) -> int:
                 )
             ]
         )
-    return int(value)
+    return value
 
 
 def _normalised(field: str, value: Any) -> Any:
@@ -127,6 +127,8 @@ def plan_push(source: GroupSource, server: dict[str, Any]) -> PushPlan:
     changes = []
     not_pushed = []
     for name in Group.model_fields:
+        if name in GROUP_API_FIELDS:
+            continue  # not settings: the id is the address, the urlname the API's own
         server_value = _normalised(name, server.get(name))
         if local[name] == server_value:
             continue

@@ -68,7 +68,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
-        delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+        delay = min(self.max_backoff, self.backoff * 2.0 ** (attempt - 1))
         return delay * (0.5 + random.random() / 2) if self.jitter else delay
 
     def wait(self, seconds: float) -> None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Set
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -164,15 +165,29 @@ def _check_horizon(store: Store, group_id: int, slot: Slot | None, field: str) -
         raise refused("MaxRdvPeriod", "this time is too far ahead to be booked online", field)
 
 
+def _envelope(body: Any, name: str, fields: Set[str]) -> dict[str, Any]:
+    """``body[name]``, the record of a ``{"<name>": {...}}`` body whose keys are all
+    ``fields``; else 400 naming the body or the first unknown key."""
+    if not isinstance(body, dict) or not isinstance(body.get(name), dict):
+        raise bad(f'the body must be {{"{name}": {{...}}}}', name)
+    data: dict[str, Any] = body[name]
+    unknown = sorted(set(data) - fields)
+    if unknown:
+        article = "an" if name[0] in "aeiou" else "a"
+        raise bad(f"is not {article} {name} field", f"{name}.{unknown[0][:40]}")
+    return data
+
+
 def _free(
     store: Store, group_id: int, calendars: list[Calendar], slot: Slot | None, field: str
-) -> list[tuple[int, int]]:
-    """The calendars with room during ``slot``; NotAvailable when it is no slot or none has."""
+) -> tuple[Slot, list[tuple[int, int]]]:
+    """``slot`` and the calendars with room during it; NotAvailable when it is no slot or
+    none has (clicrdv-api.md §4)."""
     capacity = store.source(group_id).page.capacity
     free = free_calendars([c.id for c in calendars], busy(store, group_id), slot, capacity) if slot else []
-    if not free:
+    if slot is None or not free:
         raise refused("NotAvailable", "this time is not available", field)
-    return free
+    return slot, free
 
 
 def _upcoming(store: Store, group_id: int, email: str) -> list[Appointment]:
@@ -195,12 +210,7 @@ def create_appointment(
     """
     if identity is not None:
         visible_group(store, identity, group_id)
-    if not isinstance(body, dict) or not isinstance(body.get("appointment"), dict):
-        raise bad('the body must be {"appointment": {...}}', "appointment")
-    data = body["appointment"]
-    unknown = sorted(set(data) - APPOINTMENT_FIELDS)
-    if unknown:
-        raise bad("is not an appointment field", f"appointment.{unknown[0][:40]}")
+    data = _envelope(body, "appointment", APPOINTMENT_FIELDS)
     wall = parse_wall(data.get("date"), "appointment.date", date_only_ok=False)
     services = services_for(store, group_id, _ids(data.get("intervention_ids"), "appointment.intervention_ids"),
                             "appointment.intervention_ids")  # fmt: skip
@@ -229,7 +239,7 @@ def create_appointment(
                 raise refused("SameTimeRdv", "this client already has an appointment at this time")
             if len(mine) >= group.max_multirdvs:
                 raise refused("MaxRdvNumber", f"this client already has {len(mine)} upcoming appointments")
-        free = _free(store, group_id, calendars, slot, "appointment.date")
+        slot, free = _free(store, group_id, calendars, slot, "appointment.date")
         chosen = free[0][0] if calendar_id is not None else store.random.choice(free)[0]
         if fiche.get("id") is not None:
             record = next(f for f in store.fiches[group_id] if f["id"] == fiche["id"])
@@ -270,12 +280,7 @@ def _pending(value: Any) -> dict[str, Any]:
 
 def create_account(store: Store, body: Any) -> dict[str, Any]:
     """``POST /accounts``: a new, unconfirmed Account and its confirmation email."""
-    if not isinstance(body, dict) or not isinstance(body.get("account"), dict):
-        raise bad('the body must be {"account": {...}}', "account")
-    data = body["account"]
-    unknown = sorted(set(data) - ACCOUNT_FIELDS)
-    if unknown:
-        raise bad("is not an account field", f"account.{unknown[0][:40]}")
+    data = _envelope(body, "account", ACCOUNT_FIELDS)
     email = _email(data.get("email"), "account.email")
     raw_group = data.get("group_id")
     if isinstance(raw_group, bool) or not isinstance(raw_group, int | str) or not str(raw_group).isdigit():

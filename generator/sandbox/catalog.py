@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import problems_from_validation
-from ..models import Calendar, Group
+from ..models import GROUP_API_FIELDS, Calendar, Group
 from .errors import ApiError, bad
 from .lists import int_list, page
 from .store import Identity, Store
@@ -61,7 +61,8 @@ def put_group(store: Store, identity: Identity, group_id: int, body: Any) -> dic
     for name in fields:
         if name in READ_ONLY:
             raise bad("is read-only", f"group.{name}")
-        if name not in Group.model_fields and name not in current:
+        seed_field = name in Group.model_fields and name not in GROUP_API_FIELDS
+        if not seed_field and name not in current:
             raise bad("is not a field of a group", f"group.{name[:60]}")
     try:
         model = Group.model_validate({**current, **fields})

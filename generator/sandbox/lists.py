@@ -86,8 +86,9 @@ def _compare(value: Any, op: str, wanted: str) -> bool:
         left = ""
     else:
         left = str(left)
-    return {"=": left == right, "!=": left != right, ">": left > right, ">=": left >= right,
-            "<": left < right, "<=": left <= right}[op]  # fmt: skip
+    result: bool = {"=": left == right, "!=": left != right, ">": left > right, ">=": left >= right,
+                    "<": left < right, "<=": left <= right}[op]  # fmt: skip
+    return result
 
 
 def filtered(records: Sequence[Mapping[str, Any]], query: Any) -> list[Mapping[str, Any]]:

@@ -147,8 +147,8 @@ class Store:
             self.site = site
             self.sources, self.records, self.models = {}, {}, {}
             for source in site.groups:
-                group_id = (source.group.model_extra or {}).get("id")
-                if not isinstance(group_id, int) or isinstance(group_id, bool) or group_id in self.sources:
+                group_id = source.group.id
+                if group_id is None or group_id in self.sources:
                     continue
                 self.sources[group_id] = source
                 self.records[group_id] = source.group.to_api()
