@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 from limits import parse_many
 
+from ..errors import SiteError
+from ..secretfiles import read_secret_file
 from .errors import ConfigError
 
 __all__ = ["VARIABLES", "Settings", "origin_of"]
@@ -167,9 +169,9 @@ def _secret(env: Mapping[str, str], name: str) -> str:
     if not path:
         return direct.strip()
     try:
-        return Path(path).read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{name}_FILE: cannot read {path}: {getattr(error, 'strerror', None) or 'not UTF-8'}") from None
+        return read_secret_file(Path(path))
+    except SiteError as error:
+        raise ConfigError(f"{name}_FILE: {error}") from None
 
 
 def _check_url(url: str, name: str) -> None:

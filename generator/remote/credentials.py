@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, SiteError
+from ..secretfiles import secret_from
 
 __all__ = [
     "APIKEY_ENV",
@@ -59,7 +60,6 @@ AUTH_MODES = ("basic", "session")
 _NAMED = re.compile(r"(apikey=|_session_id=)[^&;,\s\"'<>]*", re.IGNORECASE)
 _PRINTABLE = re.compile(r"[\x21-\x7e]{1,200}")
 _EMAIL = re.compile(r"[^\s@]{1,200}@[^\s@]{1,200}")
-_MAX_SECRET_FILE = 4096
 
 
 def sha1_hex(password: str) -> str:
@@ -83,25 +83,6 @@ class Credentials:
         return (self.apikey, self.password, sha1_hex(self.password), token)
 
 
-def _read(file: Path | None, env: str, environ: Mapping[str, str]) -> tuple[str, str]:
-    """(value, where it came from) for one secret; value ``""`` when absent."""
-    if file is None:
-        return environ.get(env, "").strip(), f"${env}"
-    try:
-        with file.open("rb") as handle:
-            raw = handle.read(_MAX_SECRET_FILE + 1)
-        if len(raw) > _MAX_SECRET_FILE:
-            raise SiteError(
-                [Problem(str(file), "", f"is over {_MAX_SECRET_FILE} bytes; it should hold one line")]
-            )
-        text = raw.decode("utf-8-sig")
-    except OSError as error:
-        raise SiteError([Problem(str(file), "", f"cannot be read ({error.strerror})")]) from None
-    except UnicodeDecodeError:
-        raise SiteError([Problem(str(file), "", "cannot be read (not UTF-8 text)")]) from None
-    return text.strip(), str(file)
-
-
 def read_credentials(
     *,
     apikey_file: Path | None = None,
@@ -116,9 +97,9 @@ def read_credentials(
     """
     if auth not in AUTH_MODES:
         raise ValueError(f"auth must be one of {AUTH_MODES}")
-    apikey, key_from = _read(apikey_file, APIKEY_ENV, environ)
-    email, email_from = _read(email_file, EMAIL_ENV, environ)
-    password, password_from = _read(password_file, PASSWORD_ENV, environ)
+    apikey, key_from = secret_from(apikey_file, APIKEY_ENV, environ)
+    email, email_from = secret_from(email_file, EMAIL_ENV, environ)
+    password, password_from = secret_from(password_file, PASSWORD_ENV, environ)
     problems = []
     if not apikey:
         problems.append(Problem("API key", "", f"none given: set {APIKEY_ENV} or pass --apikey-file PATH"))

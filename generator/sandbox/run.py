@@ -7,10 +7,10 @@ import socket
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import Problem, SiteError
 from ..loader import load_site
+from ..secretfiles import secret_from
 from ..serve import is_loopback
-from . import create_app
+from . import DEFAULT_APIKEY, DEFAULT_PRO, create_app
 
 __all__ = ["SandboxServer", "read_secret"]
 
@@ -18,20 +18,17 @@ __all__ = ["SandboxServer", "read_secret"]
 def read_secret(path: Path | None, env: str | None) -> str | None:
     """A secret from ``path`` (stripped) or the environment variable ``env``; never a
     command-line value. A file that cannot be read is a one-line error naming it."""
-    if path is not None:
-        try:
-            return path.read_text("utf-8").strip() or None
-        except (OSError, UnicodeDecodeError) as error:
-            reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
-            raise SiteError([Problem(str(path), "", f"cannot be read ({reason})")]) from None
-    return os.environ.get(env, "").strip() or None if env else None
+    return secret_from(path, env, os.environ)[0] or None
 
 
 class SandboxServer:
     """Loads the site (problems raise :class:`SiteError`), binds at construction (a busy
     port fails early), serves until Ctrl-C or SIGTERM in :meth:`run`."""
 
-    def __init__(self, site_dir: Path, *, host: str, port: int, **options: str) -> None:
+    def __init__(
+        self, site_dir: Path, *, host: str, port: int, apikey: str = DEFAULT_APIKEY,
+        pro_email: str = DEFAULT_PRO[0], pro_password: str = DEFAULT_PRO[1],
+    ) -> None:  # fmt: skip
         site = load_site(site_dir)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.socket = socket.socket(family, socket.SOCK_STREAM)
@@ -50,7 +47,7 @@ class SandboxServer:
         if self.loopback:
             names = {shown, "localhost", "127.0.0.1", "[::1]"}
             hosts = sorted({n.lower() for n in names} | {f"{n.lower()}:{self.port}" for n in names})
-        self.app = create_app(site, hosts=hosts, **options)
+        self.app = create_app(site, hosts=hosts, apikey=apikey, pro_email=pro_email, pro_password=pro_password)
         self.group_ids = self.app.state.sandbox.group_ids()
 
     def run(self, announce: Callable[[], None] = lambda: None) -> None:
