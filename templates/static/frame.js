@@ -16,7 +16,9 @@ if (parent !== window && /^https?:\/\/[^/?#]+$/.test(origin)) {
       el.style.setProperty("height", "auto", "important");
     }
     const height = Math.ceil(els[0].getBoundingClientRect().height);
-    els.forEach((el, i) => (el.style.cssText = saved[i]));
+    els.forEach((el, i) => {
+      el.style.cssText = saved[i];
+    });
     mutations.takeRecords();
     return height;
   };
@@ -25,9 +27,16 @@ if (parent !== window && /^https?:\/\/[^/?#]+$/.test(origin)) {
   const report = () => {
     queued = false;
     const height = measure();
-    if (height !== last) post("resize", { height: (last = height) });
+    if (height !== last) {
+      last = height;
+      post("resize", { height });
+    }
   };
-  const schedule = () => queued || ((queued = true), requestAnimationFrame(report));
+  const schedule = () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(report);
+  };
   // A min-height can pin the root's size while its content changes: watch the DOM too.
   new ResizeObserver(schedule).observe(els[0]);
   const mutations = new MutationObserver(schedule);
