@@ -17,13 +17,11 @@ from markupsafe import escape
 from .config import SiteConfig
 from .i18n import url_locale
 from .loader import GroupSource
+from .protocol import SANDBOX
 
 __all__ = ["MODES", "SANDBOX", "Loader", "host_csp", "snippet"]
 
 MODES = ("iframe", "inline", "popup", "button", "link")
-#: What the widget needs in an iframe and nothing more: its scripts, its own origin (for
-#: the booking API), forms, and opening the hosted module in a new tab.
-SANDBOX = "allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox"
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from ..fields import ApiBool
 from ..models import Calendar
+from ..protocol import EMAIL_PATTERN
 from .availability import Slot, free_calendars
 from .catalog import visible_group
 from .errors import ApiError, bad, refused
@@ -44,7 +45,9 @@ from .timeslots import busy, calendars_for, find_slot, horizon, parse_wall, serv
 
 __all__ = ["FICHE_FIELDS", "confirm_account", "create_account", "create_appointment"]
 
-EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
+EMAIL = re.compile(EMAIL_PATTERN)  # the booking form's own check (protocol.py)
+#: The local part's limit (RFC 5321 §4.5.3.1.1), beyond what the form checks.
+MAX_LOCAL_PART = 64
 #: Fiche fields a booking may send, with their length limits (§5, fiches).
 FICHE_FIELDS: dict[str, int] = {
     "lastname": 64, "firstname": 64, "firstphone": 25, "secondphone": 25, "email": 255,
@@ -91,9 +94,10 @@ def _text(value: Any, field: str, limit: int, *, required: bool = False) -> str 
 
 def _email(value: Any, field: str) -> str:
     text = _text(value, field, 255, required=True) or ""
-    if not EMAIL.fullmatch(text.strip()):
+    address = text.strip()
+    if not EMAIL.fullmatch(address) or len(address.split("@", 1)[0]) > MAX_LOCAL_PART:
         raise bad("is not an email address", field)
-    return text.strip()
+    return address
 
 
 def _ids(value: Any, field: str) -> list[int]:
