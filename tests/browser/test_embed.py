@@ -322,3 +322,31 @@ def test_the_frame_follows_its_content_under_a_100vh_theme(minisite, tmp_path, s
     frame.wait_for_function("location.hash.includes('service=100')")
     wait(follows, timeout=30)
     assert iframe.bounding_box()["height"] < services_height  # it shrinks with its content
+
+
+def test_each_event_message_reaches_the_host_with_only_its_documented_fields(widgets, tmp_path, serve_dir, page) -> None:
+    """The widget side of the contract (generator/protocol.py) driven from inside the frame:
+    step and booked events are re-dispatched on the host, their details rebuilt field by
+    field (extra fields, e.g. personal data, never cross), in the order they were sent."""
+    from generator.protocol import EVENT_TYPES
+
+    host = serve_dir(host_page(tmp_path, widgets, ["inline"]), host="127.0.0.2")
+    watch_events(page)
+    page.goto(f"{host.url}/")
+    frame = widget_frame(page)
+    frame.wait_for_selector("[data-service='100'] button")
+    sent = {
+        "step": {"step": "slot", "email": "ada@example.com"},
+        "booked": {"date": "2030-01-02 10:00:00", "service": 100, "calendar": "10", "phone": "+33 6"},
+    }
+    frame.evaluate(
+        "(sent) => { for (const [type, detail] of Object.entries(sent))"
+        " document.dispatchEvent(new CustomEvent('bookgen:' + type, { detail })); }",
+        sent,
+    )
+    wait(lambda: any(e[0] == "booked" for e in page.evaluate("window.__events")))
+    events = page.evaluate("window.__events")
+    assert {e[0] for e in events} == set(EVENT_TYPES)
+    assert ["step", {"step": "slot"}] in events
+    assert ["booked", {"date": "2030-01-02 10:00:00", "service": 100, "calendar": "10"}] in events
+    assert "ada@example.com" not in str(events) and "+33 6" not in str(events)
