@@ -26,7 +26,7 @@ BUDGETS = {
 
 
 def gzipped(name: str) -> int:
-    return len(gzip.compress(_static(name), 9))  # as shipped: trimmed by generator/jsmin.py
+    return len(gzip.compress(_static(name), 9))  # as shipped: minified by rjsmin
 
 
 @pytest.mark.parametrize(("part", "files", "budget"), [(part, *spec) for part, spec in BUDGETS.items()])
