@@ -20,13 +20,17 @@ def script(name: str) -> str:
     return (STATIC / name).read_text("utf-8")
 
 
+def listed_in(source: str, array_before: str) -> tuple[str, ...]:
+    """The string items of the JS array literal written just before ``array_before``."""
+    found = re.search(r"\[([^\]]*)\]" + re.escape(array_before), source)
+    assert found is not None, array_before
+    return tuple(re.findall(r'"(\w+)"', found.group(1)))
+
+
 def test_the_widget_posts_every_message_type_with_the_version_and_only_to_a_plain_origin() -> None:
     frame = script("frame.js")
     assert f"{{ bookgen: {protocol.VERSION}, type, id, detail }}" in frame
-    posted = set(re.findall(r'post\("(\w+)"', frame))
-    forwarded = re.search(r"for \(const type of \[([^\]]*)\]\)", frame)
-    assert forwarded is not None
-    posted |= set(re.findall(r'"(\w+)"', forwarded.group(1)))
+    posted = set(re.findall(r'post\("(\w+)"', frame)) | set(listed_in(frame, ") {"))
     assert posted == set(protocol.MESSAGE_TYPES)
     assert f"/{protocol.ORIGIN_PATTERN}/.test(origin)" in frame
     assert frame.count("postMessage(") == 1 and "detail }, origin);" in frame  # never "*"
@@ -36,9 +40,7 @@ def test_the_loader_handles_every_message_type_by_the_contract() -> None:
     embed = script("embed.js")
     assert f"data.bookgen !== {protocol.VERSION}" in embed
     handled = set(re.findall(r'data\.type === "(\w+)"', embed))
-    events = re.search(r"\[([^\]]*)\]\.includes\(data\.type\)", embed)
-    assert events is not None
-    listed = tuple(re.findall(r'"(\w+)"', events.group(1)))
+    listed = listed_in(embed, ".includes(data.type)")
     assert listed == protocol.EVENT_TYPES
     assert handled | set(listed) == set(protocol.MESSAGE_TYPES)
     low, high = protocol.RESIZE_CLAMP
