@@ -105,7 +105,10 @@ class Gateway:
         return Response(status_code=204, headers={**headers, "Vary": "Origin"})
 
     def _secure(self, request: Request) -> bool:
-        """Secure cookies everywhere but plain HTTP on a loopback host (the preview)."""
+        """Secure cookies everywhere but plain HTTP on a loopback host (the preview);
+        always with ``SameSite=None``, which browsers refuse on a cookie that is not Secure."""
+        if self.settings.cookie_samesite == "none":
+            return True
         if self.settings.public_origin:
             return self.settings.public_origin.startswith("https://")
         return not (request.url.scheme == "http" and is_loopback(request.url.hostname or ""))
