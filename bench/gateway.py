@@ -15,7 +15,11 @@ Last, it sends ``--memory-requests`` requests for a cheap list (interventionsets
 gateway and samples the gateway processes' resident memory every tenth of them.
 
 Clients are raw HTTP/1.1 keep-alive connections (one per client, asyncio streams), so the
-load generator costs little next to the servers; all share the machine's cores.
+load generator costs little next to the servers; all share the machine's cores. Beside the
+latencies it prints the CPU time each side spent per request (from /proc, user + system, of
+the sandbox and of the gateway's processes), which a loaded machine changes far less than
+latency. ``--pin`` puts the gateway's processes on the last core and the sandbox and the
+load generator on the others (``sched_setaffinity``), so the gateway does not queue behind them.
 Budget (issue 16): p95 added ≤ 5 ms at 20 clients; gateway ≥ 50 % of direct throughput
 with --workers 2; memory flat over 100,000 requests.
 """
@@ -179,16 +183,31 @@ async def run(target: Target, requests: list[bytes], clients: int, expect: int) 
     return {"rps": len(latencies) / elapsed, "p50": cuts[49], "p95": cuts[94], "p99": cuts[98]}
 
 
+def family(pid: int) -> list[int]:
+    """``pid`` and its children (the uvicorn workers)."""
+    try:
+        return [pid] + [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return [pid]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of ``pids`` and their children, in seconds."""
+    total = 0
+    for pid in pids:
+        for p in family(pid):
+            try:
+                fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of ``pid`` and its children (the uvicorn workers), in MB."""
     total = 0
-    pids = [pid]
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        pids += [int(c) for c in children]
-    except OSError:
-        pass
-    for p in pids:
+    for p in family(pid):
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -198,7 +217,18 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
-async def main_async(args: argparse.Namespace, sandbox_port: int, gateway_port: int, gateway_pid: int) -> None:
+async def measured(target: Target, requests: list[bytes], clients: int, expect: int,
+                   pids: dict[str, int]) -> dict[str, float]:
+    """:func:`run`, plus the CPU milliseconds per request of each process in ``pids``."""
+    before = {name: cpu_seconds([pid]) for name, pid in pids.items()}
+    result = await run(target, requests, clients, expect)
+    for name, pid in pids.items():
+        result[f"cpu_{name}"] = (cpu_seconds([pid]) - before[name]) * 1000 / len(requests)
+    return result
+
+
+async def main_async(args: argparse.Namespace, sandbox_port: int, gateway_port: int, pids: dict[str, int]) -> None:
+    gateway_pid = pids["gateway"]
     direct = Target("direct", sandbox_port, True)
     gateway = Target("gateway", gateway_port, False)
     conn = Conn(sandbox_port)
@@ -230,15 +260,16 @@ async def main_async(args: argparse.Namespace, sandbox_port: int, gateway_port: 
                         made += 1
                     expect = 201
                 await run(target, requests[:warm], clients, expect)  # warm-up: connections, caches
-                results[target.name] = await run(target, requests[warm:], clients, expect)
+                results[target.name] = await measured(target, requests[warm:], clients, expect, pids)
             rows.append((clients, kind, results["direct"], results["gateway"]))
     print("| clients | request | direct req/s | gateway req/s | ratio | direct p50/p95/p99 ms "
-          "| gateway p50/p95/p99 ms | added p50 / p95 ms |")
-    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+          "| gateway p50/p95/p99 ms | added p50 / p95 ms | CPU ms/request: sandbox direct / via gateway, gateway |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for clients, kind, d, g in rows:
         print(f"| {clients} | {kind} | {d['rps']:.0f} | {g['rps']:.0f} | {g['rps'] / d['rps']:.0%} "
               f"| {d['p50']:.1f} / {d['p95']:.1f} / {d['p99']:.1f} | {g['p50']:.1f} / {g['p95']:.1f} / {g['p99']:.1f} "
-              f"| {g['p50'] - d['p50']:.1f} / {g['p95'] - d['p95']:.1f} |")  # fmt: skip
+              f"| {g['p50'] - d['p50']:.1f} / {g['p95'] - d['p95']:.1f} "
+              f"| {d['cpu_sandbox']:.2f} / {g['cpu_sandbox']:.2f}, {g['cpu_gateway']:.2f} |")  # fmt: skip
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end of the comparison")
     if args.memory_requests:
         step = args.memory_requests // 10
@@ -263,7 +294,12 @@ def main() -> None:
     parser.add_argument("--bookings", type=int, default=150, help="booking requests per level and path")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--memory-requests", type=int, default=100_000)
+    parser.add_argument("--pin", action="store_true", help="the gateway on the last core, the rest on the others")
     args = parser.parse_args()
+    cores = sorted(os.sched_getaffinity(0))
+    if args.pin and len(cores) < 2:
+        raise SystemExit("--pin needs at least two cores")
+    rest, last = (set(cores[:-1]), {cores[-1]}) if args.pin else (set(cores), set(cores))
     tmp = Path(tempfile.mkdtemp(prefix="bookgen-bench-gw-"))
     processes: list[subprocess.Popen[bytes]] = []
     try:
@@ -272,7 +308,7 @@ def main() -> None:
         python = sys.executable
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
         processes.append(subprocess.Popen([python, "-c", SANDBOX, str(site), str(sandbox_port)], cwd=ROOT,
-                                          **quiet))  # fmt: skip
+                                          preexec_fn=lambda: os.sched_setaffinity(0, rest), **quiet))  # fmt: skip
         wait_port(sandbox_port, processes[0], "sandbox")
         env = {**os.environ, "BOOKGEN_APIKEY": APIKEY, "BOOKGEN_SECRET": SECRET, "BOOKGEN_PRO_EMAIL": PRO[0],
                "BOOKGEN_PRO_PASSWORD": PRO[1], "BOOKGEN_RATE_READ": "100000000/minute",
@@ -281,9 +317,14 @@ def main() -> None:
                "BOOKGEN_CALL_TIMEOUT": "120", "BOOKGEN_REQUEST_TIMEOUT": "300"}  # fmt: skip
         processes.append(subprocess.Popen([python, "-m", "generator", "gateway", "--upstream",
                                            f"http://127.0.0.1:{sandbox_port}", "--port", str(gateway_port),
-                                           "--workers", str(args.workers)], cwd=ROOT, env=env, **quiet))  # fmt: skip
+                                           "--workers", str(args.workers)], cwd=ROOT, env=env,
+                                          preexec_fn=lambda: os.sched_setaffinity(0, last), **quiet))  # fmt: skip
         wait_port(gateway_port, processes[1], "gateway")
-        asyncio.run(main_async(args, sandbox_port, gateway_port, processes[1].pid))
+        os.sched_setaffinity(0, rest)  # the load generator
+        if args.pin:
+            print(f"pinned: gateway on core {cores[-1]}, sandbox and load generator on {sorted(rest)}")
+        asyncio.run(main_async(args, sandbox_port, gateway_port, {"sandbox": processes[0].pid,
+                                                                  "gateway": processes[1].pid}))
     finally:
         for process in processes:
             process.terminate()
