@@ -23,6 +23,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from .accesslog import AccessLog
 from .errors import GatewayError, error_response
@@ -176,6 +177,13 @@ def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None
         Route("/{path:path}", gateway.api, methods=METHODS),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
+
+    async def unmatched(scope: Scope, receive: Receive, send: Send) -> None:
+        # A path the catch-all's pattern cannot match (a decoded newline, ``%0a``): JSON too.
+        answer = error_response(404, "not_found", "no such path on the booking gateway", BASE_HEADERS)
+        await answer(scope, receive, send)
+
+    app.router.default = unmatched
     app.add_middleware(AccessLog)
     app.state.gateway = gateway
     return app
