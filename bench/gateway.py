@@ -154,8 +154,9 @@ class Target:
         return post(f"/api/v1/groups/{GROUP}/appointments.json{query}", self.headers, body)
 
 
-async def run(target: Target, requests: list[bytes], clients: int, expect: int) -> dict[str, float]:
-    """Send ``requests`` over ``clients`` connections, each one after the other."""
+async def run(target: Target, requests: list[bytes], clients: int, expect: int) -> dict[str, Any]:
+    """Send ``requests`` over ``clients`` connections, each one after the other: requests/s,
+    p50/p95/p99 ms, and the raw ``latencies`` (ms) and ``elapsed`` (s)."""
     latencies: list[float] = []
     queue = iter(requests)
     failures: list[int] = []
@@ -179,8 +180,13 @@ async def run(target: Target, requests: list[bytes], clients: int, expect: int) 
     elapsed = time.perf_counter() - started
     if failures:
         raise SystemExit(f"{target.name}: {len(failures)} answers were not {expect}: {sorted(set(failures))} {last_error}")
+    return summary(latencies, elapsed)
+
+
+def summary(latencies: list[float], elapsed: float) -> dict[str, Any]:
     cuts = statistics.quantiles(latencies, n=100)
-    return {"rps": len(latencies) / elapsed, "p50": cuts[49], "p95": cuts[94], "p99": cuts[98]}
+    return {"rps": len(latencies) / elapsed, "p50": cuts[49], "p95": cuts[94], "p99": cuts[98],
+            "latencies": latencies, "elapsed": elapsed}  # fmt: skip
 
 
 def family(pid: int) -> list[int]:
@@ -217,14 +223,31 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
-async def measured(target: Target, requests: list[bytes], clients: int, expect: int,
-                   pids: dict[str, int]) -> dict[str, float]:
-    """:func:`run`, plus the CPU milliseconds per request of each process in ``pids``."""
-    before = {name: cpu_seconds([pid]) for name, pid in pids.items()}
-    result = await run(target, requests, clients, expect)
-    for name, pid in pids.items():
-        result[f"cpu_{name}"] = (cpu_seconds([pid]) - before[name]) * 1000 / len(requests)
-    return result
+async def compare(targets: tuple[Target, Target], requests: dict[str, list[bytes]], clients: int, expect: int,
+                  pids: dict[str, int], rounds: int) -> dict[str, dict[str, Any]]:
+    """Both targets' ``requests`` in ``rounds`` slices, taking turns (the first target of each
+    round alternates), so both meet the sandbox in the same state: its booking and slot
+    search cost grows with the appointments already made. Per target: :func:`run`'s figures
+    over all rounds, plus the CPU milliseconds per request of each process in ``pids``."""
+    latencies: dict[str, list[float]] = {t.name: [] for t in targets}
+    elapsed = dict.fromkeys(latencies, 0.0)
+    cpu = {(t.name, name): 0.0 for t in targets for name in pids}
+    for index in range(rounds):
+        for target in targets if index % 2 == 0 else targets[::-1]:
+            mine = requests[target.name]
+            part = mine[index * len(mine) // rounds:(index + 1) * len(mine) // rounds]
+            before = {name: cpu_seconds([pid]) for name, pid in pids.items()}
+            result = await run(target, part, clients, expect)
+            for name, pid in pids.items():
+                cpu[target.name, name] += cpu_seconds([pid]) - before[name]
+            latencies[target.name] += result["latencies"]
+            elapsed[target.name] += result["elapsed"]
+    out = {}
+    for target in targets:
+        out[target.name] = summary(latencies[target.name], elapsed[target.name])
+        for name in pids:
+            out[target.name][f"cpu_{name}"] = cpu[target.name, name] * 1000 / len(latencies[target.name])
+    return out
 
 
 async def main_async(args: argparse.Namespace, sandbox_port: int, gateway_port: int, pids: dict[str, int]) -> None:
@@ -246,21 +269,22 @@ async def main_async(args: argparse.Namespace, sandbox_port: int, gateway_port: 
     made = 0
     for level_index, clients in enumerate(args.levels):
         for kind in ("availability", "booking"):
-            results = {}
             order = (direct, gateway) if level_index % 2 == 0 else (gateway, direct)
+            warm = max(clients, 20)
+            requests: dict[str, list[bytes]] = {}
             for target in order:
-                warm = max(clients, 20)
                 if kind == "availability":
-                    requests = [target.slots(service, tomorrow)] * (warm + args.requests)
+                    requests[target.name] = [target.slots(service, tomorrow)] * (warm + args.requests)
                     expect = 200
                 else:
-                    requests = []
+                    requests[target.name] = []
                     for _ in range(warm + args.bookings):
-                        requests.append(target.booking(service, starts[made * 7 % len(starts)], made))
+                        requests[target.name].append(target.booking(service, starts[made * 7 % len(starts)], made))
                         made += 1
                     expect = 201
-                await run(target, requests[:warm], clients, expect)  # warm-up: connections, caches
-                results[target.name] = await measured(target, requests[warm:], clients, expect, pids)
+                await run(target, requests[target.name][:warm], clients, expect)  # warm-up: connections, caches
+            measured = {name: r[warm:] for name, r in requests.items()}
+            results = await compare(order, measured, clients, expect, pids, args.rounds)
             rows.append((clients, kind, results["direct"], results["gateway"]))
     print("| clients | request | direct req/s | gateway req/s | ratio | direct p50/p95/p99 ms "
           "| gateway p50/p95/p99 ms | added p50 / p95 ms | CPU ms/request: sandbox direct / via gateway, gateway |")
@@ -293,6 +317,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=600, help="availability requests per level and path")
     parser.add_argument("--bookings", type=int, default=150, help="booking requests per level and path")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=4, help="turns each path takes per level and request kind")
     parser.add_argument("--memory-requests", type=int, default=100_000)
     parser.add_argument("--pin", action="store_true", help="the gateway on the last core, the rest on the others")
     args = parser.parse_args()
