@@ -130,3 +130,50 @@ async def test_a_read_past_the_timeout_is_an_httpx_timeout_and_the_connection_is
     assert sum(len(v) for v in pool.idle.values()) == 0
     assert (await call(pool, f"{url}/echo?n=1")).json()["n"] == 1  # a fresh connection works
     await pool.aclose()
+
+
+class ClosingServer:
+    """A raw HTTP/1.1 server that answers each connection's first request, then reads the next
+    one and closes without an answer (a keep-alive timeout racing a request)."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.requests = 0
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            self.requests += 1
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+            await writer.drain()
+            await reader.readuntil(b"\r\n\r\n")  # the next request on this connection: dropped
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        writer.close()
+
+
+async def test_a_reused_connection_closed_before_any_answer_is_retried_once_on_a_new_one() -> None:
+    closing = ClosingServer()
+    server = await asyncio.start_server(closing.handle, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/api"
+    pool = KeepAlivePool()
+    async with server:
+        first = await call(pool, url, "POST", b"{}")
+        second = await call(pool, url, "POST", b"{}")  # goes out on the kept connection, which drops it
+        await pool.aclose()
+    assert first.status_code == second.status_code == 200
+    assert pool.opened == 2 and closing.connections == 2 and closing.requests == 2
+
+
+async def test_a_new_connection_closed_before_any_answer_is_an_error_not_a_retry() -> None:
+    async def drop(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.close()
+
+    server = await asyncio.start_server(drop, "127.0.0.1", 0)
+    pool = KeepAlivePool()
+    async with server:
+        with pytest.raises(httpx.TransportError):
+            await call(pool, f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/api", "POST", b"{}")
+    assert pool.opened == 1

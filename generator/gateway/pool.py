@@ -6,7 +6,13 @@ through anyio's attribute lookups): with 20 concurrent visitors that walk was ab
 of the gateway's CPU per request (README "Performance", py-spy). This pool takes the most
 recently used idle connection, checks only that one, and puts it back when its answer has
 been read. One HTTP/1.1 request per connection at a time, any number of connections; at most
-``max_idle`` are kept between requests, each for ``keepalive_expiry`` seconds.
+``max_idle`` are kept between requests, each for ``keepalive_expiry`` seconds (2 by default,
+below common servers' idle timeouts: uvicorn closes after 5, nginx after 75).
+
+A server may still close an idle connection just as a request goes out on it; the request
+then fails before any answer arrived, so it was never processed. Such a failure on a
+*reused* connection is retried once on a new one, whatever the method, as browsers do
+(on a new connection it is a real failure and raised).
 
 It is an ``httpx.AsyncBaseTransport`` raising httpx's own exceptions, so
 :class:`~generator.gateway.upstream.Upstream` treats it like any other transport.
@@ -25,6 +31,15 @@ __all__ = ["KeepAlivePool"]
 
 _FAILURES: tuple[type[Exception], ...] = (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol,
                                           httpcore.ConnectionNotAvailable)  # fmt: skip
+
+
+#: A connection closed by the server before any answer: the request was not processed.
+_CLOSED_UNDER_US = (httpcore.RemoteProtocolError, httpcore.ReadError, httpcore.WriteError)
+
+
+def _closed_before_answer(error: Exception) -> bool:
+    """A reset or refused write, or an end of stream before the status line (httpcore's words)."""
+    return not isinstance(error, httpcore.RemoteProtocolError) or "without sending a response" in str(error)
 
 
 @contextmanager
@@ -61,7 +76,7 @@ class _Body(httpx.AsyncByteStream):
 class KeepAlivePool(httpx.AsyncBaseTransport):
     """HTTP/1.1 keep-alive connections per origin, reused last-in-first-out."""
 
-    def __init__(self, *, max_idle: int = 64, keepalive_expiry: float = 5.0,
+    def __init__(self, *, max_idle: int = 64, keepalive_expiry: float = 2.0,
                  ssl_context: ssl.SSLContext | None = None) -> None:  # fmt: skip
         self.max_idle = max_idle
         self.keepalive_expiry = keepalive_expiry
@@ -73,32 +88,44 @@ class KeepAlivePool(httpx.AsyncBaseTransport):
         url = request.url
         port = url.port or (443 if url.raw_scheme == b"https" else 80)
         key = (url.raw_scheme, url.raw_host, port)
-        connection = await self._take(key)
         core = httpcore.Request(method=request.method, url=httpcore.URL(scheme=url.raw_scheme, host=url.raw_host,
                                 port=port, target=url.raw_path), headers=request.headers.raw,
                                 content=request.stream, extensions=request.extensions)  # fmt: skip
+        connection, reused = await self._take(key)
         try:
-            with _as_httpx():
+            try:
                 answer = await connection.handle_async_request(core)
-        except BaseException:
+            except _CLOSED_UNDER_US as error:
+                if not reused or not _closed_before_answer(error):
+                    raise
+                await connection.aclose()
+                connection, reused = await self._take(key, fresh=True)
+                answer = await connection.handle_async_request(core)
+        except BaseException as error:
             await connection.aclose()
+            if isinstance(error, Exception):
+                with _as_httpx():
+                    raise
             raise
         stream = answer.stream
         assert isinstance(stream, AsyncIterable)  # an async connection's answer
         return httpx.Response(answer.status, headers=answer.headers, extensions=answer.extensions,
                               stream=_Body(self, key, connection, stream))  # fmt: skip
 
-    async def _take(self, key: tuple[bytes, bytes, int]) -> httpcore.AsyncHTTPConnection:
+    async def _take(self, key: tuple[bytes, bytes, int], *,
+                    fresh: bool = False) -> tuple[httpcore.AsyncHTTPConnection, bool]:  # fmt: skip
+        """An idle connection (and True), else a new one (and False)."""
         idle = self.idle.get(key, [])
-        while idle:
+        while idle and not fresh:
             connection = idle.pop()
             if connection.is_idle() and not connection.has_expired():
-                return connection
+                return connection, True
             await connection.aclose()
         self.opened += 1
         origin = httpcore.Origin(*key)
         return httpcore.AsyncHTTPConnection(origin, ssl_context=self.ssl_context if key[0] == b"https" else None,
-                                            keepalive_expiry=self.keepalive_expiry, http1=True, http2=False)  # fmt: skip
+                                            keepalive_expiry=self.keepalive_expiry, http1=True,
+                                            http2=False), False  # fmt: skip
 
     async def _release(self, key: tuple[bytes, bytes, int], connection: httpcore.AsyncHTTPConnection) -> None:
         idle = self.idle.setdefault(key, [])
