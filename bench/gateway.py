@@ -15,7 +15,11 @@ Last, it sends ``--memory-requests`` requests for a cheap list (interventionsets
 gateway and samples the gateway processes' resident memory every tenth of them.
 
 Clients are raw HTTP/1.1 keep-alive connections (one per client, asyncio streams), so the
-load generator costs little next to the servers; all share the machine's cores.
+load generator costs little next to the servers; all share the machine's cores. Beside the
+latencies it prints the CPU time each side spent per request (from /proc, user + system, of
+the sandbox and of the gateway's processes), which a loaded machine changes far less than
+latency. ``--pin`` puts the gateway's processes on the last core and the sandbox and the
+load generator on the others (``sched_setaffinity``), so the gateway does not queue behind them.
 Budget (issue 16): p95 added ≤ 5 ms at 20 clients; gateway ≥ 50 % of direct throughput
 with --workers 2; memory flat over 100,000 requests.
 """
@@ -150,8 +154,9 @@ class Target:
         return post(f"/api/v1/groups/{GROUP}/appointments.json{query}", self.headers, body)
 
 
-async def run(target: Target, requests: list[bytes], clients: int, expect: int) -> dict[str, float]:
-    """Send ``requests`` over ``clients`` connections, each one after the other."""
+async def run(target: Target, requests: list[bytes], clients: int, expect: int) -> dict[str, Any]:
+    """Send ``requests`` over ``clients`` connections, each one after the other: requests/s,
+    p50/p95/p99 ms, and the raw ``latencies`` (ms) and ``elapsed`` (s)."""
     latencies: list[float] = []
     queue = iter(requests)
     failures: list[int] = []
@@ -175,20 +180,40 @@ async def run(target: Target, requests: list[bytes], clients: int, expect: int) 
     elapsed = time.perf_counter() - started
     if failures:
         raise SystemExit(f"{target.name}: {len(failures)} answers were not {expect}: {sorted(set(failures))} {last_error}")
+    return summary(latencies, elapsed)
+
+
+def summary(latencies: list[float], elapsed: float) -> dict[str, Any]:
     cuts = statistics.quantiles(latencies, n=100)
-    return {"rps": len(latencies) / elapsed, "p50": cuts[49], "p95": cuts[94], "p99": cuts[98]}
+    return {"rps": len(latencies) / elapsed, "p50": cuts[49], "p95": cuts[94], "p99": cuts[98],
+            "latencies": latencies, "elapsed": elapsed}  # fmt: skip
+
+
+def family(pid: int) -> list[int]:
+    """``pid`` and its children (the uvicorn workers)."""
+    try:
+        return [pid] + [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return [pid]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of ``pids`` and their children, in seconds."""
+    total = 0
+    for pid in pids:
+        for p in family(pid):
+            try:
+                fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
     """Resident memory of ``pid`` and its children (the uvicorn workers), in MB."""
     total = 0
-    pids = [pid]
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        pids += [int(c) for c in children]
-    except OSError:
-        pass
-    for p in pids:
+    for p in family(pid):
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -198,7 +223,35 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
-async def main_async(args: argparse.Namespace, sandbox_port: int, gateway_port: int, gateway_pid: int) -> None:
+async def compare(targets: tuple[Target, Target], requests: dict[str, list[bytes]], clients: int, expect: int,
+                  pids: dict[str, int], rounds: int) -> dict[str, dict[str, Any]]:
+    """Both targets' ``requests`` in ``rounds`` slices, taking turns (the first target of each
+    round alternates), so both meet the sandbox in the same state: its booking and slot
+    search cost grows with the appointments already made. Per target: :func:`run`'s figures
+    over all rounds, plus the CPU milliseconds per request of each process in ``pids``."""
+    latencies: dict[str, list[float]] = {t.name: [] for t in targets}
+    elapsed = dict.fromkeys(latencies, 0.0)
+    cpu = {(t.name, name): 0.0 for t in targets for name in pids}
+    for index in range(rounds):
+        for target in targets if index % 2 == 0 else targets[::-1]:
+            mine = requests[target.name]
+            part = mine[index * len(mine) // rounds:(index + 1) * len(mine) // rounds]
+            before = {name: cpu_seconds([pid]) for name, pid in pids.items()}
+            result = await run(target, part, clients, expect)
+            for name, pid in pids.items():
+                cpu[target.name, name] += cpu_seconds([pid]) - before[name]
+            latencies[target.name] += result["latencies"]
+            elapsed[target.name] += result["elapsed"]
+    out = {}
+    for target in targets:
+        out[target.name] = summary(latencies[target.name], elapsed[target.name])
+        for name in pids:
+            out[target.name][f"cpu_{name}"] = cpu[target.name, name] * 1000 / len(latencies[target.name])
+    return out
+
+
+async def main_async(args: argparse.Namespace, sandbox_port: int, gateway_port: int, pids: dict[str, int]) -> None:
+    gateway_pid = pids["gateway"]
     direct = Target("direct", sandbox_port, True)
     gateway = Target("gateway", gateway_port, False)
     conn = Conn(sandbox_port)
@@ -216,29 +269,31 @@ async def main_async(args: argparse.Namespace, sandbox_port: int, gateway_port: 
     made = 0
     for level_index, clients in enumerate(args.levels):
         for kind in ("availability", "booking"):
-            results = {}
             order = (direct, gateway) if level_index % 2 == 0 else (gateway, direct)
+            warm = max(clients, 20)
+            requests: dict[str, list[bytes]] = {}
             for target in order:
-                warm = max(clients, 20)
                 if kind == "availability":
-                    requests = [target.slots(service, tomorrow)] * (warm + args.requests)
+                    requests[target.name] = [target.slots(service, tomorrow)] * (warm + args.requests)
                     expect = 200
                 else:
-                    requests = []
+                    requests[target.name] = []
                     for _ in range(warm + args.bookings):
-                        requests.append(target.booking(service, starts[made * 7 % len(starts)], made))
+                        requests[target.name].append(target.booking(service, starts[made * 7 % len(starts)], made))
                         made += 1
                     expect = 201
-                await run(target, requests[:warm], clients, expect)  # warm-up: connections, caches
-                results[target.name] = await run(target, requests[warm:], clients, expect)
+                await run(target, requests[target.name][:warm], clients, expect)  # warm-up: connections, caches
+            measured = {name: r[warm:] for name, r in requests.items()}
+            results = await compare(order, measured, clients, expect, pids, args.rounds)
             rows.append((clients, kind, results["direct"], results["gateway"]))
     print("| clients | request | direct req/s | gateway req/s | ratio | direct p50/p95/p99 ms "
-          "| gateway p50/p95/p99 ms | added p50 / p95 ms |")
-    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+          "| gateway p50/p95/p99 ms | added p50 / p95 ms | CPU ms/request: sandbox direct / via gateway, gateway |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for clients, kind, d, g in rows:
         print(f"| {clients} | {kind} | {d['rps']:.0f} | {g['rps']:.0f} | {g['rps'] / d['rps']:.0%} "
               f"| {d['p50']:.1f} / {d['p95']:.1f} / {d['p99']:.1f} | {g['p50']:.1f} / {g['p95']:.1f} / {g['p99']:.1f} "
-              f"| {g['p50'] - d['p50']:.1f} / {g['p95'] - d['p95']:.1f} |")  # fmt: skip
+              f"| {g['p50'] - d['p50']:.1f} / {g['p95'] - d['p95']:.1f} "
+              f"| {d['cpu_sandbox']:.2f} / {g['cpu_sandbox']:.2f}, {g['cpu_gateway']:.2f} |")  # fmt: skip
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end of the comparison")
     if args.memory_requests:
         step = args.memory_requests // 10
@@ -262,8 +317,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=600, help="availability requests per level and path")
     parser.add_argument("--bookings", type=int, default=150, help="booking requests per level and path")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=4, help="turns each path takes per level and request kind")
     parser.add_argument("--memory-requests", type=int, default=100_000)
+    parser.add_argument("--pin", action="store_true", help="the gateway on the last core, the rest on the others")
     args = parser.parse_args()
+    cores = sorted(os.sched_getaffinity(0))
+    if args.pin and len(cores) < 2:
+        raise SystemExit("--pin needs at least two cores")
+    rest, last = (set(cores[:-1]), {cores[-1]}) if args.pin else (set(cores), set(cores))
     tmp = Path(tempfile.mkdtemp(prefix="bookgen-bench-gw-"))
     processes: list[subprocess.Popen[bytes]] = []
     try:
@@ -272,7 +333,7 @@ def main() -> None:
         python = sys.executable
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
         processes.append(subprocess.Popen([python, "-c", SANDBOX, str(site), str(sandbox_port)], cwd=ROOT,
-                                          **quiet))  # fmt: skip
+                                          preexec_fn=lambda: os.sched_setaffinity(0, rest), **quiet))  # fmt: skip
         wait_port(sandbox_port, processes[0], "sandbox")
         env = {**os.environ, "BOOKGEN_APIKEY": APIKEY, "BOOKGEN_SECRET": SECRET, "BOOKGEN_PRO_EMAIL": PRO[0],
                "BOOKGEN_PRO_PASSWORD": PRO[1], "BOOKGEN_RATE_READ": "100000000/minute",
@@ -281,9 +342,14 @@ def main() -> None:
                "BOOKGEN_CALL_TIMEOUT": "120", "BOOKGEN_REQUEST_TIMEOUT": "300"}  # fmt: skip
         processes.append(subprocess.Popen([python, "-m", "generator", "gateway", "--upstream",
                                            f"http://127.0.0.1:{sandbox_port}", "--port", str(gateway_port),
-                                           "--workers", str(args.workers)], cwd=ROOT, env=env, **quiet))  # fmt: skip
+                                           "--workers", str(args.workers)], cwd=ROOT, env=env,
+                                          preexec_fn=lambda: os.sched_setaffinity(0, last), **quiet))  # fmt: skip
         wait_port(gateway_port, processes[1], "gateway")
-        asyncio.run(main_async(args, sandbox_port, gateway_port, processes[1].pid))
+        os.sched_setaffinity(0, rest)  # the load generator
+        if args.pin:
+            print(f"pinned: gateway on core {cores[-1]}, sandbox and load generator on {sorted(rest)}")
+        asyncio.run(main_async(args, sandbox_port, gateway_port, {"sandbox": processes[0].pid,
+                                                                  "gateway": processes[1].pid}))
     finally:
         for process in processes:
             process.terminate()

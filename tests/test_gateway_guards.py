@@ -112,6 +112,33 @@ async def test_without_a_key_a_second_submit_reaches_clicrdv_which_refuses_the_t
     assert second.status_code == 400 and second.json() == {"error": {"code": 10, "message": "NotAvailable"}}
 
 
+def _settings_reads(fake: FakeClicRDV) -> int:
+    return sum(1 for seen in fake.seen if seen["method"] == "GET" and seen["path"] == "groups/1")
+
+
+async def test_the_groups_rules_are_read_once_then_again_after_clicrdv_refuses_a_booking() -> None:
+    fake = FakeClicRDV()
+    async with gateway_client(fake) as client:
+        await client.get("/api/v1/groups/1/availabletimeslots", params={"intervention_ids[]": "21"})
+        first = await client.post("/api/v1/groups/1/appointments", json=appointment())
+        assert first.status_code == 201 and _settings_reads(fake) == 1  # cached: one read for both
+        taken = await client.post("/api/v1/groups/1/appointments", json=appointment())
+        assert taken.status_code == 400 and _settings_reads(fake) == 1
+        await client.post("/api/v1/groups/1/appointments", json=appointment("2026-12-01 10:00:00"))
+    assert _settings_reads(fake) == 2  # the refusal dropped the cached rules
+
+
+async def test_an_upstream_failure_on_slots_drops_the_cached_rules() -> None:
+    fake = FakeClicRDV()
+    async with gateway_client(fake, retries=0) as client:
+        await client.get("/api/v1/groups/1/availabletimeslots", params={"intervention_ids[]": "21"})
+        fake.path_faults["groups/1/availabletimeslots"] = ["500"]
+        failed = await client.get("/api/v1/groups/1/availabletimeslots", params={"intervention_ids[]": "21"})
+        assert failed.status_code == 502 and _settings_reads(fake) == 1
+        await client.get("/api/v1/groups/1/availabletimeslots", params={"intervention_ids[]": "21"})
+    assert _settings_reads(fake) == 2
+
+
 async def test_the_same_key_with_another_body_is_refused() -> None:
     async with gateway_client(FakeClicRDV()) as client:
         key = {"Idempotency-Key": "k1"}

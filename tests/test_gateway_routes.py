@@ -81,6 +81,16 @@ def test_no_path_ever_fails_with_a_500_or_shows_the_key(path: str) -> None:
     assert response.headers["content-type"].startswith("application/json")
 
 
+@pytest.mark.parametrize("path", ["%0a0", "groups/1%0a.json", "%0d%0a"])
+async def test_a_path_with_a_decoded_line_break_is_a_json_404(path: str) -> None:
+    # The catch-all route's pattern stops at a newline: the router's own default answered text.
+    fake = FakeClicRDV()
+    async with gateway_client(fake) as client:
+        response = await client.get("/api/v1/" + path)
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+    assert response.headers["cache-control"] == "no-store" and fake.seen == []
+
+
 async def test_a_key_sent_by_the_page_and_unknown_parameters_are_dropped() -> None:
     fake = FakeClicRDV()
     async with gateway_client(fake) as client:

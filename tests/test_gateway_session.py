@@ -41,6 +41,14 @@ async def test_cookies_are_secure_off_loopback() -> None:
     assert "; Secure" in _cookie(response)
 
 
+async def test_samesite_none_cookies_are_secure_even_on_loopback() -> None:
+    # Browsers drop a SameSite=None cookie that is not Secure: the embed-on-other-sites setting.
+    async with gateway_client(FakeClicRDV(), cookie_samesite="none") as client:
+        response = await client.post("/api/v1/sessions/login", data=login_form())
+    header = _cookie(response)
+    assert "SameSite=None" in header and "; Secure" in header
+
+
 async def test_a_wrong_password_passes_clicrdvs_401_through_and_sets_no_cookie() -> None:
     async with gateway_client(FakeClicRDV()) as client:
         response = await client.post("/api/v1/sessions/login", data=login_form("0" * 40))

@@ -94,12 +94,26 @@ def test_origins_are_normalised(url: str, origin: str | None) -> None:
     assert origin_of(url) == origin
 
 
-def test_the_listening_socket_gives_connections_tcp_nodelay() -> None:
-    """Without it every keep-alive answer written as headers + body waited for a delayed ACK."""
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+@pytest.mark.parametrize("server", ["gateway", "sandbox"])
+def test_the_listening_socket_gives_connections_tcp_nodelay(server: str, loop: str) -> None:
+    """Without it every keep-alive answer written as headers + body waited for a delayed ACK;
+    both servers of the booking path, on both event loops uvicorn may pick."""
     import asyncio
     import socket
+    from pathlib import Path
 
     from generator.gateway.server import listening_socket
+    from generator.sandbox.run import SandboxServer
+
+    def make() -> socket.socket:
+        if server == "gateway":
+            return listening_socket("127.0.0.1", 0)
+        sandbox = SandboxServer(Path(__file__).parent.parent / "site", host="127.0.0.1", port=0)
+        sandbox.socket.close()  # it listens at once; a fresh one of the same kind is accepted from
+        made = socket.socket(sandbox.socket.family, sandbox.socket.type, sandbox.socket.proto)
+        made.bind(("127.0.0.1", 0))
+        return made
 
     async def check() -> int:
         seen: asyncio.Future[int] = asyncio.get_running_loop().create_future()
@@ -108,15 +122,19 @@ def test_the_listening_socket_gives_connections_tcp_nodelay() -> None:
             seen.set_result(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
             writer.close()
 
-        sock = listening_socket("127.0.0.1", 0)
-        server = await asyncio.start_server(accepted, sock=sock)
-        async with server:
+        sock = make()
+        listening = await asyncio.start_server(accepted, sock=sock)
+        async with listening:
             _, writer = await asyncio.open_connection("127.0.0.1", sock.getsockname()[1])
             result = await asyncio.wait_for(seen, 10)
             writer.close()
         return result
 
-    assert asyncio.run(check()) == 1
+    if loop == "uvloop":
+        uvloop = pytest.importorskip("uvloop")  # not on Windows (pyproject.toml)
+        assert uvloop.run(check()) == 1
+    else:
+        assert asyncio.run(check()) == 1
 
 
 def test_the_env_configured_asgi_app_serves_and_refuses_to_start_without_a_secret(monkeypatch, capsys) -> None:

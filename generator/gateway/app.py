@@ -23,6 +23,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from .accesslog import AccessLog
 from .errors import GatewayError, error_response
@@ -105,7 +106,10 @@ class Gateway:
         return Response(status_code=204, headers={**headers, "Vary": "Origin"})
 
     def _secure(self, request: Request) -> bool:
-        """Secure cookies everywhere but plain HTTP on a loopback host (the preview)."""
+        """Secure cookies everywhere but plain HTTP on a loopback host (the preview);
+        always with ``SameSite=None``, which browsers refuse on a cookie that is not Secure."""
+        if self.settings.cookie_samesite == "none":
+            return True
         if self.settings.public_origin:
             return self.settings.public_origin.startswith("https://")
         return not (request.url.scheme == "http" and is_loopback(request.url.hostname or ""))
@@ -173,6 +177,13 @@ def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None
         Route("/{path:path}", gateway.api, methods=METHODS),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
+
+    async def unmatched(scope: Scope, receive: Receive, send: Send) -> None:
+        # A path the catch-all's pattern cannot match (a decoded newline, ``%0a``): JSON too.
+        answer = error_response(404, "not_found", "no such path on the booking gateway", BASE_HEADERS)
+        await answer(scope, receive, send)
+
+    app.router.default = unmatched
     app.add_middleware(AccessLog)
     app.state.gateway = gateway
     return app

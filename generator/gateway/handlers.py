@@ -101,10 +101,21 @@ async def slots(call: Call) -> Reply:
     own = Session(call.session_for_group())
     calendars = _ints([v for k, v in params if k in ("calendar_id", "calendar_ids[]")], "calendar_id")
     facts.check_slots(own, _ints([v for k, v in params if k == "intervention_ids[]"], "intervention_ids[]"), calendars)
-    answer = await call.services.upstream.call(
-        "GET", call.route.upstream_path(call.group_id), params=params, session_id=own.sid, deadline=call.deadline
-    )
+    answer = await _group_call(call, "GET", params=params, session_id=own.sid)
     return Reply.of(answer)
+
+
+async def _group_call(call: Call, method: str, **options: Any) -> Answer:
+    """A slots or booking call for the group; an error forgets the group's cached rules."""
+    try:
+        answer = await call.services.upstream.call(method, call.route.upstream_path(call.group_id),
+                                                   deadline=call.deadline, **options)  # fmt: skip
+    except GatewayError:
+        call.services.rules.forget(call.group_id or 0)
+        raise
+    if answer.status >= 400:
+        call.services.rules.forget(call.group_id or 0)
+    return answer
 
 
 async def appointments(call: Call) -> Reply:
@@ -141,9 +152,7 @@ async def _check_rules(call: Call, body: AppointmentBody, sid: str | None) -> No
 
 
 async def _book(call: Call, payload: dict[str, Any], sid: str | None) -> Reply:
-    answer = await call.services.upstream.call(
-        "POST", call.route.upstream_path(call.group_id), json_body=payload, session_id=sid, deadline=call.deadline
-    )
+    answer = await _group_call(call, "POST", json_body=payload, session_id=sid)
     if 200 <= answer.status < 300:
         return Reply.of(answer, call.session.after_booking())
     if answer.status == 401 and sid:

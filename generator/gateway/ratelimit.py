@@ -58,6 +58,11 @@ class RateLimits:
 
 
 def _storage(uri: str) -> Storage:
+    """The async storage for ``uri`` (``async+`` schemes always give one)."""
     if uri.startswith("redis"):
-        return storage_from_string(f"async+{uri}", implementation="redispy", key_prefix="bookgen-rl")
-    return storage_from_string("async+memory://")
+        storage = storage_from_string(f"async+{uri}", implementation="redispy", key_prefix="bookgen-rl")
+    else:
+        storage = storage_from_string("async+memory://")
+    if not isinstance(storage, Storage):  # pragma: no cover - limits' contract
+        raise TypeError(f"limits gave a synchronous storage for {uri.split(':', 1)[0]}")
+    return storage

@@ -13,7 +13,9 @@ identity (clicrdv-api.md §5 "groups": a custom flow must honour these fields):
   (``calendar_id``, ``calendar_ids[]``): 400 ``unknown_intervention`` / ``unknown_calendar``.
 
 Settings and lists are fetched with the Pro identity and cached per group for
-``BOOKGEN_SETTINGS_TTL`` seconds (one fetch at a time per group).
+``BOOKGEN_SETTINGS_TTL`` seconds (one fetch at a time per group), so a booking costs one
+upstream call, not four; an upstream error on the group's slots or bookings drops its entry
+(:meth:`GroupRules.forget`), so a change in ClicRDV is seen at the next request.
 """
 
 from __future__ import annotations
@@ -144,6 +146,10 @@ class GroupRules:
             self.pending[group_id] = task
             task.add_done_callback(lambda _: self.pending.pop(group_id, None))
         return await asyncio.shield(task)
+
+    def forget(self, group_id: int) -> None:
+        """Drop the cached facts of ``group_id`` (after ClicRDV refused or failed a call)."""
+        self.cache.pop(group_id, None)
 
     async def _fetch(self, group_id: int, deadline: float) -> GroupFacts:
         base = f"groups/{group_id}"

@@ -66,11 +66,12 @@ class SessionCodec:
             return None
         if not isinstance(data, dict):
             return None
+        sid, gid, aid, booked = data.get("sid"), data.get("gid"), data.get("aid"), data.get("n")
         return Session(
-            sid=data.get("sid") if isinstance(data.get("sid"), str) else None,
-            group_id=data.get("gid") if isinstance(data.get("gid"), int) else None,
-            account_id=data.get("aid") if isinstance(data.get("aid"), int) else None,
-            booked=data.get("n") if isinstance(data.get("n"), int) else 0,
+            sid=sid if isinstance(sid, str) else None,
+            group_id=gid if isinstance(gid, int) else None,
+            account_id=aid if isinstance(aid, int) else None,
+            booked=booked if isinstance(booked, int) else 0,
         )
 
     def header(self, session: Session | None, *, secure: bool, samesite: str) -> str:

@@ -30,6 +30,7 @@ from urllib.parse import urlencode
 import httpx
 
 from .errors import GatewayError
+from .pool import KeepAlivePool
 from .settings import Settings
 
 __all__ = ["Answer", "Upstream"]
@@ -55,7 +56,7 @@ class Answer:
 class Upstream:
     """Async client of ClicRDV v1 (or the sandbox); one per process, closed by :meth:`aclose`.
 
-    It speaks to an httpx *transport* directly (a connection pool, or an in-memory ASGI
+    It speaks to an httpx *transport* directly (:class:`~.pool.KeepAlivePool`, or an in-memory ASGI
     transport in tests and the preview): no cookie jar (one client serves every visitor, so
     it must never remember a ``_session_id``), no redirects, no auth flow, no per-request
     URL merging, which keeps the gateway's own cost per call small.
@@ -69,9 +70,7 @@ class Upstream:
         self._basic = "Basic " + base64.b64encode(credentials).decode()
         self._timeout = {"connect": settings.connect_timeout, "read": settings.call_timeout,
                          "write": settings.call_timeout, "pool": settings.call_timeout}  # fmt: skip
-        self.transport = transport or httpx.AsyncHTTPTransport(
-            limits=httpx.Limits(max_connections=512, max_keepalive_connections=128), trust_env=False
-        )
+        self.transport = transport or KeepAlivePool()
 
     async def aclose(self) -> None:
         await self.transport.aclose()

@@ -195,7 +195,9 @@ class Flow {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), +this.root.dataset.timeout || 15e3);
     try {
-      const response = await fetch(`${this.api}/${path}`, { ...init, signal: abort.signal, credentials: "same-origin" });
+      // The session cookie must travel to a gateway on its own origin (docs/deploy.md) too.
+      const credentials = new URL(this.api, document.baseURI).origin == location.origin ? "same-origin" : "include";
+      const response = await fetch(`${this.api}/${path}`, { ...init, signal: abort.signal, credentials });
       const text = await response.text();
       let body = null;
       try { body = JSON.parse(text); } catch { /* not JSON */ }
