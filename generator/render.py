@@ -371,7 +371,7 @@ def runtime_messages(gettext: Any) -> dict[str, str]:
         "none_soon": gettext("No available time in the coming weeks. Please call us."),
         "your_time": gettext("%(time)s your time"),
         "their_time": gettext("%(time)s business time"),
-        "show_mine": gettext("Show times in my time zone"),
+        "show_mine": gettext("My time zone"),
         "h24": gettext("24-hour clock"),
         "slot_title": gettext("Choose a date and time"),
         "signin_intro": gettext("Sign in with the email address and password of your client account."),

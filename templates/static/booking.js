@@ -32,6 +32,7 @@ const instant = (ms, zone) => ms - offset(ms - offset(ms, zone), zone);
 const sha1 = async (text) => [...new Uint8Array(await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text)))]
   .map((b) => b.toString(16).padStart(2, "0")).join("");
 
+const DATED = { weekday: "long", day: "numeric", month: "long", year: "numeric" };
 const PREFILL = ["service", "calendar", "firstname", "lastname", "email", "phone"];
 // What the on-demand step modules share with this one.
 const LIB = { h, fill, wall, day, offset, instant, sha1 };
@@ -273,22 +274,30 @@ class Flow {
       timeZoneName: "long" }).formatToParts(at).find((p) => p.type === "timeZoneName").value;
   }
 
-  // A group wall time ("2026-12-01 10:00:00") as shown: [main, other, zone name of main]. `main` is in
-  // the zone the visitor chose (the group's unless `state.mine`), dated when `date` (or when the
-  // visitor's day differs); `other` is the other zone's time with its date and zone name, only when
-  // their UTC offsets differ at that instant (Asia/Calcutta = Asia/Kolkata).
+  // A group wall time ("2026-12-01 10:00:00") as shown: [main, other, zone, brief, legend].
+  // `main` is in the zone the visitor chose (the group's unless `state.mine`), dated when `date`
+  // (or with its weekday when the visitor's day differs); `zone` names main's zone. When the
+  // UTC offsets differ at that instant (Asia/Calcutta = Asia/Kolkata is no difference):
+  // `other` is the other zone's time with its date and zone name ("Tue, Dec 1, 4:00 AM GMT+9
+  // your time"), `brief` its weekday and time for a time button, `legend` the zone that
+  // `brief` is in ("GMT+9 your time").
   times(slot, date) {
     const at = instant(wall(slot), this.data.zone);
-    const differ = this.differ(at);
     const zones = [this.data.zone, this.visitorZone];
-    if (differ && this.state.mine) zones.reverse();
-    const f = (timeZone, opts) => new Intl.DateTimeFormat(this.locale, { hour: "numeric", minute: "2-digit",
-      hourCycle: this.h24() ? "h23" : "h12", timeZone, ...opts }).format(at);
+    if (!this.differ(at)) return [this.format(at, zones[0], date ? DATED : {}), null, this.zoneName(at, zones[0])];
+    if (this.state.mine) zones.reverse();
     const shifted = zones[0] !== this.data.zone && day(at + offset(at, zones[0])) !== slot.slice(0, 10);
-    return [f(zones[0], date ? { weekday: "long", day: "numeric", month: "long", year: "numeric" } : shifted && { weekday: "short" }),
-      differ && fill(this.state.mine ? this.t.their_time : this.t.your_time,
-        { time: f(zones[1], { weekday: "short", day: "numeric", month: "short", timeZoneName: "short" }) }),
-      this.zoneName(at, zones[0])];
+    const says = (time) => fill(this.state.mine ? this.t.their_time : this.t.your_time, { time });
+    return [this.format(at, zones[0], date ? DATED : shifted ? { weekday: "short" } : {}),
+      says(this.format(at, zones[1], { weekday: "short", day: "numeric", month: "short", timeZoneName: "short" })),
+      this.zoneName(at, zones[0]), this.format(at, zones[1], { weekday: "short" }),
+      says(new Intl.DateTimeFormat(this.locale, { timeZone: zones[1], timeZoneName: "short" }).formatToParts(at)
+        .find((p) => p.type === "timeZoneName").value)];
+  }
+
+  format(at, timeZone, opts) {
+    return new Intl.DateTimeFormat(this.locale, { hour: "numeric", minute: "2-digit",
+      hourCycle: this.h24() ? "h23" : "h12", timeZone, ...opts }).format(at);
   }
 
   doneTitle() { return this.state.done?.pending ? this.t.pending_title : this.t.done_title; }

@@ -89,18 +89,24 @@ class Slots {
       const all = days.get(date);
       const parts = [[t.morning, 0, 12], [t.afternoon, 12, 18], [t.evening, 18, 24]].map(([name, since, until]) =>
         [name, all.slice(from, from + MAX_TIMES).filter((s) => +s.start.slice(11, 13) >= since && +s.start.slice(11, 13) < until)]);
-      times.replaceChildren(h("h3", {}, long.format(wall(date + " 00:00"))),
+      // The second time on each button is the other zone's, named once above them (D6).
+      let legend = null;
+      const said = h("p", { class: "slot-legend", "aria-hidden": "true" });
+      times.replaceChildren(h("h3", {}, long.format(wall(date + " 00:00"))), said,
         ...parts.filter(([, list]) => list.length).map(([name, list]) => h("div", { class: "slot-day" }, h("h4", {}, name),
           h("ul", { class: "slot-list", role: "list" }, list.map((slot) => {
-            const [label, mine] = this.flow.times(slot.start);
+            const [label, mine, , brief, zone] = this.flow.times(slot.start);
+            legend ||= zone;
             return h("li", {}, h("button", { type: "button", class: "slot", "data-slot": slot.start,
               "aria-label": [long.format(wall(slot.start)), label, mine].filter(Boolean).join(", "),
               on: { click: () => this.flow.go({ slot: slot.start, step: next, day: date }) } },
-            h("span", { class: "slot-time" }, label), mine && h("span", { class: "slot-mine" }, mine)));
+            h("span", { class: "slot-time" }, label), mine && h("span", { class: "slot-mine" }, brief)));
           })))),
         h("div", { class: "slot-nav" }, from > 0 && h("button", { type: "button", class: "button",
           on: { click: () => show(date, from - MAX_TIMES) } }, t.fewer), all.length > from + MAX_TIMES &&
           h("button", { type: "button", class: "button", on: { click: () => show(date, from + MAX_TIMES) } }, t.more)));
+      said.textContent = legend;
+      said.hidden = !legend;
     };
     for (let i = 0; i < SPAN; i++) {
       const date = day(Date.parse(week) + i * 864e5);
