@@ -268,6 +268,7 @@ class Flow {
   // Display choices, kept for the tab (issue 18 §3): `state.mine` shows the visitor's zone first,
   // `state.h24` the 24-hour clock; by default the group's zone and the locale's own clock (CLDR via Intl).
   h24() { return this.state.h24 ?? /h2/.test(new Intl.DateTimeFormat(this.locale, { hour: "numeric" }).resolvedOptions().hourCycle); }
+  shownZone() { return this.state.mine && this.differ(Date.now()) ? this.visitorZone : this.data.zone; }
   differ(at) { return offset(at, this.data.zone) !== offset(at, this.visitorZone); }
   zoneName(at, zone) {
     return zone === this.data.zone ? this.t.zone_name : new Intl.DateTimeFormat(this.locale, { timeZone: zone,

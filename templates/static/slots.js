@@ -2,13 +2,13 @@
 // passes itself (the flow: state, API, messages) and its helpers. Date first: one
 // availability request for four weeks, a grid of those days marking the ones with free
 // times, then only the chosen day's times, by part of day, at most MAX_TIMES at once.
-let h, wall, day, offset;
+let h, wall, day, offset, instant;
 // Days asked for at once (the sandbox allows 62) and time buttons shown at once (issue 18 §2).
 const SPAN = 28;
 const MAX_TIMES = 40;
 
 export default function (flow, lib, moveFocus) {
-  ({ h, wall, day, offset } = lib);
+  ({ h, wall, day, offset, instant } = lib);
   const p = flow.params();
   return new Slots(flow).render(p.get("week"), p.get("day"), moveFocus);
 }
@@ -87,13 +87,21 @@ class Slots {
       this.redraw = () => show(date, from);
       for (const b of dates) b.setAttribute("aria-pressed", String(b.dataset.date === date));
       const all = days.get(date);
-      const parts = [[t.morning, 0, 12], [t.afternoon, 12, 18], [t.evening, 18, 24]].map(([name, since, until]) =>
-        [name, all.slice(from, from + MAX_TIMES).filter((s) => +s.start.slice(11, 13) >= since && +s.start.slice(11, 13) < until)]);
+      // Morning (before 12:00), afternoon, evening (18:00 on) by the hour shown: with the
+      // visitor's zone first, runs in time order ("Evening", then the next day's "Morning").
+      const parts = [];
+      for (const slot of all.slice(from, from + MAX_TIMES)) {
+        const at = instant(wall(slot.start), zone);
+        const hour = new Date(at + offset(at, this.flow.shownZone())).getUTCHours();
+        const name = hour < 12 ? t.morning : hour < 18 ? t.afternoon : t.evening;
+        if (parts.at(-1)?.[0] !== name) parts.push([name, []]);
+        parts.at(-1)[1].push(slot);
+      }
       // The second time on each button is the other zone's, named once above them (D6).
       let legend = null;
       const said = h("p", { class: "slot-legend", "aria-hidden": "true" });
       times.replaceChildren(h("h3", {}, long.format(wall(date + " 00:00"))), said,
-        ...parts.filter(([, list]) => list.length).map(([name, list]) => h("div", { class: "slot-day" }, h("h4", {}, name),
+        ...parts.map(([name, list]) => h("div", { class: "slot-day" }, h("h4", {}, name),
           h("ul", { class: "slot-list", role: "list" }, list.map((slot) => {
             const [label, mine, , brief, zone] = this.flow.times(slot.start);
             legend ||= zone;

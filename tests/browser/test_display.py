@@ -167,3 +167,12 @@ def test_passed_steps_in_the_progress_list_are_buttons_back_to_them(minisite, br
         page.wait_for_selector("[data-step=service]:not([hidden])")
         assert "step=service" in page.url
         assert progress.locator("button").count() == 0  # nothing passed on the first step
+
+
+def test_parts_of_the_day_follow_the_zone_shown_first(minisite, browser) -> None:
+    # 17:00 and 20:00 in Paris are 01:00 and 04:00 the next morning in Tokyo.
+    with opened(minisite, browser, hours=("17:00:00", "20:00:00")) as page:
+        assert page.locator(".slot-day h4").all_inner_texts() == [EN["afternoon"], EN["evening"]]
+        page.get_by_role("button", name=EN["show_mine"]).click()
+        assert page.locator(".slot-day h4").all_inner_texts() == [EN["morning"]]
+        assert page.locator(".slot").count() == 2
