@@ -16,7 +16,16 @@ import pytest
 
 from generator.render import locale_messages
 from tests.browser.clicrdv_route import ClicRDVRoute
-from tests.browser.test_runtime import FICHE, confirm, fill_details, local_today, pick, set_group, to_slots
+from tests.browser.test_runtime import (
+    FICHE,
+    confirm,
+    fill_details,
+    local_today,
+    pick,
+    set_group,
+    sign_in,
+    to_slots,
+)
 from tests.servekit import running
 
 EN = locale_messages("en")
@@ -176,3 +185,23 @@ def test_parts_of_the_day_follow_the_zone_shown_first(minisite, browser) -> None
         page.get_by_role("button", name=EN["show_mine"]).click()
         assert page.locator(".slot-day h4").all_inner_texts() == [EN["morning"]]
         assert page.locator(".slot").count() == 2
+
+
+def test_a_signed_in_client_stays_signed_in_after_reloading_the_slot_step(minisite, browser) -> None:
+    # ux-review D16: sign-in was kept only in memory, so a reload of the slot step asked again.
+    set_group(minisite, openData=False, validateEmail=True)
+    route = ClicRDVRoute(today=local_today("Europe/Paris"), accounts={"ada@example.com": "s3cret"})
+    context = browser.new_context(timezone_id="Europe/Paris")
+    page = context.new_page()
+    with running(minisite) as (server, _):
+        route.install(page)
+        page.goto(f"http://127.0.0.1:{server.port}/spa/en/")
+        page.click("[data-service='100'] button")
+        page.click("[data-calendar='10'] button")
+        sign_in(page, "ada@example.com", "s3cret")
+        page.wait_for_selector(".slot")
+        page.reload()
+        page.wait_for_selector(".slot")
+        assert page.locator("input[name=password]").count() == 0
+        assert len(route.posts("sessions/login")) == 1
+    context.close()
