@@ -4,7 +4,8 @@ Usage: .venv/bin/python scripts/screenshots.py [SITE] [GROUP]
 Builds SITE once per built-in theme and photographs the booking page of GROUP
 (default: one without usercolors, so the theme's own palette shows) in Debian
 Chromium at 1280 px (French) and its widget at 375 px (Arabic, right-to-left); then the
-slot step and the confirmation of STEPS_GROUP's page at 375 px (French), the API answered
+slot step (classic: also with its display toggles pressed) and the confirmation of
+STEPS_GROUP's page at 375 px (French), the API answered
 inside the browser (tests/browser/clicrdv_route.py) so no server is needed.
 """
 
@@ -38,6 +39,10 @@ def steps(browser, server: StaticServer, theme: str) -> None:
     page.locator("[data-calendar] button").first.click()
     page.wait_for_selector(".slot")
     page.screenshot(path=str(OUT / f"{theme}-slots-fr.png"), full_page=True)
+    if theme == "classic":  # the display toggles pressed: the visitor's zone first, the other clock
+        for toggle in page.locator(".display .toggle").all():
+            toggle.click()
+        page.screenshot(path=str(OUT / "classic-slots-toggled-fr.png"), full_page=True)
     page.locator(".slot").first.click()
     for name, value in (("firstname", "Ana"), ("lastname", "Martin"), ("email", "ana@example.com"),
                         ("phone", "+33 6 12 34 56 78")):

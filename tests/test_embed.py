@@ -104,6 +104,13 @@ def test_each_group_has_an_embed_page_in_every_locale(built: Path) -> None:
     assert {"spa/embed.html", "spa/fr/embed.html", "spa/en/embed.html", "embed.js"} <= manifest.keys()
 
 
+def test_the_embed_page_says_where_to_paste_on_wix_and_squarespace_too(built: Path) -> None:
+    # ux-review D16: "Where to paste" listed WordPress and plain HTML only; docs/embed.md has more.
+    for locale in ("fr", "en"):
+        howto = (built / "spa" / locale / "embed.html").read_text("utf-8").split('id="howto"')[1]
+        assert "WordPress" in howto and "Wix" in howto and "Squarespace" in howto and "iframe" in howto
+
+
 def test_snippet_command_prints_one_snippet(cli: CliRunner, minisite: Path) -> None:
     result = cli.invoke(main, ["snippet", "spa", "--site", str(minisite), "--mode", "link", "--locale", "en"])
     assert result.exit_code == 0, result.output

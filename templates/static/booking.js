@@ -7,8 +7,6 @@ const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
 const fill = (text, vars) => text.replace(/%\((\w+)\)s/g, (_, key) => vars[key]);
 // ClicRDV's appointment/account refusal codes (clicrdv-api.md §4), found anywhere in a 400 body.
 const CODES = /\b(NotAvailable|SameTimeRdv|MaxRdvNumber|MintimeRdv|MintimeBetween|MaxRdvPeriod|EmailAlreadyExists|EmailNotFound)\b/;
-// Codes whose next step is another time: back to refreshed slots with the message.
-const RESLOT = ["NotAvailable", "SameTimeRdv", "MintimeRdv", "MintimeBetween", "MaxRdvPeriod"];
 
 function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -34,6 +32,7 @@ const instant = (ms, zone) => ms - offset(ms - offset(ms, zone), zone);
 const sha1 = async (text) => [...new Uint8Array(await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text)))]
   .map((b) => b.toString(16).padStart(2, "0")).join("");
 
+const DATED = { weekday: "long", day: "numeric", month: "long", year: "numeric" };
 const PREFILL = ["service", "calendar", "firstname", "lastname", "email", "phone"];
 // What the on-demand step modules share with this one.
 const LIB = { h, fill, wall, day, offset, instant, sha1 };
@@ -147,8 +146,14 @@ class Flow {
     this.shown = step;
     const p = this.params();
     for (const section of $$("[data-step]", this.root)) section.hidden = section.dataset.step !== step;
+    const index = this.steps.indexOf(step);
     for (const item of $$("[data-progress]", this.root)) {
-      if (item.dataset.progress === step) item.setAttribute("aria-current", "step"); else item.removeAttribute("aria-current");
+      const name = item.dataset.progress;
+      item.dataset.label ??= item.textContent;
+      // A step already passed is a button back to it (D16); the current and later ones are text.
+      item.replaceChildren(index > this.steps.indexOf(name) ? h("button", { type: "button", class: "progress-back",
+        on: { click: () => this.go({ step: name }) } }, item.dataset.label) : item.dataset.label);
+      if (name === step) item.setAttribute("aria-current", "step"); else item.removeAttribute("aria-current");
     }
     this.app.replaceChildren();
     if (step === "service") this.filter("service", (id) => !p.has("calendar") || !p.get("calendar") ||
@@ -158,9 +163,8 @@ class Flow {
     // The slot step is a second module, loaded on demand: a widget's first step stays small.
     if (step === "slot") this.load("slots", () => this.shown === "slot", moveFocus);
     if (step === "signin") this.load("signin", () => this.shown === "signin", moveFocus);
-    if (step === "details") this.renderDetails();
+    if (step === "details") this.load("details", () => this.shown === "details", moveFocus);
     if (step === "done") this.load("done", () => this.shown === "done", moveFocus);
-    const index = this.steps.indexOf(step);
     if (index > 0 && step !== "done") this.app.append(h("button", { type: "button", class: "button back",
       // Back walks our own history; on a deep link (no entry of ours) it opens the previous step.
       on: { click: () => history.state?.bookgen ? history.back() : this.go({ step: this.steps[index - 1] }, true) } },
@@ -262,102 +266,41 @@ class Flow {
     return form;
   }
 
-  renderDetails() {
-    const p = this.params();
-    const t = this.t;
-    const reminders = this.data.reminders;
-    const service = this.service(p.get("service"));
-    const calendar = this.calendar(p.get("calendar"));
-    const item = $(`[data-service="${service.id}"]`, this.root);
-    if (!this.prefill.phone && this.data.country_code) this.prefill.phone = `+${this.data.country_code} `;
-    this.form([h("h2", { class: "step-title" }, t.details_title),
-      // The same facts as the confirmation (issue 18 §4): duration and price as the page shows them,
-      // the visitor's time when its offset differs (slots.js keeps the chosen one's), the address.
-      h("div", { class: "summary" }, h("strong", {}, t.summary),
-        h("span", {}, service.name, [".duration", ".price"].map((sel) => $(sel, item)).filter(Boolean).map((e) => " · " + e.textContent)),
-        h("span", {}, this.when(p.get("slot"))), h("span", {}, this.mine),
-        p.has("calendar") && h("span", {}, calendar ? fill(t.with, { name: calendar.name }) : t.any),
-        this.data.place?.address && h("span", { dir: "auto" }, this.data.place.address)),
-      this.field("firstname", "text", { autocomplete: "given-name", required: true, maxlength: 64 }),
-      this.field("lastname", "text", { autocomplete: "family-name", required: true, maxlength: 64 }),
-      this.field("email", "email", { autocomplete: "email", required: true, maxlength: 255 }),
-      this.field("phone", "tel", { autocomplete: "tel", maxlength: 25 }),
-      reminders.sms_minutes > 0 && h("div", { class: "field field-check" }, h("label", {},
-        h("input", { type: "checkbox", name: "sms", checked: reminders.sms_checked }), " ", t.sms))],
-    t.confirm, (form, show) => this.submit(form, show));
+
+  // Display choices, kept for the tab (issue 18 §3): `state.mine` shows the visitor's zone first,
+  // `state.h24` the 24-hour clock; by default the group's zone and the locale's own clock (CLDR via Intl).
+  h24() { return this.state.h24 ?? /h2/.test(new Intl.DateTimeFormat(this.locale, { hour: "numeric" }).resolvedOptions().hourCycle); }
+  shownZone() { return this.state.mine && this.differ(Date.now()) ? this.visitorZone : this.data.zone; }
+  differ(at) { return offset(at, this.data.zone) !== offset(at, this.visitorZone); }
+  zoneName(at, zone) {
+    return zone === this.data.zone ? this.t.zone_name : new Intl.DateTimeFormat(this.locale, { timeZone: zone,
+      timeZoneName: "long" }).formatToParts(at).find((p) => p.type === "timeZoneName").value;
   }
 
-  when(slot) {
-    return new Intl.DateTimeFormat(this.locale, { dateStyle: "full", timeStyle: "short", timeZone: "UTC" }).format(wall(slot));
+  // A group wall time ("2026-12-01 10:00:00") as shown: [main, other, zone, brief, legend].
+  // `main` is in the zone the visitor chose (the group's unless `state.mine`), dated when `date`
+  // (or with its weekday when the visitor's day differs); `zone` names main's zone. When the
+  // UTC offsets differ at that instant (Asia/Calcutta = Asia/Kolkata is no difference):
+  // `other` is the other zone's time with its date and zone name ("Tue, Dec 1, 4:00 AM GMT+9
+  // your time"), `brief` its weekday and time for a time button, `legend` the zone that
+  // `brief` is in ("GMT+9 your time").
+  times(slot, date) {
+    const at = instant(wall(slot), this.data.zone);
+    const zones = [this.data.zone, this.visitorZone];
+    if (!this.differ(at)) return [this.format(at, zones[0], date ? DATED : {}), null, this.zoneName(at, zones[0])];
+    if (this.state.mine) zones.reverse();
+    const shifted = zones[0] !== this.data.zone && day(at + offset(at, zones[0])) !== slot.slice(0, 10);
+    const says = (time) => fill(this.state.mine ? this.t.their_time : this.t.your_time, { time });
+    return [this.format(at, zones[0], date ? DATED : shifted ? { weekday: "short" } : {}),
+      says(this.format(at, zones[1], { weekday: "short", day: "numeric", month: "short", timeZoneName: "short" })),
+      this.zoneName(at, zones[0]), this.format(at, zones[1], { weekday: "short" }),
+      says(new Intl.DateTimeFormat(this.locale, { timeZone: zones[1], timeZoneName: "short" }).formatToParts(at)
+        .find((p) => p.type === "timeZoneName").value)];
   }
 
-  async submit(form, show) {
-    const p = this.params();
-    const t = this.t;
-    const values = Object.fromEntries(["firstname", "lastname", "email", "phone"].map((n) => [n, form.elements[n].value.trim()]));
-    const sms = form.elements.sms?.checked;
-    const problems = [];
-    for (const name of ["firstname", "lastname", "email"]) if (!values[name]) problems.push([name, t.required]);
-    if (values.email && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(values.email)) problems.push(["email", t.bad_email]);
-    if (values.phone.replace(/\D/g, "") === (this.data.country_code || "")) values.phone = "";
-    if (values.phone && !/^\+?[0-9][0-9 .()-]{5,19}$/.test(values.phone)) problems.push(["phone", t.bad_phone]);
-    if (sms && !values.phone) problems.push(["phone", t.required]);
-    if (problems.length) return problems.map(([n, m]) => this.invalid(form, n, m))[0].focus();
-    const service = this.service(p.get("service"));
-    const calendar = this.calendar(p.get("calendar"));
-    const date = p.get("slot");
-    const fiche = { firstname: values.firstname, lastname: values.lastname, email: values.email,
-      firstphone: values.phone, rappel_sms: sms ? 1 : 0 };
-    // Without an account session and with validateEmail, ClicRDV verifies the email first:
-    // an Account parks the booking in pendingRdv (clicrdv-api.md §2, docs/clicrdv-assumptions.md).
-    const pending = this.data.validateEmail && !this.state.signed;
-    const [path, body] = pending
-      ? ["accounts", { account: { email: values.email, group_id: +this.group, pendingRdv: JSON.stringify({
-        intervention_ids: [service.id], names: [service.name], calendar_id: calendar ? calendar.id : 0,
-        calendar_name: calendar ? calendar.name : "", date, fiche: { ...fiche, email: undefined } }) } }]
-      : [`groups/${this.group}/appointments`, { appointment: { date, intervention_ids: [service.id],
-        ...(calendar && { calendar_id: calendar.id }), from_web: 1, fiche } }];
-    const json = JSON.stringify(body);
-    // The same booking sent again ("Try again") keeps its Idempotency-Key; a changed one gets a new key.
-    if (this.attempt?.json !== json) this.attempt = { json, key: crypto.randomUUID?.() || String(Math.random()).slice(2) };
-    const attempt = this.attempt;
-    const answer = await this.request(path, { method: "POST", body: json,
-      headers: { "Content-Type": "application/json", "Idempotency-Key": attempt.key } });
-    const unknown = attempt.unknown;
-    attempt.unknown = !answer.status || answer.status >= 500;
-    // SameTimeRdv (or, parking, EmailAlreadyExists) right after an attempt of ours whose
-    // answer was lost: what exists is what that attempt made.
-    if (answer.status === 201 || (unknown && /^(SameTimeRdv|EmailAlreadyExists)$/.test(answer.code))) {
-      this.attempt = null;
-      Object.assign(this.prefill, values);
-      this.state.booked = (this.state.booked || 0) + 1;
-      this.state.done = { pending, id: pending ? null : answer.body?.id, service: service.name, serviceId: service.id,
-        date, calendar: calendar?.name };
-      this.save();
-      if (!pending) this.emit("booked", { date, service: service.id, calendar: calendar ? String(calendar.id) : "" });
-      return this.go({ step: "done" }, true);
-    }
-    const message = answer.code && t["err_" + answer.code];
-    if (RESLOT.includes(answer.code)) {
-      this.notice = message;
-      return this.go({ slot: null, step: "slot" });
-    }
-    if (/^Email/.test(answer.code)) {
-      this.invalid(form, "email", message).focus();
-      // A known email cannot park a booking: the client signs in instead, then books directly.
-      return pending && answer.code === "EmailAlreadyExists" && show(message, () => {
-        Object.assign(this.prefill, values);
-        if (!this.steps.includes("signin")) this.steps.splice(this.steps.indexOf("details"), 0, "signin");
-        this.go({ step: "signin" });
-      }, t.signin);
-    }
-    if (message) return show(message);
-    // A refused field (the sandbox's error.field, docs/clicrdv-assumptions.md) is marked where it is typed.
-    const last = answer.body?.error?.field?.split(".").pop();
-    const name = last === "firstphone" ? "phone" : last;
-    if (answer.status === 400 && form.elements[name]) return this.invalid(form, name, t.invalid).focus();
-    if (answer.status === 400) return show(t.refused);
-    show(t.error, () => form.requestSubmit());
+  format(at, timeZone, opts) {
+    return new Intl.DateTimeFormat(this.locale, { hour: "numeric", minute: "2-digit",
+      hourCycle: this.h24() ? "h23" : "h12", timeZone, ...opts }).format(at);
   }
 
   doneTitle() { return this.state.done?.pending ? this.t.pending_title : this.t.done_title; }

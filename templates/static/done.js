@@ -2,10 +2,10 @@
 // when (the business's time and, if the offset differs, the visitor's), where with a map
 // link, with whom, status, reference, phone, how to cancel or change, and "Add to
 // calendar": an RFC 5545 file built here plus Google and Outlook links (no server).
-let h, fill, wall, offset, instant;
+let h, fill, wall, instant;
 
 export default function (flow, lib, moveFocus) {
-  ({ h, fill, wall, offset, instant } = lib);
+  ({ h, fill, wall, instant } = lib);
   render(flow);
   if (moveFocus) flow.app.querySelector("h2").focus();
 }
@@ -46,10 +46,8 @@ function render(flow) {
   const facts = [".duration", ".price"].map((sel) => item?.querySelector(sel)?.textContent.trim()).filter(Boolean);
   const start = instant(wall(done.date), data.zone);
   const end = start + (service.length || 0) * 6e4;
-  const when = new Intl.DateTimeFormat(flow.locale, { dateStyle: "full", timeStyle: "short", timeZone: data.zone });
-  const mine = new Intl.DateTimeFormat(flow.locale, { weekday: "long", day: "numeric", month: "long", hour: "numeric",
-    minute: "2-digit", timeZone: flow.visitorZone, timeZoneName: "short" });
-  const other = offset(start, flow.visitorZone) !== offset(start, data.zone) && fill(t.your_time, { time: mine.format(start) });
+  // In the zone and clock the visitor chose on the slot step, the other zone's time beside it.
+  const [when, other, zone] = flow.times(done.date, true);
   const ref = done.id != null && fill(t.reference, { id: done.id });
   const who = done.calendar && fill(t.with, { name: done.calendar });
   const summary = `${done.service} — ${place.name}`;
@@ -66,8 +64,8 @@ function render(flow) {
   flow.app.prepend(h("section", { class: "step done" }, h("h2", { class: "step-title", tabindex: -1 }, flow.doneTitle()),
     h("p", { class: "status" }, done.pending ? t.done_verify : t.done_ok),
     h("dl", { class: "summary facts" },
-      row(t.what, h("span", { dir: "auto" }, done.service), facts.length ? " · " + facts.join(" · ") : "", who && h("br"), who),
-      row(t.when, when.format(start), " (", t.zone_name, ")", other && h("br"), other),
+      row(t.what, h("bdi", {}, done.service), facts.length ? " · " + facts.join(" · ") : "", who && h("br"), who),
+      row(t.when, when, " (", zone, ")", other && h("br"), other),
       place.address && row(t.where, h("span", { dir: "auto" }, place.address), " ", h("a", { rel: "noopener", target: "_blank",
         href: "https://www.openstreetmap.org/search?query=" + encodeURIComponent(place.address) }, t.map)),
     ),

@@ -2,13 +2,13 @@
 // passes itself (the flow: state, API, messages) and its helpers. Date first: one
 // availability request for four weeks, a grid of those days marking the ones with free
 // times, then only the chosen day's times, by part of day, at most MAX_TIMES at once.
-let h, fill, wall, day, offset, instant;
+let h, wall, day, offset, instant;
 // Days asked for at once (the sandbox allows 62) and time buttons shown at once (issue 18 §2).
 const SPAN = 28;
 const MAX_TIMES = 40;
 
 export default function (flow, lib, moveFocus) {
-  ({ h, fill, wall, day, offset, instant } = lib);
+  ({ h, wall, day, offset, instant } = lib);
   const p = flow.params();
   return new Slots(flow).render(p.get("week"), p.get("day"), moveFocus);
 }
@@ -40,9 +40,10 @@ class Slots {
     const notice = this.flow.notice && h("p", { class: "notice", role: "alert" }, this.flow.notice);
     this.flow.notice = null;
     const title = h("h2", { id: "slot-title", class: "step-title", tabindex: -1 }, t.slot_title);
+    const named = h("p", { class: "zone" });
     // Before the flow's Back button, which render() has already added.
     this.flow.app.prepend(h("section", { class: "step", "aria-labelledby": "slot-title" },
-      title, this.chosen(), notice, h("p", { class: "zone" }, zone && t.zone_name), list, nav));
+      title, this.chosen(), notice, h("div", { class: "zone-line" }, named, this.toggles(named)), list, nav));
     if (moveFocus) title.focus();
     const p = this.flow.params();
     const query = new URLSearchParams({ "intervention_ids[]": p.get("service"), calendar_id: p.get("calendar") || "",
@@ -82,22 +83,38 @@ class Slots {
     // At most MAX_TIMES buttons at once: a busy day pages through its times.
     const show = (date, from = 0) => {
       chosen = date;
+      times.classList.toggle("h12", !this.flow.h24());
+      this.redraw = () => show(date, from);
       for (const b of dates) b.setAttribute("aria-pressed", String(b.dataset.date === date));
       const all = days.get(date);
-      const parts = [[t.morning, 0, 12], [t.afternoon, 12, 18], [t.evening, 18, 24]].map(([name, since, until]) =>
-        [name, all.slice(from, from + MAX_TIMES).filter((s) => +s.start.slice(11, 13) >= since && +s.start.slice(11, 13) < until)]);
-      times.replaceChildren(h("h3", {}, long.format(wall(date + " 00:00"))),
-        ...parts.filter(([, list]) => list.length).map(([name, list]) => h("div", { class: "slot-day" }, h("h4", {}, name),
+      // Morning (before 12:00), afternoon, evening (18:00 on) by the hour shown: with the
+      // visitor's zone first, runs in time order ("Evening", then the next day's "Morning").
+      const parts = [];
+      for (const slot of all.slice(from, from + MAX_TIMES)) {
+        const at = instant(wall(slot.start), zone);
+        const hour = new Date(at + offset(at, this.flow.shownZone())).getUTCHours();
+        const name = hour < 12 ? t.morning : hour < 18 ? t.afternoon : t.evening;
+        if (parts.at(-1)?.[0] !== name) parts.push([name, []]);
+        parts.at(-1)[1].push(slot);
+      }
+      // The second time on each button is the other zone's, named once above them (D6).
+      let legend = null;
+      const said = h("p", { class: "slot-legend", "aria-hidden": "true" });
+      times.replaceChildren(h("h3", {}, long.format(wall(date + " 00:00"))), said,
+        ...parts.map(([name, list]) => h("div", { class: "slot-day" }, h("h4", {}, name),
           h("ul", { class: "slot-list", role: "list" }, list.map((slot) => {
-            const [label, mine] = this.time(slot.start);
+            const [label, mine, , brief, zone] = this.flow.times(slot.start);
+            legend ||= zone;
             return h("li", {}, h("button", { type: "button", class: "slot", "data-slot": slot.start,
               "aria-label": [long.format(wall(slot.start)), label, mine].filter(Boolean).join(", "),
-              on: { click: () => { this.flow.mine = mine; this.flow.go({ slot: slot.start, step: next, day: date }); } } },
-            h("span", { class: "slot-time" }, label), mine && h("span", { class: "slot-mine" }, mine)));
+              on: { click: () => this.flow.go({ slot: slot.start, step: next, day: date }) } },
+            h("span", { class: "slot-time" }, label), mine && h("span", { class: "slot-mine" }, brief)));
           })))),
         h("div", { class: "slot-nav" }, from > 0 && h("button", { type: "button", class: "button",
           on: { click: () => show(date, from - MAX_TIMES) } }, t.fewer), all.length > from + MAX_TIMES &&
           h("button", { type: "button", class: "button", on: { click: () => show(date, from + MAX_TIMES) } }, t.more)));
+      said.textContent = legend;
+      said.hidden = !legend;
     };
     for (let i = 0; i < SPAN; i++) {
       const date = day(Date.parse(week) + i * 864e5);
@@ -114,24 +131,34 @@ class Slots {
     show(chosen);
   }
 
-  // A wall time's label in the group's zone, and the visitor's own time (with its date and
-  // zone name) when their offsets differ at that instant: Asia/Calcutta = Asia/Kolkata.
-  time(slot) {
-    const ms = wall(slot);
-    const opts = { hour: "numeric", minute: "2-digit" };
-    const label = new Intl.DateTimeFormat(this.locale, { ...opts, timeZone: "UTC" }).format(ms);
-    const at = instant(ms, this.data.zone);
-    if (offset(at, this.flow.visitorZone) === offset(at, this.data.zone)) return [label];
-    const mine = new Intl.DateTimeFormat(this.locale, { ...opts, weekday: "short", day: "numeric", month: "short",
-      timeZone: this.flow.visitorZone, timeZoneName: "short" }).format(at);
-    return [label, fill(this.t.your_time, { time: mine })];
+  // The display toggles (issue 18 §3), kept for the tab in the flow's state: the visitor's
+  // zone first (only when it differs from the group's now) and the 24-hour clock. Each redraws
+  // the zone's name and the times in place; focus stays on the toggle.
+  toggles(zone) {
+    const flow = this.flow;
+    const state = flow.state;
+    const now = Date.now();
+    const redraw = (button, pressed) => {
+      button.setAttribute("aria-pressed", String(pressed));
+      flow.save();
+      zone.textContent = flow.times(day(now) + " 12:00:00")[2];
+      this.redraw?.();
+    };
+    const toggle = (label, pressed, flip) => h("button", { type: "button", class: "button toggle", "aria-pressed": String(pressed),
+      on: { click: (e) => redraw(e.currentTarget, flip()) } }, label);
+    zone.textContent = flow.times(day(now) + " 12:00:00")[2];
+    return h("div", { class: "display" },
+      flow.differ(now) && toggle(this.t.show_mine, !!state.mine, () => (state.mine = !state.mine)),
+      toggle(this.t.h24, flow.h24(), () => (state.h24 = !flow.h24())));
   }
 
   // What is chosen so far, repeated on the slot step (D16): the service and with whom.
   chosen() {
     const p = this.flow.params();
     const calendar = p.get("calendar") && this.flow.calendar(p.get("calendar"));
-    return h("p", { class: "chosen" }, this.flow.service(p.get("service"))?.name,
-      calendar && " · " + fill(this.t.with, { name: calendar.name }));
+    // Each part isolated (<bdi>), so Latin names keep their places in an Arabic line (issue 18 item 3).
+    const [before, after] = this.t.with.split("%(name)s");
+    return h("p", { class: "chosen" }, h("bdi", {}, this.flow.service(p.get("service"))?.name),
+      calendar && [" · ", h("bdi", {}, before, h("bdi", {}, calendar.name), after)]);
   }
 }

@@ -350,3 +350,21 @@ def test_each_event_message_reaches_the_host_with_only_its_documented_fields(wid
     assert ["step", {"step": "slot"}] in events
     assert ["booked", {"date": "2030-01-02 10:00:00", "service": 100, "calendar": "10"}] in events
     assert "ada@example.com" not in str(events) and "+33 6" not in str(events)
+
+
+def test_an_inline_widget_at_375px_shows_the_whole_slot_step_without_an_inner_scrollbar(
+    widgets, tmp_path, serve_dir, browser
+) -> None:
+    # ux-review D9: the slot step wanted 6,139 px at 375 px and scrolled inside the clamped frame.
+    context = browser.new_context(viewport={"width": 375, "height": 667}, timezone_id="America/New_York")
+    page = context.new_page()
+    page.goto(f"{serve_dir(host_page(tmp_path, widgets, ['inline']), host='127.0.0.2').url}/")
+    frame = widget_frame(page)
+    frame.locator("[data-service='100'] button").click()
+    frame.locator("[data-calendar='10'] button").click()
+    frame.wait_for_selector(".slot")
+    iframe = page.locator("iframe")
+    wait(lambda: iframe.evaluate("(f) => f.clientHeight") >= frame.evaluate("document.documentElement.scrollHeight"))
+    assert frame.locator(".slot-mine").count() > 0  # the tallest buttons: both times
+    assert iframe.evaluate("(f) => f.clientHeight") < 5000  # well inside the loader's clamp
+    context.close()

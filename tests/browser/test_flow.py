@@ -294,7 +294,10 @@ def test_a_dst_night_in_paris_books_in_wall_clock_time(spa: Path, browser, night
             assert not [s for s in sunday if s[11:13] == "02"]  # 02:xx does not exist that night
         page.click(f".date[data-date='{night}']")  # the grid opens on the first free day
         slot = page.locator(f".slot[data-slot='{start}']")
-        assert slot.locator(".slot-mine").inner_text().replace("\u202f", " ") == mine
+        # The button shows the visitor's weekday and time; its name, the date and zone too.
+        assert slot.locator(".slot-mine").inner_text().replace("\u202f", " ") == (
+            mine.split(",")[0] + " " + mine.split(", ")[2].removesuffix(" EDT your time"))
+        assert mine in slot.get_attribute("aria-label").replace("\u202f", " ")
         slot.click()
         fill_details(page)
         confirm(page)
