@@ -200,7 +200,7 @@ class Flow {
     const timer = setTimeout(() => abort.abort(), +this.root.dataset.timeout || 15e3);
     try {
       // The session cookie must travel to a gateway on its own origin (docs/deploy.md) too.
-      const credentials = new URL(this.api, document.baseURI).origin == location.origin ? "same-origin" : "include";
+      const credentials = new URL(this.api, document.baseURI).origin === location.origin ? "same-origin" : "include";
       const response = await fetch(`${this.api}/${path}`, { ...init, signal: abort.signal, credentials });
       const text = await response.text();
       let body = null;
