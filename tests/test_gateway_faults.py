@@ -36,10 +36,10 @@ def _closed_port() -> int:
 
 
 async def test_upstream_down_is_a_502_in_the_gateways_shape() -> None:
-    from generator.gateway.pool import KeepAlivePool  # the gateway's own network transport
+    from generator.gateway.upstream import network_transport  # what production uses
 
     down = f"http://127.0.0.1:{_closed_port()}"
-    async with gateway_client(FakeClicRDV(), transport=KeepAlivePool(), upstream=down, **FAST) as client:
+    async with gateway_client(FakeClicRDV(), transport=network_transport(), upstream=down, **FAST) as client:
         read = await client.get("/api/v1/groups/1/calendars")
         write = await client.post("/api/v1/groups/1/appointments", json=appointment())
     for response in (read, write):
@@ -100,13 +100,13 @@ async def test_a_wrong_pro_login_is_a_502_not_a_401_the_visitor_cannot_fix() -> 
 
 
 async def test_healthz_answers_while_readyz_follows_the_upstream() -> None:
-    from generator.gateway.pool import KeepAlivePool
+    from generator.gateway.upstream import network_transport
 
     async with gateway_client(FakeClicRDV()) as client:
         assert (await client.get("/healthz")).json() == {"status": "ok"}
         assert (await client.get("/readyz")).status_code == 200
     down = f"http://127.0.0.1:{_closed_port()}"
-    async with gateway_client(FakeClicRDV(), transport=KeepAlivePool(), upstream=down, **FAST) as client:
+    async with gateway_client(FakeClicRDV(), transport=network_transport(), upstream=down, **FAST) as client:
         assert (await client.get("/healthz")).status_code == 200
         assert (await client.get("/readyz")).status_code == 503
     async with gateway_client(FakeClicRDV(), pro_password="wrong") as client:

@@ -30,10 +30,9 @@ from urllib.parse import urlencode
 import httpx
 
 from .errors import GatewayError
-from .pool import KeepAlivePool
 from .settings import Settings
 
-__all__ = ["Answer", "Upstream"]
+__all__ = ["Answer", "Upstream", "network_transport"]
 
 log = logging.getLogger("bookgen.gateway")
 API_ROOT = "/api/v1/"
@@ -53,10 +52,21 @@ class Answer:
     session_id: str | None = None
 
 
+def network_transport() -> httpx.AsyncHTTPTransport:
+    """httpx's pooled HTTP/1.1 transport, as the gateway uses it towards ClicRDV.
+
+    Idle keep-alive connections are kept 2 s, below common servers' idle timeouts (uvicorn
+    closes after 5 s, nginx after 75 s), so a server seldom closes one just as a request
+    goes out on it; httpx's pool checks each idle connection before reuse for the rest.
+    """
+    limits = httpx.Limits(max_connections=512, max_keepalive_connections=128, keepalive_expiry=2.0)
+    return httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+
+
 class Upstream:
     """Async client of ClicRDV v1 (or the sandbox); one per process, closed by :meth:`aclose`.
 
-    It speaks to an httpx *transport* directly (:class:`~.pool.KeepAlivePool`, or an in-memory ASGI
+    It speaks to an httpx *transport* directly (:func:`network_transport`, or an in-memory ASGI
     transport in tests and the preview): no cookie jar (one client serves every visitor, so
     it must never remember a ``_session_id``), no redirects, no auth flow, no per-request
     URL merging, which keeps the gateway's own cost per call small.
@@ -70,7 +80,7 @@ class Upstream:
         self._basic = "Basic " + base64.b64encode(credentials).decode()
         self._timeout = {"connect": settings.connect_timeout, "read": settings.call_timeout,
                          "write": settings.call_timeout, "pool": settings.call_timeout}  # fmt: skip
-        self.transport = transport or KeepAlivePool()
+        self.transport = transport or network_transport()
 
     async def aclose(self) -> None:
         await self.transport.aclose()
