@@ -188,7 +188,7 @@ def build(
     interrupted build leaves OUT as it was.
     """
     from .build import build as run_build
-    from .build import parse_shard
+    from .plan.shards import parse_shard
 
     try:
         slice_ = parse_shard(shard) if shard else None
@@ -233,7 +233,7 @@ def merge(slices: tuple[Path, ...], out: Path, site: Path, force: bool) -> None:
     each. Their files are carried over (hard links on one filesystem); the directory,
     sitemap and manifest are made for all groups.
     """
-    from .shards import merge as run_merge
+    from .merge import merge as run_merge
 
     stops_on_sigterm()
     groups, seconds = run_merge(site, out, list(slices), force=force)
@@ -250,8 +250,8 @@ def diff(old: Path, new: Path, as_json: bool) -> None:
     For an incremental CDN sync: upload the listed files, then manifest.json, then
     delete the old ones. Lines read `upload PATH` / `delete PATH`; a summary goes to stderr.
     """
-    from .manifest import diff as manifest_diff
-    from .manifest import load_manifest_arg
+    from .publish.manifest import diff as manifest_diff
+    from .publish.manifest import load_manifest_arg
 
     try:
         upload, delete = manifest_diff(load_manifest_arg(old), load_manifest_arg(new))
@@ -274,9 +274,9 @@ def diff(old: Path, new: Path, as_json: bool) -> None:
 @reports_site_errors
 def check(site: Path, strict: bool) -> None:
     """Validate SITE without writing anything; report contrast and locale warnings."""
-    from .build import check as run_check
-    from .build import trial_render
-    from .loader import load_site
+    from .load.checks import check as run_check
+    from .load.loader import load_site
+    from .render.site import trial_render
 
     loaded = load_site(site)
     trial_render(loaded)
@@ -567,7 +567,7 @@ def serve(site: Path, host: str, port: int, open_browser: bool | None, livereloa
     import threading
     import webbrowser
 
-    from .serve import PreviewServer, is_loopback
+    from .preview.server import PreviewServer, is_loopback
 
     if not site.is_dir():
         raise click.UsageError(f"{site} is not a folder (expected a site project)")
@@ -664,11 +664,11 @@ def gateway(upstream: str | None, host: str, port: int, workers: int, allow_orig
 @reports_site_errors
 def snippet(slug: str, site: Path, mode: str, locale: str | None) -> None:
     """Print the HTML snippet that embeds group SLUG on another website."""
-    from .build import loader
-    from .embed import snippet as make_snippet
     from .i18n import translations
-    from .loader import load_site
-    from .render import group_locales
+    from .load.loader import load_site
+    from .load.site import group_locales
+    from .render.snippets import snippet as make_snippet
+    from .render.static import embed_loader
 
     loaded = load_site(site, only=lambda name: name == slug)
     if not loaded.groups:
@@ -680,4 +680,4 @@ def snippet(slug: str, site: Path, mode: str, locale: str | None) -> None:
     if code not in locales:
         raise click.UsageError(f"{slug} is built in {', '.join(locales)}, not {chosen}")
     label = translations(code).gettext("Book an appointment")
-    click.echo(make_snippet(loaded.config, source, mode, code, loader(), label))
+    click.echo(make_snippet(loaded.config, source, mode, code, embed_loader(), label))

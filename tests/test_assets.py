@@ -6,7 +6,7 @@ import gzip
 
 import pytest
 
-from generator.build import _static
+from generator.render.static import static_bytes
 
 # What a visitor's browser loads for each part (issue 5 and 18: the booking runtime within
 # 8 KB on pages and in widgets; issue 6: the host's loader within 3 KB).
@@ -26,7 +26,7 @@ BUDGETS = {
 
 
 def gzipped(name: str) -> int:
-    return len(gzip.compress(_static(name), 9))  # as shipped: trimmed by generator/jsmin.py
+    return len(gzip.compress(static_bytes(name), 9))  # as shipped: trimmed by generator/jsmin.py
 
 
 @pytest.mark.parametrize(("part", "files", "budget"), [(part, *spec) for part, spec in BUDGETS.items()])
@@ -38,4 +38,4 @@ def test_each_part_a_visitor_loads_is_within_its_gzip_budget(part: str, files: l
 def test_the_loader_is_ascii_so_a_host_page_in_any_encoding_reads_it_right() -> None:
     # A host page without <meta charset> decodes scripts as windows-1252: a literal "×"
     # would show as "Ã—" on the popup's close button.
-    _static("embed.js").decode("ascii")
+    static_bytes("embed.js").decode("ascii")

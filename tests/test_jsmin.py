@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from generator.build import _static
 from generator.jsmin import trim_js
+from generator.render.static import static_bytes
 from generator.themes import TEMPLATES_DIR
 
 
@@ -31,7 +31,7 @@ def test_a_template_literal_spanning_lines_ships_unchanged() -> None:
 @pytest.mark.parametrize("name", sorted(p.name for p in (TEMPLATES_DIR / "static").glob("*.js")))
 def test_every_shipped_script_is_trimmed_and_lighter(name: str) -> None:
     source = (TEMPLATES_DIR / "static" / name).read_bytes()
-    shipped = _static(name)
+    shipped = static_bytes(name)
     assert not any(line.startswith((b" ", b"//")) for line in shipped.splitlines())
     assert len(gzip.compress(shipped, 9)) <= len(gzip.compress(source, 9))
 

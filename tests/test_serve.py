@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.preview import Preview, Watcher
-from generator.serve import allowed_hosts, is_loopback, printable
+from generator.preview.rebuild import Preview, Watcher
+from generator.preview.server import allowed_hosts, is_loopback, printable
 
 from .servekit import running
 

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import Problem, SiteError
-from ..loader import load_site
-from ..serve import is_loopback
+from ..load.loader import load_site
+from ..preview.server import is_loopback
 from . import create_app
 
 __all__ = ["SandboxServer", "read_secret"]

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .atomic import PARTIAL, discard_tree, is_ours, link_or_copy, spare_dir
 from .manifest import NAME, Manifest, read_manifest, walk_files
-from .publish import PARTIAL, discard_tree, is_ours, link_or_copy, spare_dir
 
 if TYPE_CHECKING:
-    from .build import Builder
+    from .output import Output
 
 __all__ = ["OutEdited", "Previous", "Spare", "carry_files", "claim_spare", "finish_twin", "previous_build",
            "remove_stale", "still_foreign", "tree_matches", "walk_names"]  # fmt: skip
@@ -57,9 +57,9 @@ def still_foreign(out: Path) -> bool:
     return out.is_dir() and any(os.scandir(out)) and not is_ours(out)
 
 
-def finish_twin(twin: Path, builder: Builder, manifest: Manifest) -> None:
+def finish_twin(twin: Path, output: Output, manifest: Manifest) -> None:
     """Make the twin a valid spare tree (its own manifest, written last) or remove it."""
-    if builder.twin_failed:
+    if output.twin_failed:
         shutil.rmtree(twin, ignore_errors=True)
         return
     with contextlib.suppress(OSError):
@@ -116,7 +116,7 @@ def _unedited(path: str | Path, written_ns: int) -> bool:
 
 def carry_files(
     out: Path, staging: Path, paths: list[str], hashes: dict[str, str], spare: Spare | None,
-    builder: Builder, out_written_ns: int,
+    output: Output, out_written_ns: int,
 ) -> None:
     """Bring unchanged files into the new tree without rendering them: in a fresh folder
     as hard links to OUT's; in the spare, by copying only those that differ. A spare
@@ -125,7 +125,7 @@ def carry_files(
     made: set[Path] = set()
     spare_root = os.path.join(staging, "")  # one stat per carried file: strings, not Paths
     for path in paths:
-        builder.files[path] = hashes[path]
+        output.files[path] = hashes[path]
         if spare is not None and spare.files.get(path) == hashes[path] and _unedited(spare_root + path, spare.written_ns):
             continue
         target, source = staging / path, out / path
@@ -135,7 +135,7 @@ def carry_files(
             raw = source.read_bytes()
             if hashlib.sha256(raw).hexdigest() != hashes[path]:
                 raise OutEdited(path)
-            builder.write(path, raw)
+            output.write(path, raw)
             continue
         if target.parent not in made:
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -20,9 +20,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .errors import Problem, SiteError
-from .themes import TEMPLATES_DIR, THEMES_DIR
+from .. import __version__
+from ..errors import Problem, SiteError
+from ..themes import TEMPLATES_DIR, THEMES_DIR
 
 __all__ = ["Manifest", "group_digest", "group_stamp", "read_manifest", "shared_digest", "walk_files"]
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from babel import Locale, UnknownLocaleError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from .fields import fail, text
+from ..fields import fail, text
 
 __all__ = ["BookingConfig", "PageConfig", "SiteConfig", "SiteSettings", "parse_locale", "parse_span"]
 

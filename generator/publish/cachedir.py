@@ -24,7 +24,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .publish import replace_file
+from .atomic import replace_file
 
 __all__ = ["STATE", "BuildState", "private_folder", "read_state", "write_state"]
 

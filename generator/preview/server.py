@@ -31,7 +31,7 @@ from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
 from tornado import httpserver, ioloop, netutil, web
 
 from .hosts import allowed_hosts, is_loopback, url_host
-from .preview import Preview, Watcher, built_in_dirs
+from .rebuild import Preview, Watcher, built_in_dirs
 
 __all__ = ["PreviewServer", "allowed_hosts", "is_loopback", "printable", "url_host"]
 
@@ -246,7 +246,7 @@ class PreviewServer:
     # -- building ----------------------------------------------------------------------------
 
     def first_build(self) -> None:
-        from .errors import SiteError
+        from ..errors import SiteError
 
         try:
             self.log(str(self.preview.build_all()))
@@ -256,8 +256,8 @@ class PreviewServer:
         self._refresh_sandbox()
 
     def _refresh_sandbox(self) -> None:
-        from .gateway.preview import PreviewChain
-        from .sandbox import DEFAULT_APIKEY, DEFAULT_PRO, create_app
+        from ..gateway.preview import PreviewChain
+        from ..sandbox import DEFAULT_APIKEY, DEFAULT_PRO, create_app
 
         if self.preview.site is None or self.preview.problems:
             return

@@ -21,13 +21,13 @@ from urllib.parse import unquote
 
 from pydantic import BaseModel, ValidationError
 
+from ..content import MarkdownError, TextPage, is_remote, render_markdown
+from ..errors import Problem, SiteError, problems_from_validation
+from ..images import image_problem
+from ..models import Calendar, Group, Intervention, InterventionSet
+from ..publish.manifest import not_a_file, walk_files
+from ..themes import load_theme
 from .config import PageConfig, SiteConfig
-from .content import MarkdownError, TextPage, is_remote, render_markdown
-from .errors import Problem, SiteError, problems_from_validation
-from .images import image_problem
-from .manifest import not_a_file, walk_files
-from .models import Calendar, Group, Intervention, InterventionSet
-from .themes import load_theme
 
 __all__ = ["RESERVED_SLUGS", "SLUG", "GroupSource", "Site", "group_folders", "load_site", "read_json", "read_toml"]
 
