@@ -11,7 +11,6 @@ atomic swap). Nothing is written to OUT before everything has validated and rend
 from __future__ import annotations
 
 import errno
-import os
 import shutil
 import time
 from collections.abc import Callable
@@ -22,22 +21,25 @@ from .errors import Problem, SiteError
 from .load.loader import Site, group_folders, load_site
 from .plan.pages import SitePlan
 from .plan.shards import in_shard
-from .plan.urls import DIRECTORY, LOADER, SITEMAP
-from .publish.atomic import PARTIAL, discard_tree, locked, spare_dir, staging_dir, swap_into_place
+from .plan.urls import DIRECTORY, SITEMAP
+from .publish.atomic import PARTIAL, locked, spare_dir, staging_dir, swap_into_place
 from .publish.cachedir import BuildState, private_folder, read_state, write_state
 from .publish.incremental import (
     OutEdited,
     Previous,
+    carried_paths,
     carry_files,
+    changed_inputs,
     claim_spare,
     finish_twin,
     previous_build,
     remove_stale,
+    start_twin,
     still_foreign,
     tree_matches,
     walk_names,
 )
-from .publish.manifest import NAME, Manifest, group_digest, group_stamp, shared_digest
+from .publish.manifest import NAME, Manifest, shared_digest
 from .publish.outdir import displace, output_folder
 from .publish.output import Output
 from .render.environment import Renderer
@@ -90,41 +92,26 @@ def build(
     Raises :class:`SiteError` (nothing written, OUT untouched) when OUT is refused, the
     input is invalid, a template is broken, or ``strict`` and a check fails.
     """
-    started = time.perf_counter()
-    started_ns = time.time_ns()
+    started, started_ns = time.perf_counter(), time.time_ns()
     site_dir = Path(site_dir)
     out, foreign = output_folder(Path(out), site_dir, force=force)
-    groups_dir = site_dir / "groups"
-    follow = Path(os.path.realpath(site_dir))
-    slugs = [p.name for p in group_folders(groups_dir) if in_shard(p.name, shard)]
+    slugs = [p.name for p in group_folders(site_dir / "groups") if in_shard(p.name, shard)]
     manifest = Manifest(shared=shared_digest(site_dir) if site_dir.is_dir() else "",
                         shard=f"{shard[0]}/{shard[1]}" if shard else None)  # fmt: skip
     cache = private_folder(out.parent / f".{out.name}.cache") if out.parent.is_dir() else None
     state = read_state(cache)
+    # Plan the work: which groups changed since the previous build (none → OUT is up to date).
     previous = previous_build(out, manifest, incremental and not strict and not foreign)
     stamps: dict[str, str] = {}
-    if previous:  # which groups changed? (a full build has its workers digest the groups)
+    if previous:  # (a full build has its workers digest the groups)
         known = state.stamps if state.manifest == previous.sha else {}
-        stamps = {slug: group_stamp(groups_dir / slug, started_ns, follow=follow) for slug in slugs}
-        manifest.inputs = {
-            slug: previous.manifest.inputs[slug]
-            if stamp and known.get(slug) == stamp and slug in previous.manifest.inputs
-            else group_digest(groups_dir / slug, follow=follow)
-            for slug, stamp in stamps.items()
-        }  # fmt: skip
+        stamps, manifest.inputs = changed_inputs(site_dir, previous, known, slugs, started_ns)
         if previous.manifest.inputs == manifest.inputs and tree_matches(out, previous):
             if stamps != known:  # refresh stale stamps, so the next build need not read again
                 write_state(cache, BuildState(previous.sha, stamps, state.bytecode))
-            result = BuildResult(groups=len(slugs), unchanged=True, files=previous.manifest.files)
-            result.locales = {code for entry in previous.manifest.groups.values() for code in entry["locales"]}
-            result.seconds = time.perf_counter() - started
-            return result
+            return _up_to_date(previous, len(slugs), time.perf_counter() - started)
     changed = {slug for slug in slugs if not previous or previous.manifest.inputs.get(slug) != manifest.inputs.get(slug)}
-    try:
-        site = load_site(site_dir, only=lambda slug: False)  # site.toml and the default theme
-    except SiteError:
-        load_site(site_dir, only=changed.__contains__)  # raises with the groups' problems too
-        raise
+    site = _load_settings(site_dir, changed)
     result = BuildResult(groups=len(slugs), rendered=len(changed))
     with locked(out):  # (makes OUT's parent, where the cache lives)
         cache = cache or private_folder(out.parent / f".{out.name}.cache")
@@ -135,55 +122,56 @@ def build(
         try:
             rendered = _publish(site, renderer, site_dir, out, previous, slugs, changed, manifest, result,
                                 strict=strict, jobs=jobs, progress=progress, started_ns=started_ns)  # fmt: skip
-        except OutEdited:
-            rendered = None
-        if rendered is not None:
-            stamps.update(rendered.stamps)
+        except OutEdited:  # a file of OUT was edited or removed by hand: render everything afresh
+            out_edited = True
+        else:
+            out_edited = False
             bytecode = {**state.bytecode, **rendered.bytecode, **renderer.templates.written}
             kept = {k: v for k, v in bytecode.items() if cache and (cache / k).is_file()}
-            write_state(cache, BuildState(rendered.manifest_sha, stamps, kept))
-    if rendered is None:  # a file of OUT was edited or removed by hand: render everything afresh
+            write_state(cache, BuildState(rendered.manifest_sha, {**stamps, **rendered.stamps}, kept))
+    if out_edited:
         return build(site_dir, out, strict=strict, progress=progress, jobs=jobs, shard=shard, incremental=False)
     result.seconds = time.perf_counter() - started
     return result
 
 
+def _up_to_date(previous: Previous, groups: int, seconds: float) -> BuildResult:
+    """The result of a build that found nothing changed: OUT is left as it was."""
+    old = previous.manifest
+    locales = {code for entry in old.groups.values() for code in entry["locales"]}
+    return BuildResult(groups=groups, locales=locales, files=old.files, seconds=seconds, unchanged=True)
+
+
+def _load_settings(site_dir: Path, changed: set[str]) -> Site:
+    """``site.toml`` and the themes (the groups are loaded by the workers). Raises
+    :class:`SiteError` with the changed groups' problems too, so all are reported at once."""
+    try:
+        return load_site(site_dir, only=lambda slug: False)
+    except SiteError:
+        load_site(site_dir, only=changed.__contains__)
+        raise
+
+
 def _publish(
-    site: Site, renderer: Renderer, site_dir: Path, out: Path, previous: Previous | None, slugs: list[str], changed: set[str],
-    manifest: Manifest, result: BuildResult, *, strict: bool, jobs: int, progress: Progress | None,
-    started_ns: int,
+    site: Site, renderer: Renderer, site_dir: Path, out: Path, previous: Previous | None, slugs: list[str],
+    changed: set[str], manifest: Manifest, result: BuildResult, *, strict: bool, jobs: int,
+    progress: Progress | None, started_ns: int,
 ) -> Rendered:
     """Render the changed groups into a new tree, carry the rest over, swap it into OUT
     (the lock held). Raises :class:`OutEdited` when OUT no longer matches its manifest."""
-    carried: list[str] = []
     old = previous.manifest if previous else None
-    if old:
-        by_folder = old.files_by_folder()
-        kept = [slug for slug in slugs if slug not in changed]
-        shared = [folder for folder in by_folder if folder not in old.inputs and folder != ""]
-        carried = [path for folder in (*shared, *kept) for path in by_folder.get(folder, [])]
-        carried.append(LOADER)
     spare = claim_spare(out) if previous else None
     staging = spare_dir(out) if spare is not None else staging_dir(out)
-    twin = None
+    # A build into an empty OUT leaves no old tree to become the spare: it makes one as it
+    # goes, of hard links, so the next incremental build is cheap too.
+    twin = start_twin(out) if previous is None and not out.exists() else None
     try:
-        # A build into an empty OUT leaves no old tree to become the spare: it makes one
-        # as it goes, of hard links, so the next incremental build is cheap too.
-        if previous is None and not out.exists():
-            discard_tree(spare_dir(out))
-            twin = spare_dir(out)
-            # Marked before its first file: a build killed while the twin grows leaves a
-            # folder the next build knows as its own, and may discard.
-            try:
-                twin.mkdir(parents=True)
-                (twin / PARTIAL).touch()
-            except OSError:
-                twin = None
         # Updating a previous tree, whose files may be hard links shared with OUT: write
         # new files under new inodes, never through the shared ones.
         output = Output(staging, live=previous is not None, twin=twin)
         plan = SitePlan(site, old.assets if previous and old else None)
         if previous and old:
+            carried = carried_paths(old, slugs, changed)
             carry_files(out, staging, carried, old.files, spare, output, previous.written_ns)
         else:
             output.write_assets(plan.shared_assets())
@@ -195,12 +183,11 @@ def _publish(
         result.warnings += rendered.warnings
         if strict and rendered.warnings:
             raise SiteError([Problem(str(site_dir), "", f"--strict: {w}") for w in rendered.warnings])
-        result.pages = rendered.pages
         entries = {slug: old.groups[slug] for slug in slugs if old and slug not in changed}
         entries.update(rendered.entries)
         manifest.groups = entries
         manifest.inputs.update(rendered.inputs)
-        result.pages += sum(2 * len(entry["locales"]) for slug, entry in entries.items() if slug not in changed)
+        result.pages = rendered.pages + sum(2 * len(e["locales"]) for s, e in entries.items() if s not in changed)
         result.locales = {code for entry in entries.values() for code in entry["locales"]}
         if previous and old and entries == old.groups:  # names, cities, locales as before
             carry_files(out, staging, [DIRECTORY, SITEMAP], old.files, spare, output, previous.written_ns)
@@ -214,13 +201,7 @@ def _publish(
         (staging / PARTIAL).unlink(missing_ok=True)
         rendered.manifest_sha = output.manifest_sha
         result.files = output.files
-        try:
-            swap_into_place(staging, out)
-        except OSError as error:
-            if error.errno == errno.EBUSY:
-                raise SiteError([Problem(str(out), "", "is a mount point or in use, and cannot be replaced "
-                                                       "as a whole; build into a folder inside it")]) from None  # fmt: skip
-            raise
+        _swap(staging, out)
         if twin is not None:
             finish_twin(twin, output, manifest)
         return rendered
@@ -228,4 +209,15 @@ def _publish(
         shutil.rmtree(staging, ignore_errors=True)
         if twin is not None and not (twin / NAME).exists():
             shutil.rmtree(twin, ignore_errors=True)
+        raise
+
+
+def _swap(staging: Path, out: Path) -> None:
+    """Publish the new tree in one atomic swap; a mount point as OUT is a located problem."""
+    try:
+        swap_into_place(staging, out)
+    except OSError as error:
+        if error.errno == errno.EBUSY:
+            raise SiteError([Problem(str(out), "", "is a mount point or in use, and cannot be replaced "
+                                                   "as a whole; build into a folder inside it")]) from None  # fmt: skip
         raise

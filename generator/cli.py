@@ -345,6 +345,14 @@ APIKEY_FILE_OPTION = click.option(
 )
 
 
+def _secret_file_option(flag: str, what: str, variable: str) -> Callable[[F], F]:
+    """``--<secret>-file PATH``: a file holding ``what`` (else the environment's ``variable``)."""
+    return click.option(
+        flag, type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
+        help=f"File holding {what} (default: ${variable}).",
+    )  # fmt: skip
+
+
 def remote_options(command: F) -> F:
     """The options `pull` and `push` share: where the API is, how to sign in, how long to try.
 
@@ -357,24 +365,9 @@ def remote_options(command: F) -> F:
             help="API base URL (default: site.toml's [booking] api_base_url if absolute, "
             "else https://www.clicrdv.com/api/v1).",
         ),
-        click.option(
-            "--apikey-file",
-            type=click.Path(dir_okay=False, path_type=Path),
-            metavar="PATH",
-            help="File holding the API key (default: $BOOKGEN_APIKEY).",
-        ),
-        click.option(
-            "--pro-email-file",
-            type=click.Path(dir_okay=False, path_type=Path),
-            metavar="PATH",
-            help="File holding the Pro login's email (default: $BOOKGEN_PRO_EMAIL).",
-        ),
-        click.option(
-            "--pro-password-file",
-            type=click.Path(dir_okay=False, path_type=Path),
-            metavar="PATH",
-            help="File holding the Pro login's password (default: $BOOKGEN_PRO_PASSWORD).",
-        ),
+        _secret_file_option("--apikey-file", "the API key", "BOOKGEN_APIKEY"),
+        _secret_file_option("--pro-email-file", "the Pro login's email", "BOOKGEN_PRO_EMAIL"),
+        _secret_file_option("--pro-password-file", "the Pro login's password", "BOOKGEN_PRO_PASSWORD"),
         click.option(
             "--auth",
             type=click.Choice(["basic", "session"]),

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from markupsafe import escape
 
 import generator
-import generator.build as build_module
+import generator.publish.incremental as incremental_module
 import generator.publish.manifest as manifest_module
 import generator.render.parallel as workers_module
 from generator.build import build
@@ -306,8 +306,8 @@ def test_touched_files_refresh_the_stamps_so_later_builds_do_not_read_them_again
             os.utime(file)  # a git checkout round trip: new times, same bytes
     assert build(minisite, out).unchanged
     reads = []
-    real = build_module.group_digest
-    monkeypatch.setattr(build_module, "group_digest", lambda *a, **k: reads.append(a) or real(*a, **k))
+    real = incremental_module.group_digest
+    monkeypatch.setattr(incremental_module, "group_digest", lambda *a, **k: reads.append(a) or real(*a, **k))
     assert build(minisite, out).unchanged
     assert reads == []
 

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator.errors import SiteError
-from generator.load.loader import MAX_FILE_BYTES, load_site
+from generator.load.loader import load_site
+from generator.load.reader import MAX_FILE_BYTES
 
 
 def problems(site: Path) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from babel import Locale, UnknownLocaleError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -63,12 +63,12 @@ def parse_span(span: str) -> tuple[int, int]:
 def _weekday(value: Any) -> str:
     if value not in WEEKDAYS:
         raise fail(f"{str(value)[:20]!r} is not a weekday ({', '.join(WEEKDAYS)})")
-    return value
+    return cast(str, value)
 
 
 def _span(value: Any) -> str:
     parse_span(value)
-    return value
+    return cast(str, value)
 
 
 Weekday = Annotated[str, BeforeValidator(_weekday)]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import rcssmin
+import rcssmin  # type: ignore[import-untyped]
 
 from ..colors import theme_stylesheet
 from ..i18n import text_direction, translations, url_locale

@@ -3,7 +3,7 @@
 Paths are relative to the output root (``eden-spa/fr/index.html``); URLs are absolute,
 from ``site.toml``'s ``base_url`` (which ends with ``/``), or relative hrefs from one page
 to another. A locale appears in paths and URLs in its URL form (:func:`generator.i18n.url_locale`:
-``pt-BR`` → ``pt-br``). The tree::
+``pt_BR`` → ``pt-BR``). The tree::
 
     index.html  sitemap.xml  embed.js  manifest.json     directory, sitemap, stable loader
     assets/<stem>.<hash>.<ext>                           shared stylesheets and scripts

@@ -1,6 +1,6 @@
 """The preview's build side: a site rebuilt piece by piece as files change.
 
-Kept apart from the HTTP server (:mod:`generator.serve`) so the rebuild rules can
+Kept apart from the HTTP server (:mod:`generator.preview.server`) so the rebuild rules can
 be tested without a socket: which edit rebuilds what, and how an error keeps the
 last good build.
 """

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
+from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler  # type: ignore[import-untyped]
 from tornado import httpserver, ioloop, netutil, web
 
 from .hosts import allowed_hosts, is_loopback, url_host
@@ -48,16 +48,16 @@ OVERLAY_CSS = (
 )
 
 
-class _ReloadSocket(LiveReloadHandler):
+class _ReloadSocket(LiveReloadHandler):  # type: ignore[misc]
     """livereload's websocket, accepting only pages served by this preview."""
 
     def check_origin(self, origin: str) -> bool:
         from urllib.parse import urlparse
 
-        return urlparse(origin).netloc == self.request.host
+        return bool(urlparse(origin).netloc == self.request.host)
 
 
-class _ReloadScript(LiveReloadJSHandler):
+class _ReloadScript(LiveReloadJSHandler):  # type: ignore[misc]
     """livereload's browser client, also answering HEAD."""
 
     head = LiveReloadJSHandler.get
@@ -145,7 +145,7 @@ class _ApiProxy(web.RequestHandler):
             self.add_header(name, value)
         self.finish(body)
 
-    get = post = put = delete = options = _handle  # type: ignore[assignment]
+    get = post = put = delete = options = _handle
 
 
 class _Pages(web.RequestHandler):

@@ -4,7 +4,7 @@ The previous tree's files are carried into the new one (hard links into a fresh
 folder, or by updating the spare tree in place), but only while they are what the
 manifest says: a file modified after its tree's manifest was written, or missing, is
 never carried (``bookgen diff`` and CDN syncs trust the manifest). A spare tree is
-claimed, updated and deleted only when bookgen made it (:mod:`generator.publish`).
+claimed, updated and deleted only when bookgen made it (:mod:`generator.publish.atomic`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..plan.urls import LOADER
 from .atomic import PARTIAL, discard_tree, is_ours, link_or_copy, spare_dir
-from .manifest import NAME, Manifest, read_manifest, walk_files
+from .manifest import NAME, Manifest, group_digest, group_stamp, read_manifest, walk_files
 
 if TYPE_CHECKING:
     from .output import Output
@@ -181,3 +182,42 @@ def tree_matches(out: Path, previous: Previous) -> bool:
             return False
         names.add(path)
     return names == previous.manifest.files.keys() | {NAME}
+
+
+def changed_inputs(
+    site_dir: Path, previous: Previous, known: dict[str, str], slugs: list[str], started_ns: int
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Each group's stamp (taken now) and content digest: the previous build's digest when
+    the stamp is the one ``known`` from then, else the folder read again. (stamps, inputs)."""
+    groups, follow = site_dir / "groups", Path(os.path.realpath(site_dir))
+    stamps = {slug: group_stamp(groups / slug, started_ns, follow=follow) for slug in slugs}
+    inputs = {
+        slug: previous.manifest.inputs[slug]
+        if stamp and known.get(slug) == stamp and slug in previous.manifest.inputs
+        else group_digest(groups / slug, follow=follow)
+        for slug, stamp in stamps.items()
+    }  # fmt: skip
+    return stamps, inputs
+
+
+def carried_paths(old: Manifest, slugs: list[str], changed: set[str]) -> list[str]:
+    """The files of the previous tree an incremental build carries over: the shared
+    assets, the unchanged groups' files, and the stable loader."""
+    by_folder = old.files_by_folder()
+    kept = [slug for slug in slugs if slug not in changed]
+    shared = [folder for folder in by_folder if folder not in old.inputs and folder != ""]
+    return [*(path for folder in (*shared, *kept) for path in by_folder.get(folder, [])), LOADER]
+
+
+def start_twin(out: Path) -> Path | None:
+    """The spare tree a build into an empty OUT grows beside it (``None`` if it cannot be
+    made). Marked before its first file: a build killed while the twin grows leaves a
+    folder the next build knows as its own, and may discard."""
+    discard_tree(spare_dir(out))
+    twin = spare_dir(out)
+    try:
+        twin.mkdir(parents=True)
+        (twin / PARTIAL).touch()
+    except OSError:
+        return None
+    return twin

@@ -5,7 +5,7 @@ diff``), the content digest of every input (for incremental builds), the directo
 entry of every group (so an incremental build can relist groups it did not reload),
 and the shard it covers (for ``bookgen merge``). It is published, and a clean build
 of the same input writes the same bytes; machine-local facts (file stamps, compiled
-templates) live in the private cache beside OUT (:mod:`generator.cachedir`).
+templates) live in the private cache beside OUT (:mod:`generator.publish.cachedir`).
 """
 
 from __future__ import annotations

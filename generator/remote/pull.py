@@ -24,7 +24,8 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, SiteError, problems_from_validation
 from ..load.config import SiteConfig
-from ..load.loader import SLUG, read_json, read_toml
+from ..load.loader import SLUG
+from ..load.reader import read_json, read_toml
 from ..models import Calendar, Group, Intervention, InterventionSet
 from ..plan.slugs import slugify
 from .client import PRODUCTION_API, GroupAPI

@@ -84,13 +84,11 @@ def heading_for(gettext: Any, source: GroupSource, use_preposition: bool) -> str
     """The page's h1: with the group's preposition in its own language, neutral elsewhere."""
     group = source.group
     if use_preposition:
-        preposition = group.preposition.strip()
+        preposition = (group.preposition or "").strip()
         # An elided preposition ("à l'", "dell'") joins the name without a space.
         joiner = "" if preposition.endswith(("'", "’")) else " "
-        return gettext("Book an appointment %(at_business)s") % {
-            "at_business": f"{preposition}{joiner}{group.name}"
-        }
-    return gettext("Book an appointment – %(name)s") % {"name": group.name}
+        return str(gettext("Book an appointment %(at_business)s") % {"at_business": f"{preposition}{joiner}{group.name}"})
+    return str(gettext("Book an appointment – %(name)s") % {"name": group.name})
 
 
 def json_ld(source: GroupSource, canonical: str) -> dict[str, Any]:
