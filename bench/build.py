@@ -34,8 +34,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from synth import make_site
 
-from generator.build import Builder, theme_for
-from generator.loader import load_site
+from generator.load.loader import load_site
+from generator.plan.pages import SitePlan
+from generator.render.environment import Renderer
 
 _PAGES: list[tuple[str, object, str, dict]] = []
 
@@ -68,14 +69,14 @@ def floor(site_dir: Path, out: Path, jobs: int) -> tuple[float, int]:
     """Render and write every page from precomputed contexts; (seconds, pages)."""
     global FLOOR_ROOT
     site = load_site(site_dir)
-    builder = Builder(site, out / "scratch")  # group stylesheets land here, untimed
-    builder.write_assets()
+    plan, renderer = SitePlan(site), Renderer()  # the plan writes nothing: contexts without side effects
+    plan.shared_assets()
     _PAGES.clear()
     for source in site.groups:
-        _PAGES.extend(builder.group_pages(source))
+        _assets, pages = plan.group(source, renderer.embed_loader)
+        _PAGES.extend((p.path, renderer.environment(p.theme, p.locale), p.template, p.context) for p in pages)
     for _path, env, template, _ in _PAGES[:50]:  # compile every template before the clock starts
         env.get_template(template)
-    theme_for(site, None)
     FLOOR_ROOT = out / "floor"
     size = -(-len(_PAGES) // (jobs * 8))
     slices = [(i, min(i + size, len(_PAGES))) for i in range(0, len(_PAGES), size)]
@@ -102,7 +103,6 @@ def floor_in_child(site: Path, work: Path, jobs: int) -> tuple[float, int]:
                             cwd=Path(__file__).parent.parent).stdout  # fmt: skip
     seconds, pages = json.loads(output.strip().splitlines()[-1])
     shutil.rmtree(work / "floor", ignore_errors=True)
-    shutil.rmtree(work / "scratch", ignore_errors=True)
     return seconds, pages
 
 

@@ -53,7 +53,7 @@ SECRET = "bench-secret-" + "x" * 32
 SANDBOX = f"""
 import sys, uvicorn
 from pathlib import Path
-from generator.loader import load_site
+from generator.load.loader import load_site
 from generator.sandbox import create_app
 app = create_app(load_site(Path(sys.argv[1])), apikey={APIKEY!r})
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False, lifespan="off")

@@ -28,8 +28,8 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).parent.parent
 sys.path.insert(0, str(ROOT))
-from generator.preview import Preview  # noqa: E402
-from generator.serve import PreviewServer  # noqa: E402
+from generator.preview.rebuild import Preview  # noqa: E402
+from generator.preview.server import PreviewServer  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 PAINTED = "new Promise(r => requestAnimationFrame(() => r(document.querySelector('h1')?.textContent || '')))"

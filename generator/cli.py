@@ -188,7 +188,7 @@ def build(
     interrupted build leaves OUT as it was.
     """
     from .build import build as run_build
-    from .build import parse_shard
+    from .plan.shards import parse_shard
 
     try:
         slice_ = parse_shard(shard) if shard else None
@@ -233,7 +233,7 @@ def merge(slices: tuple[Path, ...], out: Path, site: Path, force: bool) -> None:
     each. Their files are carried over (hard links on one filesystem); the directory,
     sitemap and manifest are made for all groups.
     """
-    from .shards import merge as run_merge
+    from .merge import merge as run_merge
 
     stops_on_sigterm()
     groups, seconds = run_merge(site, out, list(slices), force=force)
@@ -250,8 +250,8 @@ def diff(old: Path, new: Path, as_json: bool) -> None:
     For an incremental CDN sync: upload the listed files, then manifest.json, then
     delete the old ones. Lines read `upload PATH` / `delete PATH`; a summary goes to stderr.
     """
-    from .manifest import diff as manifest_diff
-    from .manifest import load_manifest_arg
+    from .publish.manifest import diff as manifest_diff
+    from .publish.manifest import load_manifest_arg
 
     try:
         upload, delete = manifest_diff(load_manifest_arg(old), load_manifest_arg(new))
@@ -274,9 +274,9 @@ def diff(old: Path, new: Path, as_json: bool) -> None:
 @reports_site_errors
 def check(site: Path, strict: bool) -> None:
     """Validate SITE without writing anything; report contrast and locale warnings."""
-    from .build import check as run_check
-    from .build import trial_render
-    from .loader import load_site
+    from .load.checks import check as run_check
+    from .load.loader import load_site
+    from .render.site import trial_render
 
     loaded = load_site(site)
     trial_render(loaded)
@@ -345,6 +345,14 @@ APIKEY_FILE_OPTION = click.option(
 )
 
 
+def _secret_file_option(flag: str, what: str, variable: str) -> Callable[[F], F]:
+    """``--<secret>-file PATH``: a file holding ``what`` (else the environment's ``variable``)."""
+    return click.option(
+        flag, type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
+        help=f"File holding {what} (default: ${variable}).",
+    )  # fmt: skip
+
+
 def remote_options(command: F) -> F:
     """The options `pull` and `push` share: where the API is, how to sign in, how long to try.
 
@@ -357,24 +365,9 @@ def remote_options(command: F) -> F:
             help="API base URL (default: site.toml's [booking] api_base_url if absolute, "
             "else https://www.clicrdv.com/api/v1).",
         ),
-        click.option(
-            "--apikey-file",
-            type=click.Path(dir_okay=False, path_type=Path),
-            metavar="PATH",
-            help="File holding the API key (default: $BOOKGEN_APIKEY).",
-        ),
-        click.option(
-            "--pro-email-file",
-            type=click.Path(dir_okay=False, path_type=Path),
-            metavar="PATH",
-            help="File holding the Pro login's email (default: $BOOKGEN_PRO_EMAIL).",
-        ),
-        click.option(
-            "--pro-password-file",
-            type=click.Path(dir_okay=False, path_type=Path),
-            metavar="PATH",
-            help="File holding the Pro login's password (default: $BOOKGEN_PRO_PASSWORD).",
-        ),
+        _secret_file_option("--apikey-file", "the API key", "BOOKGEN_APIKEY"),
+        _secret_file_option("--pro-email-file", "the Pro login's email", "BOOKGEN_PRO_EMAIL"),
+        _secret_file_option("--pro-password-file", "the Pro login's password", "BOOKGEN_PRO_PASSWORD"),
         click.option(
             "--auth",
             type=click.Choice(["basic", "session"]),
@@ -567,7 +560,7 @@ def serve(site: Path, host: str, port: int, open_browser: bool | None, livereloa
     import threading
     import webbrowser
 
-    from .serve import PreviewServer, is_loopback
+    from .preview.server import PreviewServer, is_loopback
 
     if not site.is_dir():
         raise click.UsageError(f"{site} is not a folder (expected a site project)")
@@ -664,11 +657,11 @@ def gateway(upstream: str | None, host: str, port: int, workers: int, allow_orig
 @reports_site_errors
 def snippet(slug: str, site: Path, mode: str, locale: str | None) -> None:
     """Print the HTML snippet that embeds group SLUG on another website."""
-    from .build import loader
-    from .embed import snippet as make_snippet
     from .i18n import translations
-    from .loader import load_site
-    from .render import group_locales
+    from .load.loader import load_site
+    from .load.site import group_locales
+    from .render.snippets import snippet as make_snippet
+    from .render.static import embed_loader
 
     loaded = load_site(site, only=lambda name: name == slug)
     if not loaded.groups:
@@ -680,4 +673,4 @@ def snippet(slug: str, site: Path, mode: str, locale: str | None) -> None:
     if code not in locales:
         raise click.UsageError(f"{slug} is built in {', '.join(locales)}, not {chosen}")
     label = translations(code).gettext("Book an appointment")
-    click.echo(make_snippet(loaded.config, source, mode, code, loader(), label))
+    click.echo(make_snippet(loaded.config, source, mode, code, embed_loader(), label))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config import PageConfig, SiteConfig
+from .load.config import PageConfig, SiteConfig
 from .models import Calendar, Group, Intervention, InterventionSet
 
 __all__ = ["all_schemas"]

@@ -18,7 +18,7 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 
-from generator.loader import load_site
+from generator.load.loader import load_site
 from generator.remote import GroupAPI, RetryPolicy
 from generator.sandbox import create_app
 

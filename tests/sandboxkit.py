@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from generator.loader import load_site
+from generator.load.loader import load_site
 from generator.sandbox import create_app
 
 KEY = "sandbox"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from generator.serve import PreviewServer
+from generator.preview.server import PreviewServer
 
 
 @contextmanager

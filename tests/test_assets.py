@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import _static, build
+from generator.build import build
+from generator.render.static import static_bytes as _static
 
 REPO = Path(__file__).parent.parent
 

@@ -7,9 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from generator.booking import bookable_calendars, reminder_facts, service_groups, steps, visible_services
-from generator.loader import GroupSource, load_site
+from generator.load.loader import GroupSource, load_site
 from generator.models import Calendar, InterventionSet
+from generator.render.booking import (
+    bookable_calendars,
+    reminder_facts,
+    service_groups,
+    steps,
+    visible_services,
+)
 
 
 @pytest.fixture

@@ -17,14 +17,14 @@ from hypothesis import strategies as st
 from markupsafe import escape
 
 import generator
-import generator.build as build_module
-import generator.manifest as manifest_module
-import generator.workers as workers_module
-from generator.build import build, reset_caches
+import generator.publish.incremental as incremental_module
+import generator.publish.manifest as manifest_module
+import generator.render.parallel as workers_module
+from generator.build import build
 from generator.errors import SiteError
-from generator.manifest import code_digest
 from generator.models import Group
-from generator.publish import BuildLocked, locked
+from generator.publish.atomic import BuildLocked, locked
+from generator.publish.manifest import code_digest
 
 from .test_models import valid_groups
 
@@ -306,8 +306,8 @@ def test_touched_files_refresh_the_stamps_so_later_builds_do_not_read_them_again
             os.utime(file)  # a git checkout round trip: new times, same bytes
     assert build(minisite, out).unchanged
     reads = []
-    real = build_module.group_digest
-    monkeypatch.setattr(build_module, "group_digest", lambda *a, **k: reads.append(a) or real(*a, **k))
+    real = incremental_module.group_digest
+    monkeypatch.setattr(incremental_module, "group_digest", lambda *a, **k: reads.append(a) or real(*a, **k))
     assert build(minisite, out).unchanged
     assert reads == []
 
@@ -374,8 +374,7 @@ def test_a_stale_bytecode_entry_that_is_corrupt_or_planted_is_never_loaded(minis
     from jinja2.bccache import bc_magic
 
     out, cache = tmp_path / "out", tmp_path / ".out.cache"
-    reset_caches()  # as in a fresh process: compile, and keep the compiled code on disk
-    build(minisite, out)
+    build(minisite, out)  # each build has its own Renderer: compiles, and keeps the compiled code on disk
     entries = [p for p in cache.iterdir() if p.name != "state.json"]
     assert entries and oct(cache.stat().st_mode & 0o777) == "0o700"
     witness = tmp_path / "pwned"
@@ -387,7 +386,6 @@ def test_a_stale_bytecode_entry_that_is_corrupt_or_planted_is_never_loaded(minis
     for index, entry in enumerate(entries):  # truncated pickle, or one that runs code
         entry.write_bytes(bc_magic + (b"\x80" if index % 2 else pickle.dumps(Payload())))
     set_name(minisite, "spa", "Recompiled")
-    reset_caches()
     build(minisite, out, incremental=False)
     assert not witness.exists()
     assert "Recompiled" in (out / "spa" / "fr" / "index.html").read_text("utf-8")
@@ -400,13 +398,11 @@ def test_the_bytecode_cache_a_build_wrote_is_used_by_the_next_process(
     import jinja2
 
     out = tmp_path / "out"
-    reset_caches()
     build(minisite, out)
     compiled = []
     real = jinja2.Environment.compile
     monkeypatch.setattr(jinja2.Environment, "compile", lambda self, *a, **k: compiled.append(a) or real(self, *a, **k))
-    reset_caches()  # a fresh interpreter: nothing compiled in memory
-    build(minisite, out, incremental=False)
+    build(minisite, out, incremental=False)  # a fresh Renderer: nothing compiled in memory
     assert compiled == []  # every template came from the verified cache
 
 
@@ -496,15 +492,15 @@ def test_a_save_while_the_group_renders_is_rebuilt_by_the_next_build(
     out = tmp_path / "out"
     build(minisite, out)
     set_name(minisite, "spa", "Eden Spa")
-    real_render = build_module.Builder.render_group
+    real_render = workers_module.render_group
 
-    def render_then_save(self, source):  # type: ignore[no-untyped-def]
-        pages = real_render(self, source)
+    def render_then_save(plan, renderer, output, source):  # type: ignore[no-untyped-def]
+        pages = real_render(plan, renderer, output, source)
         if source.slug == "spa":
             set_name(minisite, "spa", "Eden Spa Deux")
         return pages
 
-    monkeypatch.setattr(build_module.Builder, "render_group", render_then_save)
+    monkeypatch.setattr(workers_module, "render_group", render_then_save)
     build(minisite, out, jobs=1)
     monkeypatch.undo()
     result = build(minisite, out)
@@ -521,6 +517,6 @@ def test_a_change_to_bookgens_own_code_changes_what_every_page_depends_on(tmp_pa
     (package / "__pycache__").mkdir(exist_ok=True)
     (package / "__pycache__" / "render.cpython-311.pyc").write_bytes(b"\0")
     assert code_digest(package) == before
-    render = package / "render.py"
+    render = package / "build.py"
     render.write_text(render.read_text("utf-8") + "\n# changed\n", "utf-8")
     assert code_digest(package) != before

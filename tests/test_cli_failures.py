@@ -168,19 +168,19 @@ def test_an_editors_dangling_lock_link_is_ignored(minisite: Path, tmp_path: Path
 def test_filesystem_failures_while_writing_are_one_line_and_out_is_untouched(
     cli: CliRunner, minisite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, text: str
 ) -> None:
-    from generator.build import Builder
+    from generator.publish.output import Output
 
     out = tmp_path / "out"
     assert cli.invoke(main, ["build", str(minisite), "-o", str(out)]).exit_code == 0
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    real = Builder.write
+    real = Output.write
 
-    def failing(self: Builder, path: str, data: bytes | str, *, atomic: bool = False) -> None:
+    def failing(self: Output, path: str, data: bytes | str, *, atomic: bool = False) -> None:
         if path.endswith("widget.html"):
             raise OSError(code, text, str(self.root / path))
         real(self, path, data, atomic=atomic)
 
-    monkeypatch.setattr(Builder, "write", failing)
+    monkeypatch.setattr(Output, "write", failing)
     group = group_json(minisite)
     group.write_text(group.read_text("utf-8").replace("Test Spa", "Full Disk"), "utf-8")
     result = cli.invoke(main, ["build", str(minisite), "-o", str(out)])
@@ -191,7 +191,7 @@ def test_filesystem_failures_while_writing_are_one_line_and_out_is_untouched(
 
 
 def test_a_lock_held_too_long_is_one_line(cli: CliRunner, minisite: Path, tmp_path: Path, monkeypatch) -> None:
-    import generator.publish as publish
+    import generator.publish.atomic as publish
 
     monkeypatch.setattr(publish.locked.__wrapped__, "__kwdefaults__", {"wait": 0.2})
     out = tmp_path / "out"

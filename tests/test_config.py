@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from generator.config import SiteSettings
+from generator.load.config import SiteSettings
 from generator.errors import problems_from_validation
 
 

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator.build import build, loader
+from generator.build import build
 from generator.cli import main
-from generator.embed import MODES, SANDBOX, host_csp, snippet
-from generator.loader import load_site
+from generator.load.loader import load_site
+from generator.render.snippets import MODES, SANDBOX, host_csp, snippet
+from generator.render.static import embed_loader
 
 
 @pytest.fixture
@@ -27,11 +28,11 @@ def built(minisite: Path, tmp_path: Path) -> Path:
 def spa_snippet(site: Path, mode: str, locale: str = "fr") -> str:
     loaded = load_site(site)
     source = next(s for s in loaded.groups if s.slug == "spa")
-    return snippet(loaded.config, source, mode, locale, loader(), "Réserver")
+    return snippet(loaded.config, source, mode, locale, embed_loader(), "Réserver")
 
 
 def test_the_snippet_hash_is_the_sri_hash_of_the_built_loader(built: Path) -> None:
-    versioned = loader()
+    versioned = embed_loader()
     data = (built / versioned.path).read_bytes()
     assert versioned.integrity == "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
     # The stable URL serves the same code, for hosts that prefer updates to pinning.

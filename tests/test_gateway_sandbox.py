@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from generator.gateway import Settings, create_app
-from generator.loader import load_site
+from generator.load.loader import load_site
 from generator.sandbox import DEFAULT_PRO, DEMO_ACCOUNT
 from generator.sandbox import create_app as create_sandbox
 

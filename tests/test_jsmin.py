@@ -9,7 +9,7 @@ import gzip
 
 import pytest
 
-from generator.build import _static
+from generator.render.static import static_bytes as _static
 from generator.themes import TEMPLATES_DIR
 
 SCRIPTS = sorted(p.name for p in (TEMPLATES_DIR / "static").glob("*.js"))

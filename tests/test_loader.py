@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator.errors import SiteError
-from generator.loader import MAX_FILE_BYTES, load_site
+from generator.load.loader import load_site
+from generator.load.reader import MAX_FILE_BYTES
 
 
 def problems(site: Path) -> list[str]:
@@ -262,7 +263,7 @@ def test_a_markdown_image_is_read_within_the_file_size_limit(minisite: Path, ext
 
 import os  # noqa: E402
 
-from generator.loader import RESERVED_SLUGS  # noqa: E402
+from generator.load.loader import RESERVED_SLUGS  # noqa: E402
 
 
 def test_a_pages_folder_linked_outside_the_site_is_refused(minisite: Path, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from generator.build import build
 from generator.errors import SiteError
-from generator.outdir import is_mount_point, output_folder
+from generator.publish.outdir import is_mount_point, output_folder
 
 
 def all_files(root: Path) -> dict[str, bytes]:
@@ -147,7 +147,7 @@ def test_a_path_under_a_file_and_the_filesystem_root_are_refused(minisite: Path,
 
 
 def test_merge_refuses_the_same_outs_as_build(minisite: Path, tmp_path: Path) -> None:
-    from generator.shards import merge
+    from generator.merge import merge
 
     build(minisite, tmp_path / "s1", shard=(1, 1))
     with pytest.raises(SiteError, match="groups/"):

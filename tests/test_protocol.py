@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from generator import protocol
-from generator.embed import SANDBOX
+from generator.render.snippets import SANDBOX
 from generator.sandbox.booking import EMAIL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,9 +58,9 @@ def test_the_loader_uses_the_sandbox_tokens_default_locale_and_button_colour() -
 
 
 def test_the_booking_form_checks_email_and_phone_with_the_shared_patterns() -> None:
-    booking = script("booking.js")
-    assert f"/{protocol.EMAIL_PATTERN}/.test(values.email)" in booking
-    assert f"/{protocol.PHONE_PATTERN}/.test(values.phone)" in booking
+    details = script("details.js")  # the details step, loaded when it opens
+    assert f"/{protocol.EMAIL_PATTERN}/.test(values.email)" in details
+    assert f"/{protocol.PHONE_PATTERN}/.test(values.phone)" in details
     assert EMAIL.pattern == protocol.EMAIL_PATTERN  # the sandbox accepts what the form sends
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from generator.build import build
-from generator.publish import link_or_copy, replace_file
+from generator.publish.atomic import link_or_copy, replace_file
 
 KILLS = 20  # builds killed while running (a build that finished first does not count)
 
@@ -80,24 +80,33 @@ def test_sigkill_at_any_moment_leaves_the_old_or_the_new_tree(demo_site: Path, t
 
 
 # A build process killed at an exact point (os._exit runs no clean-up, as SIGKILL does not):
-# ``point`` is a Builder method, ``after`` whether the method ran before the kill.
+# ``point`` is a step of the pipeline ("module:name"), ``after`` whether it ran before the kill.
 KILL_AT = """
-import os, sys
-import generator.build as b
-method, after = sys.argv.pop(1), sys.argv.pop(1) == "after"
-original = getattr(b.Builder, method)
-def killed(self, *args, **kwargs):
+import importlib, os, sys
+point, after = sys.argv.pop(1), sys.argv.pop(1) == "after"
+module, _, name = point.partition(":")
+owner = importlib.import_module(module)
+*parents, attribute = name.split(".")
+for parent in parents:
+    owner = getattr(owner, parent)
+original = getattr(owner, attribute)
+def killed(*args, **kwargs):
     if after:
-        original(self, *args, **kwargs)
+        original(*args, **kwargs)
     os._exit(9)
-setattr(b.Builder, method, killed)
+setattr(owner, attribute, killed)
 from generator.cli import main
 main()
 """
+STEPS = {
+    "write_manifest": "generator.publish.output:Output.write_manifest",
+    "write_site_pages": "generator.build:render_site_pages",
+    "render_group": "generator.render.parallel:render_group",
+}
 
 
 def build_killed_at(site: Path, out: Path, method: str, after: bool) -> None:
-    command = [sys.executable, "-c", KILL_AT, method, "after" if after else "before", "build", str(site), "-o", str(out), "-j", "1", "-q"]
+    command = [sys.executable, "-c", KILL_AT, STEPS[method], "after" if after else "before", "build", str(site), "-o", str(out), "-j", "1", "-q"]
     assert subprocess.run(command, capture_output=True).returncode == 9
 
 

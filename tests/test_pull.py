@@ -23,10 +23,10 @@ from hypothesis import strategies as st
 
 from generator.cli import main
 from generator.errors import SiteError
-from generator.loader import SLUG, load_site
+from generator.load.loader import SLUG, load_site
+from generator.plan.slugs import slugify
 from generator.remote import ApiError, GroupAPI, RetryPolicy, files
 from generator.remote.pull import PAGE_TOML, pull_site, site_api_url
-from generator.slugs import slugify
 
 from .fakeapi import APIKEY, ENV, PRO_PASSWORD, FakeGroupAPI, credentials
 from .sandboxapi import Recorder, Sandbox

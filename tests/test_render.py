@@ -15,7 +15,7 @@ import rcssmin
 
 from generator.build import build
 from generator.errors import SiteError
-from generator.render import template_problem
+from generator.render.environment import template_problem
 from generator.themes import TEMPLATES_DIR, THEMES_DIR
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from generator.config import WEEKDAYS, PageConfig
+from generator.load.config import WEEKDAYS, PageConfig
 from generator.sandbox.availability import day_slots, to_utc
 from generator.timezones import TIMEZONES, zone_for
 

@@ -285,7 +285,7 @@ def test_account_refusals(api: Api, account: dict, status: int, code: str | None
 
 
 def test_reload_keeps_bookings_and_accounts_and_takes_the_new_settings(minisite: Path) -> None:
-    from generator.loader import load_site
+    from generator.load.loader import load_site
 
     api = Api(minisite)
     booked = api.book("2026-12-01 09:00:00").json()

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator.build import build, in_shard, parse_shard
+from generator.build import build
 from generator.cli import main
 from generator.errors import SiteError
+from generator.plan.shards import in_shard, parse_shard
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
 from synth import make_site

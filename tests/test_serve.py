@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.preview import Preview, Watcher
-from generator.serve import allowed_hosts, is_loopback, printable
+from generator.preview.rebuild import Preview, Watcher
+from generator.preview.server import allowed_hosts, is_loopback, printable
 
 from .servekit import running
 
@@ -380,8 +380,8 @@ def test_an_ipv6_preview_prints_and_opens_a_bracketed_url(minisite: Path, monkey
     """bug-hunt #8: the URL printed and opened for --host ::1 is http://[::1]:N/."""
     from click.testing import CliRunner
 
-    from generator import serve as serve_module
     from generator.cli import main
+    from generator.preview import server as serve_module
 
     opened: list[str] = []
     monkeypatch.setattr("webbrowser.open", opened.append)

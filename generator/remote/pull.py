@@ -22,11 +22,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..config import SiteConfig
 from ..errors import Problem, SiteError, problems_from_validation
-from ..loader import SLUG, read_json, read_toml
+from ..load.config import SiteConfig
+from ..load.loader import SLUG
+from ..load.reader import read_json, read_toml
 from ..models import Calendar, Group, Intervention, InterventionSet
-from ..slugs import slugify
+from ..plan.slugs import slugify
 from .client import PRODUCTION_API, GroupAPI
 from .credentials import scrub
 from .files import write_all

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import Problem, SiteError, problems_from_validation
-from ..loader import GroupSource, load_site
+from ..load.loader import GroupSource, load_site
 from ..models import GROUP_API_FIELDS, USERCOLOR_KEYS, USERCOLORS_MAX_LENGTH, Group
 from .client import GroupAPI
 

@@ -21,7 +21,7 @@ from datetime import datetime
 
 from starlette.applications import Starlette
 
-from ..loader import Site
+from ..load.loader import Site
 from .app import MAX_BODY_BYTES, build_app
 from .store import DEMO_ACCOUNT, Store
 

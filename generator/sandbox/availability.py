@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
-from ..config import WEEKDAYS, PageConfig, parse_span
+from ..load.config import WEEKDAYS, PageConfig, parse_span
 
 __all__ = ["Busy", "Slot", "day_slots", "is_deleted", "to_utc", "to_wall"]
 

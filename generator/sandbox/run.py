@@ -7,9 +7,9 @@ import socket
 from collections.abc import Callable
 from pathlib import Path
 
-from ..loader import load_site
+from ..load.loader import load_site
+from ..preview.server import is_loopback
 from ..secretfiles import secret_from
-from ..serve import is_loopback
 from . import DEFAULT_APIKEY, DEFAULT_PRO, create_app
 
 __all__ = ["SandboxServer", "read_secret"]

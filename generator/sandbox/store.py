@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from ..loader import GroupSource, Site
+from ..load.loader import GroupSource, Site
 from ..models import Group
 from ..timezones import zone_for
 from .errors import ApiError

@@ -139,10 +139,10 @@ def test_calendar_text_is_escaped_and_folded_at_75_octets(confirmation_page, sum
 @pytest.fixture(scope="module")
 def confirmation_page(browser, tmp_path_factory):
     """A page with done.js's `ics` exposed as window.__ics (the module, as shipped)."""
-    from generator.build import _static
+    from generator.render.static import static_bytes
 
     root = tmp_path_factory.mktemp("ics")
-    (root / "done.js").write_bytes(_static("done.js"))
+    (root / "done.js").write_bytes(static_bytes("done.js"))
     (root / "index.html").write_text('<script type="module">import {ics} from "./done.js"; window.__ics = ics;'
                                      ' document.title = "ready";</script>', "utf-8")
     from tests.browser.conftest import StaticServer

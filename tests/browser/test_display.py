@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from generator.render import locale_messages
+from generator.render.context import locale_messages
 from tests.browser.clicrdv_route import ClicRDVRoute
 from tests.browser.test_runtime import (
     FICHE,

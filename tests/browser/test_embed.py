@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import build, loader
-from generator.embed import snippet
-from generator.loader import load_site
-from generator.serve import PreviewServer
+from generator.build import build
+from generator.load.loader import load_site
+from generator.preview.server import PreviewServer
+from generator.render.snippets import snippet
+from generator.render.static import embed_loader
 
 FICHE = {"firstname": "Ada", "lastname": "Lovelace", "email": "ada@example.com", "phone": "+33 6 12 34 56 78"}
 
@@ -41,7 +42,7 @@ def host_page(tmp_path: Path, server: PreviewServer, modes: list[str], extra: st
     site = load_site(server.preview.site_dir)
     spa = next(g for g in site.groups if g.slug == "spa")
     origin = f"http://127.0.0.1:{server.port}"
-    body = "\n".join(snippet(site.config, spa, mode, "en", loader(), "Book") for mode in modes)
+    body = "\n".join(snippet(site.config, spa, mode, "en", embed_loader(), "Book") for mode in modes)
     root = tmp_path / "host"
     root.mkdir(exist_ok=True)
     csp = f"default-src 'none'; script-src {origin}; frame-src {origin}"
@@ -231,7 +232,7 @@ def test_iframe_and_link_modes_need_no_script(widgets, tmp_path, serve_dir, page
     page.goto(f"{host.url}/")
     assert page.locator(f"a[href='http://127.0.0.1:{widgets.port}/spa/en/']").count() == 1
     site = load_site(widgets.preview.site_dir)
-    html = snippet(site.config, site.groups[1], "iframe", "en", loader(), "Book")
+    html = snippet(site.config, site.groups[1], "iframe", "en", embed_loader(), "Book")
     assert 'loading="lazy"' in html and 'title="Book – Test Spa"' in html and "sandbox=" in html
 
 

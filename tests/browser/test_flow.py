@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from generator.render import locale_messages
+from generator.render.context import locale_messages
 from tests.servekit import running
 
 EN = locale_messages("en")

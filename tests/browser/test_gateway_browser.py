@@ -21,7 +21,7 @@ import pytest
 
 from generator.build import build
 from generator.gateway.session import COOKIE_NAME
-from generator.loader import load_site
+from generator.load.loader import load_site
 from generator.sandbox import DEMO_ACCOUNT, create_app
 from tests.gatewaykit import APIKEY, PRO
 from tests.gatewayprocs import GatewayProcess, ThreadServer, free_port

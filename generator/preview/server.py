@@ -27,11 +27,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
+from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler  # type: ignore[import-untyped]
 from tornado import httpserver, ioloop, netutil, web
 
 from .hosts import allowed_hosts, is_loopback, url_host
-from .preview import Preview, Watcher, built_in_dirs
+from .rebuild import Preview, Watcher, built_in_dirs
 
 __all__ = ["PreviewServer", "allowed_hosts", "is_loopback", "printable", "url_host"]
 
@@ -48,16 +48,16 @@ OVERLAY_CSS = (
 )
 
 
-class _ReloadSocket(LiveReloadHandler):
+class _ReloadSocket(LiveReloadHandler):  # type: ignore[misc]
     """livereload's websocket, accepting only pages served by this preview."""
 
     def check_origin(self, origin: str) -> bool:
         from urllib.parse import urlparse
 
-        return urlparse(origin).netloc == self.request.host
+        return bool(urlparse(origin).netloc == self.request.host)
 
 
-class _ReloadScript(LiveReloadJSHandler):
+class _ReloadScript(LiveReloadJSHandler):  # type: ignore[misc]
     """livereload's browser client, also answering HEAD."""
 
     head = LiveReloadJSHandler.get
@@ -145,7 +145,7 @@ class _ApiProxy(web.RequestHandler):
             self.add_header(name, value)
         self.finish(body)
 
-    get = post = put = delete = options = _handle  # type: ignore[assignment]
+    get = post = put = delete = options = _handle
 
 
 class _Pages(web.RequestHandler):
@@ -246,7 +246,7 @@ class PreviewServer:
     # -- building ----------------------------------------------------------------------------
 
     def first_build(self) -> None:
-        from .errors import SiteError
+        from ..errors import SiteError
 
         try:
             self.log(str(self.preview.build_all()))
@@ -256,8 +256,8 @@ class PreviewServer:
         self._refresh_sandbox()
 
     def _refresh_sandbox(self) -> None:
-        from .gateway.preview import PreviewChain
-        from .sandbox import DEFAULT_APIKEY, DEFAULT_PRO, create_app
+        from ..gateway.preview import PreviewChain
+        from ..sandbox import DEFAULT_APIKEY, DEFAULT_PRO, create_app
 
         if self.preview.site is None or self.preview.problems:
             return

@@ -7,29 +7,24 @@ problem names the file and the field path inside it.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
-import stat
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import unquote
 
-from pydantic import BaseModel, ValidationError
-
+from ..content import MarkdownError, TextPage, is_remote, render_markdown
+from ..errors import Problem, SiteError
+from ..images import image_problem
+from ..models import Calendar, Group, Intervention, InterventionSet
+from ..publish.manifest import walk_files
+from ..themes import load_theme
 from .config import PageConfig, SiteConfig
-from .content import MarkdownError, TextPage, is_remote, render_markdown
-from .errors import BookgenError, Problem, SiteError, problems_from_validation
-from .images import image_problem
-from .manifest import not_a_file, walk_files
-from .models import Calendar, Group, Intervention, InterventionSet
-from .themes import load_theme
+from .reader import Model, Reader
 
-__all__ = ["RESERVED_SLUGS", "SLUG", "GroupSource", "Site", "group_folders", "load_site", "read_json", "read_toml"]
+__all__ = ["RESERVED_SLUGS", "SLUG", "GroupSource", "Site", "group_folders", "load_site"]
 
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 RESERVED_SLUGS = frozenset({"assets"})
@@ -37,8 +32,6 @@ RESERVED_SLUGS = frozenset({"assets"})
 stylesheets; the other top-level names, ``index.html``, ``sitemap.xml``, ``embed.js``,
 ``manifest.json``, cannot be slugs). A group folder with one of them would be published
 over, then delete, the site's own files."""
-MAX_FILE_BYTES = 16 * 1024 * 1024
-Model = TypeVar("Model", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -73,186 +66,10 @@ class Site:
     theme_dirs: tuple[Path, ...] = field(default=())
     loaded: dict[tuple[int, int], str] = field(default_factory=dict, compare=False, hash=False)
     """(st_dev, st_ino) → sha256 of the bytes read from each file: what the build was
-    made from, for the manifest's input digests (:func:`generator.manifest.group_digest`)."""
+    made from, for the manifest's input digests (:func:`generator.publish.manifest.group_digest`)."""
 
 
-class _Reader:
-    """Collects problems while reading; every file is shown relative to the user's path."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.real_root = Path(os.path.realpath(root))
-        self.problems: list[Problem] = []
-        self.loaded: dict[tuple[int, int], str] = {}
-        self.blobs: dict[Path, bytes] = {}  # images and logos, published as checked
-
-    def shown(self, path: Path) -> str:
-        return str(path)
-
-    def add(self, path: Path, where: str, message: str, line: int | None = None) -> None:
-        self.problems.append(Problem(self.shown(path), where, message, line))
-
-    def inside(self, path: Path) -> bool:
-        """Whether ``path``, every link on the way resolved, is inside the site project;
-        if not, the problem is recorded (a linked file, or a linked folder, that leads out)."""
-        if Path(os.path.realpath(path)).is_relative_to(self.real_root):
-            return True
-        if path.is_symlink():
-            kind = "folder" if path.is_dir() else "file"
-            self.add(path, "", f"is a link to a {kind} outside the site project")
-        else:
-            self.add(path, "", "is in a linked folder that leads outside the site project")
-        return False
-
-    def raw(self, path: Path) -> bytes | None:
-        """The bytes of a regular file of the project, within the size limit; None (and
-        the problem recorded) when it cannot be read, leads outside the project, or is a
-        FIFO, socket or device (never opened for reading, so never waited on)."""
-        try:
-            if not self.inside(path):
-                return None
-            info = path.stat()
-            if not stat.S_ISREG(info.st_mode):
-                self.add(path, "", not_a_file(info.st_mode))
-                return None
-            if info.st_size > MAX_FILE_BYTES:
-                self.add(path, "", f"is {info.st_size // (1024 * 1024)} MB; at most 16 MB is read")
-                return None
-            descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-            with open(descriptor, "rb") as handle:
-                opened = os.fstat(descriptor)
-                if not stat.S_ISREG(opened.st_mode):  # swapped since the stat
-                    self.add(path, "", not_a_file(opened.st_mode))
-                    return None
-                raw = handle.read(MAX_FILE_BYTES + 1)
-            if len(raw) > MAX_FILE_BYTES:
-                self.add(path, "", "is over 16 MB; at most 16 MB is read")
-                return None
-            self.loaded[(opened.st_dev, opened.st_ino)] = hashlib.sha256(raw).hexdigest()
-            return raw
-        except OSError as error:
-            self.add(path, "", f"cannot be read ({error.strerror})")
-            return None
-
-    def text(self, path: Path) -> str | None:
-        raw = self.raw(path)
-        if raw is None:
-            return None
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            line = raw[: error.start].count(b"\n") + 1
-            self.add(path, "", f"is not valid UTF-8 (byte {error.start})", line)
-            return None
-        if "\x00" in text:
-            self.add(path, "", "contains a NUL character")
-            return None
-        return text
-
-    def json(self, path: Path) -> Any:
-        text = self.text(path)
-        if text is None:
-            return None
-        try:
-            return read_json(text)
-        except _DuplicateKey as error:
-            self.add(path, error.where, f"duplicate key {error.key!r}")
-        except json.JSONDecodeError as error:
-            self.add(path, "", f"invalid JSON: {error.msg} (column {error.colno})", error.lineno)
-        except RecursionError:
-            self.add(path, "", "invalid JSON: nested too deeply")
-        except ValueError as error:  # an integer beyond Python's 4300-digit conversion limit
-            self.add(path, "", f"invalid JSON: {_number_message(error)}")
-        return None
-
-    def toml(self, path: Path) -> dict[str, Any] | None:
-        text = self.text(path)
-        if text is None:
-            return None
-        try:
-            return read_toml(text)
-        except tomllib.TOMLDecodeError as error:
-            self.add(path, "", f"invalid TOML: {error}")
-        except RecursionError:
-            self.add(path, "", "invalid TOML: nested too deeply")
-        except ValueError as error:
-            self.add(path, "", f"invalid TOML: {_number_message(error)}")
-        return None
-
-    def settings(self, model: type[Model], path: Path) -> Model:
-        """An optional TOML settings file (site.toml, page.toml) as ``model``: its
-        defaults when the file is absent or invalid (the problem is recorded)."""
-        data = self.toml(path) if path.exists() else None
-        return (self.model(model, data, path) if data is not None else None) or model()
-
-    def model(self, model: type[Model], data: Any, path: Path, prefix: str = "") -> Model | None:
-        try:
-            return model.model_validate(data)
-        except ValidationError as error:
-            self.problems.extend(problems_from_validation(error, self.shown(path), prefix))
-            return None
-
-
-def _number_message(error: ValueError) -> str:
-    text = str(error)
-    if "digits" in text:
-        return "a number has over 4300 digits"
-    return text[:200]
-
-
-class _DuplicateKey(BookgenError, ValueError):
-    def __init__(self, key: str, where: str) -> None:
-        super().__init__(key)
-        self.key, self.where = key, where
-
-
-class _Duplicated(dict[str, Any]):
-    """An object that had a key twice; ``key`` is the first repeated one."""
-
-    key = ""
-
-
-def _find_duplicate(data: Any) -> tuple[str, str]:
-    """The field path of the first repeated key in ``data`` (``group.name``, ``records[2].id``)."""
-    stack: list[tuple[Any, str]] = [(data, "")]
-    while stack:
-        node, where = stack.pop()
-        if isinstance(node, _Duplicated):
-            return f"{where}.{node.key}" if where else node.key, node.key
-        if isinstance(node, dict):
-            stack += [(value, f"{where}.{key}" if where else key) for key, value in reversed(node.items())]
-        elif isinstance(node, list):
-            stack += [(value, f"{where}[{index}]") for index, value in reversed(list(enumerate(node)))]
-    raise AssertionError("no duplicate found")  # pragma: no cover - only called after one was seen
-
-
-def read_json(text: str) -> Any:
-    """Parse JSON, refusing duplicate keys (the API never sends them; a hand edit might)."""
-    seen_duplicate = False
-
-    def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        nonlocal seen_duplicate
-        result = dict(pairs)
-        if len(result) == len(pairs):
-            return result
-        seen_duplicate = True
-        marked = _Duplicated(result)
-        keys = [key for key, _ in pairs]
-        marked.key = next(key for index, key in enumerate(keys) if key in keys[:index])
-        return marked
-
-    data = json.loads(text, object_pairs_hook=pairs_hook)
-    if seen_duplicate:
-        where, key = _find_duplicate(data)
-        raise _DuplicateKey(key, where)
-    return data
-
-
-def read_toml(text: str) -> dict[str, Any]:
-    return tomllib.loads(text)
-
-
-def _records(reader: _Reader, path: Path, model: type[Model]) -> tuple[list[Model], str]:
+def _records(reader: Reader, path: Path, model: type[Model]) -> tuple[list[Model], str]:
     """A list file: ``{"records": [...]}`` or a bare list. Returns models and the path prefix."""
     if not path.exists():
         return [], ""
@@ -273,7 +90,7 @@ def _records(reader: _Reader, path: Path, model: type[Model]) -> tuple[list[Mode
     return items, prefix
 
 
-def _check_ids(reader: _Reader, path: Path, prefix: str, records: list[Any]) -> None:
+def _check_ids(reader: Reader, path: Path, prefix: str, records: list[Any]) -> None:
     seen: set[int] = set()
     for index, record in enumerate(records):
         if record.id in seen:
@@ -282,7 +99,7 @@ def _check_ids(reader: _Reader, path: Path, prefix: str, records: list[Any]) -> 
 
 
 def _check_references(
-    reader: _Reader,
+    reader: Reader,
     files: dict[str, Path],
     prefixes: tuple[str, str],
     calendars: list[Calendar],
@@ -310,7 +127,7 @@ def _check_references(
                 )
 
 
-def _load_group(reader: _Reader, directory: Path) -> GroupSource | None:
+def _load_group(reader: Reader, directory: Path) -> GroupSource | None:
     before = len(reader.problems)
     slug = directory.name
     if not SLUG.fullmatch(slug):
@@ -394,7 +211,7 @@ def _load_group(reader: _Reader, directory: Path) -> GroupSource | None:
     )
 
 
-def _markdown_files(reader: _Reader, pages_dir: Path) -> list[Path]:
+def _markdown_files(reader: Reader, pages_dir: Path) -> list[Path]:
     """The ``*.md`` files of a group's ``pages/``; a folder that cannot be listed is a
     problem, not an empty folder."""
     if not pages_dir.is_dir():
@@ -408,7 +225,7 @@ def _markdown_files(reader: _Reader, pages_dir: Path) -> list[Path]:
 
 
 def _image_file(
-    reader: _Reader, named_in: Path, where: str, base: Path, name: str, folder: Path
+    reader: Reader, named_in: Path, where: str, base: Path, name: str, folder: Path
 ) -> Path | None:
     """The image file ``name`` (relative to ``base``) that ``named_in`` refers to, once
     checked: inside the group's ``folder`` and really an image (:mod:`generator.images`)."""
@@ -434,7 +251,7 @@ def load_site(root: Path | str, *, only: Callable[[str], bool] | None = None) ->
     read at all. Raises :class:`SiteError` listing every problem found.
     """
     root = Path(root)
-    reader = _Reader(root)
+    reader = Reader(root)
     if not root.is_dir():
         raise SiteError([Problem(str(root), "", "is not a folder (expected a site project)")])
     config_file = root / "site.toml"
@@ -472,7 +289,7 @@ def group_folders(groups_dir: Path) -> list[Path]:
         raise SiteError([Problem(str(groups_dir), "", f"cannot be read ({error.strerror})")]) from None
 
 
-def _check_themes(reader: _Reader, file: Path, name: str, theme_dirs: tuple[Path, ...]) -> None:
+def _check_themes(reader: Reader, file: Path, name: str, theme_dirs: tuple[Path, ...]) -> None:
     """A theme named in ``file`` must exist and load; its own errors are reported as is."""
     try:
         load_theme(name, theme_dirs)

@@ -5,7 +5,7 @@ diff``), the content digest of every input (for incremental builds), the directo
 entry of every group (so an incremental build can relist groups it did not reload),
 and the shard it covers (for ``bookgen merge``). It is published, and a clean build
 of the same input writes the same bytes; machine-local facts (file stamps, compiled
-templates) live in the private cache beside OUT (:mod:`generator.cachedir`).
+templates) live in the private cache beside OUT (:mod:`generator.publish.cachedir`).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .errors import Problem, SiteError
-from .themes import TEMPLATES_DIR, THEMES_DIR
+from .. import __version__
+from ..errors import Problem, SiteError
+from ..themes import TEMPLATES_DIR, THEMES_DIR
 
 __all__ = ["Manifest", "group_digest", "group_stamp", "read_manifest", "shared_digest", "walk_files"]
 

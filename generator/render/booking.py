@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .loader import GroupSource
-from .models import Calendar, Intervention, InterventionSet
-from .timezones import TIMEZONES
+from ..load.loader import GroupSource
+from ..models import Calendar, Intervention, InterventionSet
+from ..timezones import TIMEZONES
 
 __all__ = ["ServiceGroup", "flow_data", "reminder_facts", "service_groups", "steps"]
 

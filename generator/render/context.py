@@ -1,142 +1,33 @@
-"""Jinja environments and page contexts.
+"""Page contexts: what the booking page and widget templates of a group are given.
 
-One environment per (theme, locale): the loader follows the theme's search path,
-gettext is installed for the locale, and autoescape is on for every template. The
-only ``|safe`` values are the sanitized markdown of :mod:`generator.content`.
+Pure functions of the loaded site (no I/O). The only ``|safe`` values they carry are
+the sanitized markdown of :mod:`generator.content` and :func:`json_script` output.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import re
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import jinja2
 from babel import Locale
-from markupsafe import Markup
 
-from . import __version__
+from ..content import with_image_urls
+from ..i18n import Formatter, display_name, html_lang, text_direction, translations, url_locale
+from ..load.config import SiteConfig
+from ..load.loader import GroupSource
+from ..load.site import group_language, group_locales
+from ..plan.urls import WIDGET, locale_url, page_url, sibling_href
+from ..timezones import TIMEZONES, zone_for
 from .booking import bookable_calendars, flow_data, reminder_facts, service_groups, steps
-from .config import SiteConfig
-from .content import with_image_urls
-from .errors import Problem
-from .i18n import Formatter, display_name, html_lang, text_direction, translations, url_locale
-from .loader import GroupSource
-from .publish import replace_file
-from .themes import Theme
-from .timezones import TIMEZONES, zone_for
 
-__all__ = ["PageLinks", "environment", "group_context", "json_script", "template_problem"]
-
-
-def json_script(value: Any) -> Markup:
-    """JSON safe inside ``<script type="application/json">`` (no ``</script>`` breakout)."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
-
-
-class _SharedBytecode(jinja2.BytecodeCache):
-    """Compiled templates shared by every environment of the process, and optionally kept
-    on disk between builds.
-
-    The environments differ only in their gettext catalog, so each template is compiled
-    once, not once per locale; with a :attr:`folder` (a build sets the private cache beside
-    OUT, :mod:`generator.cachedir`) the next build's fresh interpreter loads them instead
-    of compiling again, which is most of a one-group rebuild.
-
-    An entry on disk is loaded only when its sha256 is in :attr:`trusted` (the hashes of
-    the entries this user's builds wrote, kept in the cache's state), and any failure to
-    load it just means compiling again: a corrupt entry, or one planted by whoever can
-    write beside OUT, is never unpickled or executed. Entries written are recorded in
-    :attr:`written` (entry name → sha256) for the build to save.
-    """
-
-    def __init__(self) -> None:
-        self.code: dict[str, bytes] = {}
-        self.folder: Path | None = None
-        self.trusted: dict[str, str] = {}
-        self.written: dict[str, str] = {}
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        code = self.code.get(bucket.key)
-        if code is None and self.folder is not None and bucket.key in self.trusted:
-            with contextlib.suppress(OSError):
-                raw = (self.folder / bucket.key).read_bytes()
-                if hashlib.sha256(raw).hexdigest() == self.trusted[bucket.key]:
-                    code = raw
-        if code is not None:
-            try:
-                bucket.bytecode_from_string(code)
-            except Exception:  # whatever is wrong with an entry, compile again
-                bucket.reset()
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        code = self.code[bucket.key] = bucket.bytecode_to_string()
-        if self.folder is not None:
-            with contextlib.suppress(OSError):
-                replace_file(self.folder / bucket.key, code)
-                self.written[bucket.key] = hashlib.sha256(code).hexdigest()
-
-    def clear(self) -> None:
-        self.code.clear()
-
-
-BYTECODE = _SharedBytecode()
-
-
-@cache
-def environment(theme: Theme, locale: str) -> jinja2.Environment:
-    """The Jinja environment for one theme and locale (cached; build once per worker)."""
-    env = jinja2.Environment(
-        bytecode_cache=BYTECODE,
-        loader=jinja2.FileSystemLoader([str(p) for p in theme.template_dirs]),
-        autoescape=True,
-        extensions=["jinja2.ext.i18n"],
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=False,
-    )
-    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
-    env.filters["json_script"] = json_script
-    env.globals["bookgen_version"] = __version__
-    return env
-
-
-def template_problem(error: Exception, name: str, where: str = "") -> Problem | None:
-    """The template file and line where rendering ``name`` failed with ``error``, as a
-    problem (``themes/mine/templates/partials/contact.html:1: template error: ...``);
-    ``None`` when no template frame is in its traceback (a fault of bookgen itself).
-    ``where`` (the group's slug) locates a Jinja error raised before any template ran.
-
-    Jinja gives each frame of compiled template code the template's file name and line
-    (its traceback rewriting), so the innermost such frame is the expression that failed,
-    in whichever include, macro or parent template it was.
-    """
-    if isinstance(error, jinja2.TemplateSyntaxError):
-        message = f"template syntax error: {error.message}"
-        return Problem(error.filename or name, "", message, error.lineno)
-    frames = [
-        frame for frame in traceback.extract_tb(error.__traceback__)
-        if not frame.filename.endswith(".py") and not frame.filename.startswith("<")
-    ]  # fmt: skip
-    if not frames:
-        if isinstance(error, jinja2.TemplateError):  # raised before any template code ran
-            return Problem(name, where, f"template error: {error}")
-        return None
-    text = str(error) or type(error).__name__
-    if isinstance(error, RecursionError):
-        text = "templates include or call each other without end"
-    return Problem(frames[-1].filename, "", f"template error: {text}", frames[-1].lineno)
+__all__ = [
+    "PageLinks", "content_security_policy", "group_context", "group_language", "group_locales", "group_parts",
+    "language_links", "locale_messages", "x_default_locale",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -157,15 +48,6 @@ def hosted_module_url(config: SiteConfig, source: GroupSource) -> str:
     """The ClicRDV hosted module for the group: the no-JavaScript fallback."""
     urlname = source.page.urlname or source.group.urlname or source.slug
     return config.booking.hosted_module_url.replace("{urlname}", str(urlname))
-
-
-def group_locales(config: SiteConfig, source: GroupSource) -> list[str]:
-    return list(source.page.locales or config.site.locales)
-
-
-def group_language(config: SiteConfig, source: GroupSource) -> str:
-    """The language the group's own texts (preposition, markdown) are written in."""
-    return source.page.language or config.site.default_locale or config.site.locales[0]
 
 
 def origin_of(url: str) -> str | None:
@@ -202,13 +84,11 @@ def heading_for(gettext: Any, source: GroupSource, use_preposition: bool) -> str
     """The page's h1: with the group's preposition in its own language, neutral elsewhere."""
     group = source.group
     if use_preposition:
-        preposition = group.preposition.strip()
+        preposition = (group.preposition or "").strip()
         # An elided preposition ("à l'", "dell'") joins the name without a space.
         joiner = "" if preposition.endswith(("'", "’")) else " "
-        return gettext("Book an appointment %(at_business)s") % {
-            "at_business": f"{preposition}{joiner}{group.name}"
-        }
-    return gettext("Book an appointment – %(name)s") % {"name": group.name}
+        return str(gettext("Book an appointment %(at_business)s") % {"at_business": f"{preposition}{joiner}{group.name}"})
+    return str(gettext("Book an appointment – %(name)s") % {"name": group.name})
 
 
 def json_ld(source: GroupSource, canonical: str) -> dict[str, Any]:
@@ -272,7 +152,7 @@ def group_parts(config: SiteConfig, source: GroupSource, image_urls: dict[str, s
         "zone_key": group.timezone,
         "zone_iana": TIMEZONES[group.timezone],
         "csp": content_security_policy(config),
-        "x_default": f"{base_url}{source.slug}/{x_default_locale(config, source)}/",
+        "x_default": locale_url(base_url, source.slug, x_default_locale(config, source)),
         "tel": re.sub(r"[^0-9+]", "", group.phone or ""),
         "steps": steps(source),
         "service_groups": service_groups(source),
@@ -281,7 +161,7 @@ def group_parts(config: SiteConfig, source: GroupSource, image_urls: dict[str, s
         "texts": [with_image_urls(text, image_urls or {}) for text in source.texts],
         "flow": flow_data(source),
         "hosted_url": hosted_module_url(config, source),
-        "alternates": [(url_locale(other), f"{base_url}{source.slug}/{url_locale(other)}/") for other in locales],
+        "alternates": [(url_locale(other), page_url(base_url, source.slug, other)) for other in locales],
         "api_base_url": config.booking.api_base_url,
     }
 
@@ -308,14 +188,13 @@ def group_context(
     language = group_language(config, source)
     same_language = Locale.parse(locale).language == Locale.parse(language).language
     use_preposition = same_language and bool(group.preposition and group.preposition.strip())
-    canonical = f"{config.site.base_url}{source.slug}/{url_locale(locale)}/"
+    canonical = page_url(config.site.base_url, source.slug, locale)
     description = source.page.description or gettext(
         "Book an appointment online with %(name)s: services, prices and available times."
     ) % {"name": group.name}
     structured = json_ld(source, canonical)
     if "potentialAction" in structured:
         structured["potentialAction"]["target"]["inLanguage"] = url_locale(locale)
-    suffix = "" if page == "index.html" else page
     day = datetime(2000, 1, 3, tzinfo=zone)
     zone_name = fmt.zone_name()
     return {
@@ -335,13 +214,13 @@ def group_context(
         "description": description,
         "og_locale": locale,
         "json_ld": structured,
-        "languages": language_links(config, source, lambda code: f"../{code}/{suffix}"),
+        "languages": language_links(config, source, lambda code: sibling_href(code, page)),
         "sms_start": fmt.time(day.replace(hour=9)),
         "sms_end": fmt.time(day.replace(hour=19)),
         "step_names": step_names(gettext),
         "messages": {**locale_messages(locale), "zone_name": zone_name},
         # frame.js first: it must be listening before booking.js announces its first step.
-        "scripts": ["frame.js", "booking.js"] if page == "widget.html" else ["booking.js"],
+        "scripts": ["frame.js", "booking.js"] if page == WIDGET else ["booking.js"],
         "canonical": canonical,
         "links": links,
     }
@@ -423,8 +302,3 @@ def runtime_messages(gettext: Any) -> dict[str, str]:
         "hosted": gettext("Book on our booking service instead"),
         "step": gettext("Step %(num)s of %(total)s: %(name)s"),
     }
-
-
-def output_path(slug: str, locale: str, name: str) -> str:
-    """Where a group page lands inside the output tree."""
-    return f"{slug}/{url_locale(locale)}/{name}"

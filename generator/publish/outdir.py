@@ -25,9 +25,9 @@ import re
 import time
 from pathlib import Path
 
-from .errors import Problem, SiteError
+from ..errors import Problem, SiteError
+from .atomic import is_ours
 from .manifest import read_manifest
-from .publish import is_ours
 
 __all__ = ["displace", "output_folder"]
 

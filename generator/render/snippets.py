@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 from markupsafe import escape
 
-from .config import SiteConfig
-from .i18n import url_locale
-from .loader import GroupSource
-from .protocol import SANDBOX
+from ..i18n import url_locale
+from ..load.config import SiteConfig
+from ..load.loader import GroupSource
+from ..plan.urls import WIDGET, page_url
+from ..protocol import SANDBOX
 
 __all__ = ["MODES", "SANDBOX", "Loader", "host_csp", "snippet"]
 
@@ -52,14 +53,14 @@ def snippet(
         raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     base = config.site.base_url
     lang = url_locale(locale)
-    page = f"{base}{source.slug}/{lang}/"
+    page = page_url(base, source.slug, locale)
     name = escape(source.group.name)
     link = f'<a href="{page}">{escape(label)} – {name}</a>'
     if mode == "link":
         return link
     if mode == "iframe":
         return (
-            f'<iframe src="{page}widget.html" title="{escape(label)} – {name}" loading="lazy" '
+            f'<iframe src="{page}{WIDGET}" title="{escape(label)} – {name}" loading="lazy" '
             f'sandbox="{SANDBOX}" style="width:100%;height:720px;border:0"></iframe>'
         )
     script = f'<script async src="{base}{loader.path}" integrity="{loader.integrity}" crossorigin="anonymous"></script>'

@@ -1,6 +1,6 @@
 """The preview's build side: a site rebuilt piece by piece as files change.
 
-Kept apart from the HTTP server (:mod:`generator.serve`) so the rebuild rules can
+Kept apart from the HTTP server (:mod:`generator.preview.server`) so the rebuild rules can
 be tested without a socket: which edit rebuilds what, and how an error keeps the
 last good build.
 """
@@ -13,13 +13,18 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
-from .build import Builder, directory_entry, reset_caches, theme_for
-from .errors import Problem, SiteError
-from .loader import Site, load_site
-from .manifest import NAME as MANIFEST
-from .manifest import Manifest
-from .themes import TEMPLATES_DIR, THEMES_DIR
+from ..errors import Problem, SiteError
+from ..load.loader import Site, load_site
+from ..load.site import theme_for
+from ..plan.pages import SitePlan, directory_entry
+from ..publish.manifest import NAME as MANIFEST
+from ..publish.manifest import Manifest
+from ..publish.output import Output
+from ..render.environment import Renderer
+from ..render.site import render_group, render_site_pages
+from ..themes import TEMPLATES_DIR, THEMES_DIR, load_theme
 
 __all__ = ["Preview", "Rebuild", "Watcher", "built_in_dirs"]
 
@@ -82,6 +87,14 @@ class Watcher:
         return changed
 
 
+class _Built(NamedTuple):
+    """The last good build: its plan (site and asset registry), renderer and output."""
+
+    plan: SitePlan
+    renderer: Renderer
+    output: Output
+
+
 class Preview:
     """A site built into ``out``, rebuilt per edit; keeps the last good build on errors."""
 
@@ -89,20 +102,20 @@ class Preview:
         self.site_dir = Path(site_dir)
         self.out = Path(out)
         self.site: Site | None = None
-        self.builder: Builder | None = None
+        self.built: _Built | None = None
         self.problems: list[Problem] = []
 
     def build_all(self) -> Rebuild:
         """Load and render everything (also the first build)."""
         started = time.perf_counter()
-        reset_caches()
+        load_theme.cache_clear()  # a theme's files may have changed: read them again
         site = load_site(self.site_dir)
-        builder = Builder(site, self.out, live=True)
-        builder.write_assets()
-        pages = sum(builder.render_group(source) for source in site.groups)
-        _finish(builder)
-        _prune(self.out, set(builder.files))
-        self.site, self.builder = site, builder
+        built = _Built(SitePlan(site), Renderer(), Output(self.out, live=True))
+        built.output.write_assets(built.plan.shared_assets())
+        pages = sum(render_group(*built, source) for source in site.groups)
+        _finish(built)
+        _prune(self.out, set(built.output.files))
+        self.site, self.built = site, built
         return Rebuild("everything", pages, time.perf_counter() - started)
 
     def rebuild(self, changed: set[Path]) -> Rebuild | None:
@@ -123,27 +136,28 @@ class Preview:
 
     def _rebuild(self, changed: set[Path]) -> Rebuild:
         slugs = self._group_slugs(changed)
-        if self.site is None or self.builder is None or slugs is None or self.problems:
+        if self.site is None or self.built is None or slugs is None or self.problems:
             return self.build_all()
         started = time.perf_counter()
         theme_names = self._changed_themes(changed)
         if theme_names:
-            reset_caches()
+            load_theme.cache_clear()
         site = load_site(self.site_dir)
         if [g.slug for g in site.groups] != [g.slug for g in self.site.groups]:
             return self.build_all()  # a group was added or removed: everything links to it
-        builder = self.builder
-        builder.site = site
+        # A fresh renderer is the reset: a theme's templates are compiled again.
+        renderer = Renderer() if theme_names else self.built.renderer
+        built = _Built(SitePlan(site, self.built.plan.assets), renderer, self.built.output)
         if theme_names:
-            builder.write_assets()
+            built.output.write_assets(built.plan.shared_assets())
         # A theme edit reaches every group whose theme chain (extends) includes it.
         targets = [
             source for source in site.groups
             if source.slug in slugs or any(f.name in theme_names for f in theme_for(site, source).folders)
         ]  # fmt: skip
-        pages = sum(builder.render_group(source) for source in targets)
-        _finish(builder)
-        self.site = site
+        pages = sum(render_group(*built, source) for source in targets)
+        _finish(built)
+        self.site, self.built = site, built
         label = ", ".join(source.slug for source in targets) or "the directory"
         return Rebuild(label, pages, time.perf_counter() - started)
 
@@ -189,8 +203,9 @@ def _prune(out: Path, written: set[str]) -> None:
                 Path(folder, name).rmdir()
 
 
-def _finish(builder: Builder) -> None:
+def _finish(built: _Built) -> None:
     """The directory, sitemap and manifest, which every rebuild may change."""
-    entries = {source.slug: directory_entry(builder.site, source) for source in builder.site.groups}
-    builder.write_site_pages(entries)
-    builder.write_manifest(Manifest(groups=entries))
+    site = built.plan.site
+    entries = {source.slug: directory_entry(site, source) for source in site.groups}
+    render_site_pages(*built, entries)
+    built.output.write_manifest(Manifest(groups=entries), built.plan.assets)

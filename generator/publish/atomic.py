@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import Problem, SiteError
+from ..errors import Problem, SiteError
 
 __all__ = ["PARTIAL", "BuildLocked", "discard_tree", "is_ours", "link_or_copy", "locked", "replace_file", "spare_dir", "staging_dir", "swap_into_place"]
 

@@ -4,7 +4,7 @@ The previous tree's files are carried into the new one (hard links into a fresh
 folder, or by updating the spare tree in place), but only while they are what the
 manifest says: a file modified after its tree's manifest was written, or missing, is
 never carried (``bookgen diff`` and CDN syncs trust the manifest). A spare tree is
-claimed, updated and deleted only when bookgen made it (:mod:`generator.publish`).
+claimed, updated and deleted only when bookgen made it (:mod:`generator.publish.atomic`).
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import BookgenError
-from .manifest import NAME, Manifest, read_manifest, walk_files
-from .publish import PARTIAL, discard_tree, is_ours, link_or_copy, spare_dir
+from ..errors import BookgenError
+from ..plan.urls import LOADER
+from .atomic import PARTIAL, discard_tree, is_ours, link_or_copy, spare_dir
+from .manifest import NAME, Manifest, group_digest, group_stamp, read_manifest, walk_files
 
 if TYPE_CHECKING:
-    from .build import Builder
+    from .output import Output
 
 __all__ = ["OutEdited", "Previous", "Spare", "carry_files", "claim_spare", "finish_twin", "previous_build",
            "remove_stale", "still_foreign", "tree_matches", "walk_names"]  # fmt: skip
@@ -58,9 +59,9 @@ def still_foreign(out: Path) -> bool:
     return out.is_dir() and any(os.scandir(out)) and not is_ours(out)
 
 
-def finish_twin(twin: Path, builder: Builder, manifest: Manifest) -> None:
+def finish_twin(twin: Path, output: Output, manifest: Manifest) -> None:
     """Make the twin a valid spare tree (its own manifest, written last) or remove it."""
-    if builder.twin_failed:
+    if output.twin_failed:
         shutil.rmtree(twin, ignore_errors=True)
         return
     with contextlib.suppress(OSError):
@@ -117,7 +118,7 @@ def _unedited(path: str | Path, written_ns: int) -> bool:
 
 def carry_files(
     out: Path, staging: Path, paths: list[str], hashes: dict[str, str], spare: Spare | None,
-    builder: Builder, out_written_ns: int,
+    output: Output, out_written_ns: int,
 ) -> None:
     """Bring unchanged files into the new tree without rendering them: in a fresh folder
     as hard links to OUT's; in the spare, by copying only those that differ. A spare
@@ -126,7 +127,7 @@ def carry_files(
     made: set[Path] = set()
     spare_root = os.path.join(staging, "")  # one stat per carried file: strings, not Paths
     for path in paths:
-        builder.files[path] = hashes[path]
+        output.files[path] = hashes[path]
         if spare is not None and spare.files.get(path) == hashes[path] and _unedited(spare_root + path, spare.written_ns):
             continue
         target, source = staging / path, out / path
@@ -136,7 +137,7 @@ def carry_files(
             raw = source.read_bytes()
             if hashlib.sha256(raw).hexdigest() != hashes[path]:
                 raise OutEdited(path)
-            builder.write(path, raw)
+            output.write(path, raw)
             continue
         if target.parent not in made:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -182,3 +183,42 @@ def tree_matches(out: Path, previous: Previous) -> bool:
             return False
         names.add(path)
     return names == previous.manifest.files.keys() | {NAME}
+
+
+def changed_inputs(
+    site_dir: Path, previous: Previous, known: dict[str, str], slugs: list[str], started_ns: int
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Each group's stamp (taken now) and content digest: the previous build's digest when
+    the stamp is the one ``known`` from then, else the folder read again. (stamps, inputs)."""
+    groups, follow = site_dir / "groups", Path(os.path.realpath(site_dir))
+    stamps = {slug: group_stamp(groups / slug, started_ns, follow=follow) for slug in slugs}
+    inputs = {
+        slug: previous.manifest.inputs[slug]
+        if stamp and known.get(slug) == stamp and slug in previous.manifest.inputs
+        else group_digest(groups / slug, follow=follow)
+        for slug, stamp in stamps.items()
+    }  # fmt: skip
+    return stamps, inputs
+
+
+def carried_paths(old: Manifest, slugs: list[str], changed: set[str]) -> list[str]:
+    """The files of the previous tree an incremental build carries over: the shared
+    assets, the unchanged groups' files, and the stable loader."""
+    by_folder = old.files_by_folder()
+    kept = [slug for slug in slugs if slug not in changed]
+    shared = [folder for folder in by_folder if folder not in old.inputs and folder != ""]
+    return [*(path for folder in (*shared, *kept) for path in by_folder.get(folder, [])), LOADER]
+
+
+def start_twin(out: Path) -> Path | None:
+    """The spare tree a build into an empty OUT grows beside it (``None`` if it cannot be
+    made). Marked before its first file: a build killed while the twin grows leaves a
+    folder the next build knows as its own, and may discard."""
+    discard_tree(spare_dir(out))
+    twin = spare_dir(out)
+    try:
+        twin.mkdir(parents=True)
+        (twin / PARTIAL).touch()
+    except OSError:
+        return None
+    return twin

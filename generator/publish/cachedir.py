@@ -24,7 +24,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .publish import replace_file
+from .atomic import replace_file
 
 __all__ = ["STATE", "BuildState", "private_folder", "read_state", "write_state"]
 
@@ -49,7 +49,7 @@ class BuildState:
     """What the last build into one OUT knew about this machine."""
 
     manifest: str = ""  # sha256 of the manifest.json bytes the stamps describe
-    stamps: dict[str, str] = field(default_factory=dict)  # slug → generator.manifest.group_stamp
+    stamps: dict[str, str] = field(default_factory=dict)  # slug → generator.publish.manifest.group_stamp
     bytecode: dict[str, str] = field(default_factory=dict)  # bytecode entry name → sha256 of its bytes
 
 

@@ -11,28 +11,27 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import functools
 import multiprocessing
 import os
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from . import build as _build
-from .errors import Problem, SiteError
-from .loader import load_site
-from .manifest import group_digest, group_stamp
-from .render import BYTECODE
+from ..errors import Problem, SiteError
+from ..load.checks import check
+from ..load.loader import load_site
+from ..plan.pages import SitePlan, directory_entry
+from ..publish.manifest import group_digest, group_stamp
+from ..publish.output import Output
+from .environment import Renderer
+from .site import render_group
 
-if TYPE_CHECKING:
-    from .build import Builder
-
-__all__ = ["Rendered", "render_groups"]
+__all__ = ["Job", "Rendered", "render_groups"]
 
 Progress = Callable[[int, int], None]
-
-_worker: tuple[Builder, Path, int] | None = None
 
 
 @dataclass
@@ -45,14 +44,30 @@ class Rendered:
     entries: dict[str, dict[str, Any]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    stamps: dict[str, str] = field(default_factory=dict)  # for the private cache, see generator.cachedir
+    stamps: dict[str, str] = field(default_factory=dict)  # for the private cache, see generator.publish.cachedir
     inputs: dict[str, str] = field(default_factory=dict)
     twin_failed: bool = False
     bytecode: dict[str, str] = field(default_factory=dict)  # compiled templates written: name → sha256
+    assets: dict[str, str] = field(default_factory=dict)  # the plan's registry, with themes first used here
     manifest_sha: str = ""  # set by the build once the manifest is written
 
 
-def _load_and_render(builder: Builder, site_dir: Path, slugs: list[str], started_ns: int) -> Rendered:
+@dataclass(frozen=True)
+class Job:
+    """What every slice of groups is rendered with: the site folder, the build's start
+    (for stamps), the renderer, the output folder (``live``, ``twin``: see
+    :class:`~generator.publish.output.Output`) and the plan's asset registry so far."""
+
+    site_dir: Path
+    started_ns: int
+    renderer: Renderer
+    root: Path
+    assets: dict[str, str]
+    live: bool = False
+    twin: Path | None = None
+
+
+def _load_and_render(job: Job, slugs: list[str]) -> Rendered:
     """Load, validate and render the groups ``slugs``; problems are returned, not raised,
     so every slice's problems can be reported together.
 
@@ -60,25 +75,38 @@ def _load_and_render(builder: Builder, site_dir: Path, slugs: list[str], started
     read (``Site.loaded``), so a save that lands during the build is seen by the next.
     """
     wanted = set(slugs)
-    follow = Path(os.path.realpath(site_dir))
-    groups = site_dir / "groups"
+    follow = Path(os.path.realpath(job.site_dir))
+    groups = job.site_dir / "groups"
     try:
-        stamps = {slug: group_stamp(groups / slug, started_ns, follow=follow) for slug in slugs}
-        site = load_site(site_dir, only=wanted.__contains__)
+        stamps = {slug: group_stamp(groups / slug, job.started_ns, follow=follow) for slug in slugs}
+        site = load_site(job.site_dir, only=wanted.__contains__)
         inputs = {slug: group_digest(groups / slug, follow=follow, loaded=site.loaded) for slug in slugs}
     except SiteError as error:
         return Rendered(groups=len(slugs), problems=error.problems)
-    builder.site = site
-    builder.files = {}
-    pages = sum(builder.render_group(source) for source in site.groups)
-    entries = {source.slug: _build.directory_entry(site, source) for source in site.groups}
-    return Rendered(len(slugs), pages, builder.files, entries, _build.check(site), [], stamps, inputs,
-                     builder.twin_failed, dict(BYTECODE.written))  # fmt: skip
+    plan = SitePlan(site, job.assets)
+    output = Output(job.root, live=job.live, twin=job.twin)
+    pages = sum(render_group(plan, job.renderer, output, source) for source in site.groups)
+    entries = {source.slug: directory_entry(site, source) for source in site.groups}
+    return Rendered(len(slugs), pages, output.files, entries, check(site), [], stamps, inputs,
+                    output.twin_failed, dict(job.renderer.templates.written), plan.assets)  # fmt: skip
+
+
+class _ThisWorker:
+    """The job of a forked worker process. Set by the pool's initializer in the child
+    only (the job is inherited through the fork, never pickled); the building process
+    never sets it."""
+
+    job: Job | None = None
 
 
 def _worker_slice(slugs: list[str]) -> Rendered:
-    assert _worker is not None
-    return _load_and_render(*_worker[:2], slugs, _worker[2])
+    assert _ThisWorker.job is not None
+    return _load_and_render(_ThisWorker.job, slugs)
+
+
+def _worker_start(job: Job) -> None:
+    _ThisWorker.job = job
+    _worker_init()
 
 
 def _worker_init() -> None:
@@ -98,53 +126,48 @@ def _worker_init() -> None:
 _PR_SET_PDEATHSIG = 1
 
 
-def render_groups(
-    builder: Builder, site_dir: Path, slugs: list[str], jobs: int, progress: Progress | None, started_ns: int
-) -> Rendered:
+def render_groups(job: Job, slugs: list[str], jobs: int, progress: Progress | None) -> Rendered:
     """Load and render the groups ``slugs`` with ``jobs`` forked processes (one Jinja
     environment per worker and locale), or in this process for small builds. Raises
     :class:`SiteError` with every group's problems. The workers are terminated on any
     way out (an error, Ctrl-C, SIGTERM), never left running."""
-    global _worker
     total = len(slugs)
     size = max(1, min(50, total // (jobs * 8)))
     slices = [slugs[i : i + size] for i in range(0, total, size)]
     parallel = jobs > 1 and total >= 2 * jobs and "fork" in multiprocessing.get_all_start_methods()
-    done = Rendered()
-    shared_files = dict(builder.files)
-    _worker = (builder, site_dir, started_ns)
+    done = Rendered(assets=dict(job.assets))
     pool = None
     try:
-        pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_init) if parallel else None
-        results = pool.imap_unordered(_worker_slice, slices) if pool else map(_worker_slice, slices)
+        if parallel:
+            pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_start, initargs=(job,))
+        results = pool.imap_unordered(_worker_slice, slices) if pool else map(functools.partial(_load_and_render, job), slices)
         for part in results:
-            done.groups += part.groups
-            done.pages += part.pages
-            done.files.update(part.files)
-            done.entries.update(part.entries)
-            done.warnings += [w for w in part.warnings if w not in done.warnings]
-            done.problems += part.problems
-            done.stamps.update(part.stamps)
-            done.inputs.update(part.inputs)
-            done.twin_failed |= part.twin_failed
-            done.bytecode.update(part.bytecode)
+            _add(done, part)
             if progress:
                 progress(done.groups, total)
         if pool:
             pool.close()
             pool.join()
     finally:
-        _worker = None
         if pool:
             pool.terminate()
             pool.join()
-    builder.files = {**shared_files, **done.files}
-    builder.twin_failed |= done.twin_failed
-    for path in done.files:  # stylesheets of themes first used in a worker
-        if path.startswith("assets/") and path.endswith(".css"):
-            builder.assets.setdefault(f"css:{path.split('/')[1].split('.')[0]}", path)
     done.warnings.sort()
     if done.problems:
         raise SiteError(sorted(set(done.problems), key=lambda p: (p.file, p.path, p.message)))
     return done
 
+
+def _add(done: Rendered, part: Rendered) -> None:
+    done.groups += part.groups
+    done.pages += part.pages
+    done.files.update(part.files)
+    done.entries.update(part.entries)
+    done.warnings += [w for w in part.warnings if w not in done.warnings]
+    done.problems += part.problems
+    done.stamps.update(part.stamps)
+    done.inputs.update(part.inputs)
+    done.twin_failed |= part.twin_failed
+    done.bytecode.update(part.bytecode)
+    for key, path in part.assets.items():  # stylesheets of themes first used in a worker
+        done.assets.setdefault(key, path)

@@ -22,7 +22,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticUseDefault
 
-from .fields import fail, text
+from ..fields import fail, text
 
 __all__ = ["BookingConfig", "PageConfig", "SiteConfig", "SiteSettings", "parse_locale", "parse_span"]
 

@@ -14,16 +14,20 @@ import shutil
 import time
 from pathlib import Path
 
-from .build import Builder
 from .errors import Problem, SiteError
-from .loader import load_site
-from .manifest import NAME, Manifest, read_manifest
-from .outdir import displace, output_folder
-from .publish import is_ours, link_or_copy, locked, staging_dir, swap_into_place
+from .load.loader import load_site
+from .plan.pages import SitePlan
+from .plan.urls import DIRECTORY, SITEMAP
+from .publish.atomic import is_ours, link_or_copy, locked, staging_dir, swap_into_place
+from .publish.manifest import NAME, Manifest, read_manifest
+from .publish.outdir import displace, output_folder
+from .publish.output import Output
+from .render.environment import Renderer
+from .render.site import render_site_pages
 
 __all__ = ["merge"]
 
-_REBUILT = {"index.html", "sitemap.xml", NAME}
+_REBUILT = {DIRECTORY, SITEMAP, NAME}
 
 
 def _slices(folders: list[Path]) -> list[Manifest]:
@@ -56,7 +60,7 @@ def _slices(folders: list[Path]) -> list[Manifest]:
 
 def merge(site_dir: Path, out: Path, folders: list[Path], *, force: bool = False) -> tuple[int, float]:
     """Merge slice ``folders`` into ``out``; returns (groups, seconds). OUT is checked as
-    a build's is (:func:`generator.outdir.output_folder`); a slice cannot be OUT."""
+    a build's is (:func:`generator.publish.outdir.output_folder`); a slice cannot be OUT."""
     started = time.perf_counter()
     out, foreign = output_folder(out, site_dir, force=force)
     for folder in folders:
@@ -84,15 +88,14 @@ def merge(site_dir: Path, out: Path, folders: list[Path], *, force: bool = False
             displace(out)
         staging = staging_dir(out)
         try:
-            builder = Builder(site, staging)
-            builder.assets = merged.assets
+            output = Output(staging)
             for path, (folder, digest) in origin.items():
                 target = staging / path
                 target.parent.mkdir(parents=True, exist_ok=True)
                 link_or_copy(folder / path, target)
-                builder.files[path] = digest
-            builder.write_site_pages(merged.groups)
-            builder.write_manifest(merged)
+                output.files[path] = digest
+            render_site_pages(SitePlan(site, merged.assets), Renderer(), output, merged.groups)
+            output.write_manifest(merged, merged.assets)
             swap_into_place(staging, out)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
