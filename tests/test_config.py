@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from generator.load.config import SiteSettings
 from generator.errors import problems_from_validation
+from generator.load.config import SiteSettings
 
 
 @pytest.mark.parametrize(
