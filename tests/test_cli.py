@@ -114,7 +114,7 @@ def test_themes_lists_built_in_and_project_themes(cli: CliRunner, minisite: Path
 
 
 def test_progress_bar_shows_on_a_terminal_after_a_second_only(monkeypatch, capsys) -> None:
-    from generator import cli as cli_module
+    from generator.cli import app as cli_module
 
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     progress = cli_module._Progress()
