@@ -14,6 +14,8 @@ from click.testing import CliRunner
 from generator.build import build
 from generator.cli import main
 from generator.load.loader import load_site
+from generator.plan.urls import snippet_base
+from generator.preview.rebuild import Preview
 from generator.render.snippets import MODES, SANDBOX, host_csp, snippet
 from generator.render.static import embed_loader
 
@@ -110,6 +112,84 @@ def test_the_embed_page_says_where_to_paste_on_wix_and_squarespace_too(built: Pa
     for locale in ("fr", "en"):
         howto = (built / "spa" / locale / "embed.html").read_text("utf-8").split('id="howto"')[1]
         assert "WordPress" in howto and "Wix" in howto and "Squarespace" in howto and "iframe" in howto
+
+
+PREVIEW = "http://127.0.0.1:8123/"
+PREVIEW_NOTE = "These are preview snippets"
+
+
+@pytest.fixture
+def previewed(minisite: Path, tmp_path: Path) -> Path:
+    """The tree `bookgen serve` builds and serves at PREVIEW (no socket needed)."""
+    out = tmp_path / "preview"
+    Preview(minisite, out, PREVIEW).build_all()
+    return out
+
+
+def snippet_codes(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<code id="snippet-(\w+)">(.*?)</code>', html, re.S))
+
+
+def test_snippets_name_the_production_base_url_unless_previewing() -> None:
+    assert snippet_base("https://book.test/", None) == "https://book.test/"
+    assert snippet_base("https://book.test/", PREVIEW) == PREVIEW
+
+
+def test_the_built_embed_page_names_only_the_production_base_url(built: Path) -> None:
+    """review D16: the preview's snippets must never leak into the site that is published."""
+    for page in ("spa/embed.html", "spa/fr/embed.html", "spa/en/embed.html"):
+        html = (built / page).read_text("utf-8")
+        codes = snippet_codes(html)
+        assert codes.keys() == set(MODES)
+        assert all("https://book.test/spa/" in code for code in codes.values())
+        assert "127.0.0.1" not in html and PREVIEW_NOTE not in html
+        assert "data-mode=\"button\"" not in html  # the floating-button preview is the preview's own
+        assert "script-src https://book.test; frame-src https://book.test" in html
+
+
+def test_under_serve_every_snippet_and_the_host_csp_name_the_preview(previewed: Path) -> None:
+    for page in ("spa/embed.html", "spa/fr/embed.html", "spa/en/embed.html"):
+        html = (previewed / page).read_text("utf-8")
+        codes = snippet_codes(html)
+        assert codes.keys() == set(MODES)
+        for mode, code in codes.items():
+            assert f"{PREVIEW}spa/" in code, mode
+            assert "book.test" not in code, mode
+        assert "script-src http://127.0.0.1:8123; frame-src http://127.0.0.1:8123" in html
+        assert "book.test/spa" not in html.split('id="csp"')[0]
+
+
+def test_the_preview_snippets_pin_the_loader_the_preview_serves(previewed: Path) -> None:
+    code = snippet_codes((previewed / "spa" / "en" / "embed.html").read_text("utf-8"))["popup"]
+    path, integrity = re.search(
+        rf'src=&#34;{re.escape(PREVIEW)}(assets/embed\.[0-9a-f]{{10}}\.js)&#34; integrity=&#34;(sha384-[^&]+)&#34;', code
+    ).groups()
+    served = (previewed / path).read_bytes()
+    assert integrity == "sha384-" + base64.b64encode(hashlib.sha384(served).digest()).decode()
+
+
+@pytest.mark.parametrize(
+    ("locale", "note"),
+    [("fr", "Ce sont des extraits d’aperçu"), ("en", PREVIEW_NOTE), ("ar", "هذه مقتطفات معاينة")],
+)
+def test_the_preview_embed_page_says_its_snippets_are_for_the_preview(
+    minisite: Path, tmp_path: Path, locale: str, note: str
+) -> None:
+    config = minisite / "site.toml"
+    config.write_text(config.read_text("utf-8").replace('locales = ["fr", "en"]', 'locales = ["fr", "en", "ar"]'), "utf-8")
+    out = tmp_path / "preview"
+    Preview(minisite, out, PREVIEW).build_all()
+    html = (out / "spa" / locale / "embed.html").read_text("utf-8")
+    assert note in html
+
+
+def test_the_preview_embed_page_previews_the_floating_button_in_the_group_colours(previewed: Path) -> None:
+    html = (previewed / "spa" / "en" / "embed.html").read_text("utf-8")
+    button = re.search(r'<div class="embed-preview-button"[^>]*>', html).group(0)
+    assert 'data-bookgen-group="spa" data-locale="en" data-mode="button"' in button
+    assert 'data-background="#7A4A12" data-color="#FFFFFF"' in button
+    assert 'data-label="Book an appointment"' in button
+    assert 'src="../../assets/embed.' in html  # the real loader, from the preview itself
 
 
 def test_snippet_command_prints_one_snippet(cli: CliRunner, minisite: Path) -> None:

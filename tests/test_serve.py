@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from generator.preview.hosts import reachable_host
 from generator.preview.rebuild import Preview, Watcher
 from generator.preview.server import allowed_hosts, is_loopback, printable
 
@@ -301,6 +302,21 @@ def test_allowed_hosts_follow_the_bound_address() -> None:
     assert allowed_hosts("::1", 8000) >= {"[::1]:8000", "localhost:8000", "127.0.0.1:8000"}
     assert "[::1]" in allowed_hosts("127.0.0.1", 80)
     assert allowed_hosts("0.0.0.0", 8000) is None and allowed_hosts("::", 8000) is None
+
+
+def test_snippets_name_an_address_the_preview_answers_at() -> None:
+    """review D16: a wildcard bind cannot be browsed as 0.0.0.0 everywhere; loopback can."""
+    assert reachable_host("0.0.0.0") == "127.0.0.1" and reachable_host("::") == "::1"
+    assert reachable_host("127.0.0.1") == "127.0.0.1" and reachable_host("192.168.1.5") == "192.168.1.5"
+    assert reachable_host("localhost") == "localhost"
+
+
+def test_the_served_embed_page_names_the_preview_s_own_port(minisite: Path) -> None:
+    with running(minisite) as (server, _):
+        status, _, body = raw_request(server.port, "/spa/en/embed.html")
+    assert status == 200
+    assert f"http://127.0.0.1:{server.port}/spa/en/widget.html".encode() in body
+    assert b"https://book.test/spa/" not in body
 
 
 def test_folders_outside_the_root_cannot_be_probed_by_redirects(minisite: Path) -> None:

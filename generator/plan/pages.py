@@ -33,7 +33,7 @@ from ..render.context import (
     language_links,
     x_default_locale,
 )
-from ..render.snippets import MODES, Loader, host_csp, snippet
+from ..render.snippets import MODES, Loader, button_colours, host_csp, snippet
 from ..render.static import script_names, static_bytes
 from ..themes import Theme
 from . import urls
@@ -88,11 +88,14 @@ def _hashed(folder: str, stem: str, suffix: str, data: bytes | str, *, shared: b
 
 class SitePlan:
     """The assets and pages of ``site``; ``assets`` is the registry of shared assets
-    already planned (logical name → path), e.g. carried over from the previous build."""
+    already planned (logical name → path), e.g. carried over from the previous build.
+    ``preview_url`` (``http://127.0.0.1:8000/``) is set only by ``bookgen serve``: embed
+    pages then carry preview snippets and a floating-button preview (review D16)."""
 
-    def __init__(self, site: Site, assets: dict[str, str] | None = None) -> None:
+    def __init__(self, site: Site, assets: dict[str, str] | None = None, *, preview_url: str | None = None) -> None:
         self.site = site
         self.assets: dict[str, str] = dict(assets or {})
+        self.preview_url = preview_url
 
     def shared_assets(self) -> list[Asset]:
         """The default theme's stylesheet, the site palette, the scripts (content-hashed)
@@ -181,6 +184,7 @@ class SitePlan:
         config = self.site.config
         theme, assets = self._site_assets()
         label = translations(locale).gettext("Book an appointment")
+        base = urls.snippet_base(config.site.base_url, self.preview_url)
         context = {
             "site": config.site,
             "group": source.group,
@@ -190,9 +194,12 @@ class SitePlan:
             "links": PageLinks(prefix=urls.root_prefix(path), assets=assets),
             "csp": content_security_policy(config, frames=True),
             "scripts": ["embed-page.js", "embed.js"],
-            "snippets": {mode: snippet(config, source, mode, locale, loader, label) for mode in MODES},
-            "host_csp": host_csp(config),
+            "snippets": {mode: snippet(config, source, mode, locale, loader, label, base) for mode in MODES},
+            "host_csp": host_csp(config, base),
             "widget_locale": url_locale(locale),
+            "preview": self.preview_url is not None,
+            "button_colours": button_colours(source),
+            "label": label,
             "languages": language_links(config, source, lambda code: urls.embed_href(up, code)),
         }
         return Page(path, theme, locale, "embed.html", context, source.slug)

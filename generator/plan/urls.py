@@ -2,7 +2,8 @@
 
 Paths are relative to the output root (``eden-spa/fr/index.html``); URLs are absolute,
 from ``site.toml``'s ``base_url`` (which ends with ``/``), or relative hrefs from one page
-to another. A locale appears in paths and URLs in its URL form (:func:`generator.i18n.url_locale`:
+to another. Embed snippets are the one exception: under ``bookgen serve`` they name the
+preview's own origin (:func:`snippet_base`), so a copied snippet can be tried against it. A locale appears in paths and URLs in its URL form (:func:`generator.i18n.url_locale`:
 ``pt_BR`` → ``pt-BR``). The tree::
 
     index.html  sitemap.xml  embed.js  manifest.json     directory, sitemap, stable loader
@@ -33,6 +34,7 @@ __all__ = [
     "page_url",
     "root_prefix",
     "sibling_href",
+    "snippet_base",
 ]
 
 BOOKING, WIDGET, EMBED = "index.html", "widget.html", "embed.html"  # the pages of a group, per locale
@@ -79,3 +81,12 @@ def sibling_href(code: str, name: str) -> str:
 def embed_href(up: str, code: str) -> str:
     """From an embed page, the embed page in locale ``code``; ``up`` leads to ``<slug>/``."""
     return f"{up}{code}/{EMBED}"
+
+
+def snippet_base(base_url: str, preview_url: str | None) -> str:
+    """The base URL (ending with ``/``) that embed snippets and the host CSP name.
+
+    ``base_url`` (production) for a build; under ``bookgen serve`` the preview's own URL
+    (``http://127.0.0.1:8000/``), which serves the same tree at its root (review D16).
+    """
+    return preview_url if preview_url is not None else base_url

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import ipaddress
 
-__all__ = ["allowed_hosts", "is_loopback", "url_host"]
+__all__ = ["allowed_hosts", "is_loopback", "reachable_host", "url_host"]
 
 
 def url_host(host: str) -> str:
     """``host`` as it appears in a URL or a Host header: IPv6 literals in brackets (RFC 3986 §3.2.2)."""
     return f"[{host}]" if ":" in host else host
+
+
+def reachable_host(host: str) -> str:
+    """An address a browser can reach the server at: a wildcard bind (``0.0.0.0``, ``::``)
+    is named by the loopback literal of its family, any other address as it is."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.is_unspecified:
+        return "::1" if address.version == 6 else "127.0.0.1"
+    return host
 
 
 def allowed_hosts(host: str, port: int) -> frozenset[str] | None:

@@ -96,11 +96,16 @@ class _Built(NamedTuple):
 
 
 class Preview:
-    """A site built into ``out``, rebuilt per edit; keeps the last good build on errors."""
+    """A site built into ``out``, rebuilt per edit; keeps the last good build on errors.
 
-    def __init__(self, site_dir: Path, out: Path) -> None:
+    ``preview_url`` (``http://127.0.0.1:8000/``) is where the server answers: embed pages
+    name it in their snippets instead of ``base_url`` (:meth:`SitePlan.__init__`).
+    """
+
+    def __init__(self, site_dir: Path, out: Path, preview_url: str | None = None) -> None:
         self.site_dir = Path(site_dir)
         self.out = Path(out)
+        self.preview_url = preview_url
         self.site: Site | None = None
         self.built: _Built | None = None
         self.problems: list[Problem] = []
@@ -110,7 +115,7 @@ class Preview:
         started = time.perf_counter()
         load_theme.cache_clear()  # a theme's files may have changed: read them again
         site = load_site(self.site_dir)
-        built = _Built(SitePlan(site), Renderer(), Output(self.out, live=True))
+        built = _Built(SitePlan(site, preview_url=self.preview_url), Renderer(), Output(self.out, live=True))
         built.output.write_assets(built.plan.shared_assets())
         pages = sum(render_group(*built, source) for source in site.groups)
         _finish(built)
@@ -147,7 +152,7 @@ class Preview:
             return self.build_all()  # a group was added or removed: everything links to it
         # A fresh renderer is the reset: a theme's templates are compiled again.
         renderer = Renderer() if theme_names else self.built.renderer
-        built = _Built(SitePlan(site, self.built.plan.assets), renderer, self.built.output)
+        built = _Built(SitePlan(site, self.built.plan.assets, preview_url=self.preview_url), renderer, self.built.output)
         if theme_names:
             built.output.write_assets(built.plan.shared_assets())
         # A theme edit reaches every group whose theme chain (extends) includes it.

@@ -30,7 +30,7 @@ from typing import Any
 from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler  # type: ignore[import-untyped]
 from tornado import httpserver, ioloop, netutil, web
 
-from .hosts import allowed_hosts, is_loopback, url_host
+from .hosts import allowed_hosts, is_loopback, reachable_host, url_host
 from .rebuild import Preview, Watcher, built_in_dirs
 
 __all__ = ["PreviewServer", "allowed_hosts", "is_loopback", "printable", "url_host"]
@@ -227,7 +227,8 @@ class PreviewServer:
         self.livereload = livereload
         self.log = log
         self.out = Path(tempfile.mkdtemp(prefix="bookgen-preview-"))
-        self.preview = Preview(site_dir, self.out)
+        # Embed snippets name an address the preview answers at, for pasting into a test page.
+        self.preview = Preview(site_dir, self.out, f"http://{url_host(reachable_host(host))}:{self.port}/")
         self.watcher = Watcher([site_dir, *built_in_dirs()])
         self.generation = 0
         # Made here, not in run(): a Ctrl-C during its construction would leave a broken loop.

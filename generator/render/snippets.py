@@ -20,7 +20,7 @@ from ..load.loader import GroupSource
 from ..plan.urls import WIDGET, page_url
 from ..protocol import SANDBOX
 
-__all__ = ["MODES", "SANDBOX", "Loader", "host_csp", "snippet"]
+__all__ = ["MODES", "SANDBOX", "Loader", "button_colours", "host_csp", "snippet"]
 
 MODES = ("iframe", "inline", "popup", "button", "link")
 
@@ -38,20 +38,38 @@ class Loader:
         return cls(path, f"sha384-{digest}")
 
 
-def host_csp(config: SiteConfig) -> str:
-    """The Content-Security-Policy additions a host page needs for the embed."""
-    origin = config.site.base_url.rstrip("/").split("/", 3)
+def host_csp(config: SiteConfig, base: str | None = None) -> str:
+    """The Content-Security-Policy additions a host page needs for the embed: the origin of
+    ``base`` (the URL the snippets name; default ``base_url``)."""
+    origin = (base or config.site.base_url).rstrip("/").split("/", 3)
     widget_origin = "/".join(origin[:3])
     return f"script-src {widget_origin}; frame-src {widget_origin}"
 
 
+def button_colours(source: GroupSource) -> tuple[str, str] | None:
+    """The floating button's ``(background, color)``: the group's ``main_bg`` / ``main_text``
+    usercolors when it sets both, else ``None`` (the loader's defaults)."""
+    colours = source.group.usercolors.as_dict() if source.group.usercolors else {}
+    if colours.get("main_bg") and colours.get("main_text"):
+        return colours["main_bg"], colours["main_text"]
+    return None
+
+
 def snippet(
-    config: SiteConfig, source: GroupSource, mode: str, locale: str, loader: Loader, label: str = "Book"
+    config: SiteConfig,
+    source: GroupSource,
+    mode: str,
+    locale: str,
+    loader: Loader,
+    label: str = "Book",
+    base: str | None = None,
 ) -> str:
-    """The HTML a business pastes for ``mode`` (one of :data:`MODES`)."""
+    """The HTML a business pastes for ``mode`` (one of :data:`MODES`). ``base`` is the URL
+    (ending with ``/``) it points at: ``base_url`` by default, the preview's under
+    ``bookgen serve`` (:func:`generator.plan.urls.snippet_base`)."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
-    base = config.site.base_url
+    base = base or config.site.base_url
     lang = url_locale(locale)
     page = page_url(base, source.slug, locale)
     name = escape(source.group.name)
@@ -68,10 +86,8 @@ def snippet(
     if mode == "popup":
         element = f'<button type="button" {attrs} data-title="{name}">{escape(label)}</button>'
     elif mode == "button":
-        colours = source.group.usercolors.as_dict() if source.group.usercolors else {}
-        style = ""
-        if colours.get("main_bg") and colours.get("main_text"):
-            style = f' data-background="{colours["main_bg"]}" data-color="{colours["main_text"]}"'
+        colours = button_colours(source)
+        style = f' data-background="{colours[0]}" data-color="{colours[1]}"' if colours else ""
         element = f'<div {attrs} data-label="{escape(label)}" data-title="{name}" data-position="bottom-right"{style}></div>'
     else:
         element = f'<div {attrs} data-title="{name}"></div>'

@@ -126,3 +126,56 @@ def test_the_preview_under_localhost_still_reloads_after_the_host_check(minisite
         data["group"]["name"] = "Spa Seen Through Localhost"
         touch_write(path, json.dumps(data))
         wait_js(page, "document.querySelector('h1').textContent.includes('Spa Seen Through Localhost')")
+
+
+def test_a_snippet_copied_from_the_served_embed_page_loads_the_preview_s_widget_on_another_origin(
+    minisite: Path, tmp_path: Path, serve_dir, page
+) -> None:
+    """review D16: the embed page under serve gives snippets (and the host CSP) for the
+    preview itself, so pasting one into a test page on 127.0.0.2 books against the preview."""
+    with running(minisite) as (server, _):
+        page.goto(f"http://127.0.0.1:{server.port}/spa/en/embed.html")
+        assert "These are preview snippets" in page.locator("main").inner_text()
+        # What each Copy button puts on the clipboard: the text of its snippet.
+        pasted = "\n".join(page.locator(f"#snippet-{mode}").text_content() for mode in ("inline", "button"))
+        allowed = page.locator("section[aria-labelledby=csp] code").text_content()
+        assert allowed == f"script-src http://127.0.0.1:{server.port}; frame-src http://127.0.0.1:{server.port}"
+        root = tmp_path / "host"
+        root.mkdir()
+        (root / "index.html").write_text(
+            '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            f"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; {allowed}\">"
+            f"<title>Host</title></head><body><h1>My salon</h1>{pasted}</body></html>",
+            "utf-8",
+        )
+        host = serve_dir(root, host="127.0.0.2")
+        refused: list[str] = []  # a CSP or SRI refusal would leave only the noscript link
+        page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+        page.on("console", lambda m: refused.append(m.text) if "integrity" in m.text else None)
+        page.goto(f"{host.url}/")
+        inline = page.locator("div[data-mode=inline] iframe")
+        inline.wait_for()
+        assert inline.get_attribute("src").startswith(f"http://127.0.0.1:{server.port}/spa/en/widget.html")
+        inline.element_handle().content_frame().wait_for_selector("[data-service='100'] button")
+        page.locator("div[data-mode=button] button").click()  # the pasted floating button opens the popup
+        popup = page.locator("[role=dialog] iframe")
+        popup.wait_for()
+        popup.element_handle().content_frame().wait_for_selector("[data-service='100'] button")
+        assert refused == []
+
+
+def test_the_served_embed_page_previews_the_floating_button_which_opens_the_popup(minisite: Path, page) -> None:
+    with running(minisite) as (server, _):
+        page.goto(f"http://127.0.0.1:{server.port}/spa/en/embed.html")
+        button = page.locator(".embed-preview-button button")
+        button.wait_for()
+        assert button.is_visible() and button.inner_text() == "Book an appointment"
+        look = button.evaluate("b => [getComputedStyle(b).position, getComputedStyle(b).backgroundColor]")
+        assert look == ["fixed", "rgb(122, 74, 18)"]  # floating, in the group's main_bg #7A4A12
+        assert page.locator("[role=dialog]").count() == 0
+        button.click()
+        dialog = page.locator("[role=dialog]")
+        dialog.wait_for()
+        widget = dialog.locator("iframe").element_handle().content_frame()
+        widget.wait_for_selector("[data-service='100'] button")
+        assert widget.url.startswith(f"http://127.0.0.1:{server.port}/spa/en/widget.html")
