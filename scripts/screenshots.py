@@ -60,11 +60,12 @@ def main(site: Path, group: str) -> None:
         for theme in available_themes():
             copy = Path(tmp) / theme / "site"
             shutil.copytree(site, copy)
-            page_toml = copy / "groups" / group / "page.toml"
-            text = page_toml.read_text("utf-8") if page_toml.exists() else ""
-            lines = [line for line in text.splitlines() if not line.startswith("theme")]
-            # A top-level key must come before the first [table].
-            page_toml.write_text(f'theme = "{theme}"\n' + "\n".join(lines) + "\n", "utf-8")
+            for slug in {group, STEPS_GROUP}:  # both photographed groups wear the theme
+                page_toml = copy / "groups" / slug / "page.toml"
+                text = page_toml.read_text("utf-8") if page_toml.exists() else ""
+                lines = [line for line in text.splitlines() if not line.startswith("theme")]
+                # A top-level key must come before the first [table].
+                page_toml.write_text(f'theme = "{theme}"\n' + "\n".join(lines) + "\n", "utf-8")
             build(copy, Path(tmp) / theme / "out")
             server = StaticServer(Path(tmp) / theme / "out")
             for path, width, name in ((f"{group}/fr/", 1280, "page-fr"), (f"{group}/ar/widget.html", 375, "widget-ar")):
