@@ -23,6 +23,7 @@ from generator.build import build
 from generator.gateway.session import COOKIE_NAME
 from generator.load.loader import load_site
 from generator.sandbox import DEMO_ACCOUNT, create_app
+from tests.browser.test_flow import FICHE, confirm, fill_details, pick, sign_in
 from tests.gatewaykit import APIKEY, PRO
 from tests.gatewayprocs import GatewayProcess, ThreadServer, free_port
 
@@ -31,40 +32,11 @@ SECRETS = {"apikey": APIKEY, "Pro password": PRO[1],
            "Basic credentials": base64.b64encode(f"{PRO[0]}:{PRO[1]}".encode()).decode()}  # fmt: skip
 
 
-FICHE = {"firstname": "Ada", "lastname": "Lovelace", "email": "ada@example.com", "phone": "+33 6 12 34 56 78"}
-
-
 def set_group(site: Path, **changes: Any) -> None:
     path = site / "groups" / "spa" / "group.json"
     data = json.loads(path.read_text("utf-8"))
     data.get("group", data).update(changes)
     path.write_text(json.dumps(data), "utf-8")
-
-
-def pick(page) -> str:
-    page.wait_for_selector(".slot")
-    slot = page.locator(".slot").first
-    start = slot.get_attribute("data-slot")
-    slot.click()
-    return start
-
-
-def fill_details(page, fiche: dict[str, str] = FICHE) -> None:
-    page.wait_for_selector("input[name=firstname]")
-    for name, value in fiche.items():
-        page.fill(f"input[name={name}]", value)
-
-
-def sign_in(page, email: str, password: str) -> None:
-    page.wait_for_selector("input[name=password]")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password)
-    page.click("form > .button-primary")
-
-
-def confirm(page) -> None:
-    page.click("form > .button-primary")
-    page.wait_for_selector(".done")
 
 
 @dataclass
