@@ -67,6 +67,19 @@ def test_bare_list_paths_have_no_prefix(minisite: Path) -> None:
     assert problems(minisite) == [f"{path}: [0].name: is required"]
 
 
+def test_a_group_json_of_null_is_refused_not_skipped(minisite: Path) -> None:
+    path = minisite / "groups" / "spa" / "group.json"
+    path.write_text("null", "utf-8")
+    assert problems(minisite) == [f"{path}: group: must be a JSON object"]
+
+
+@pytest.mark.parametrize("name", ["calendars", "interventions"])
+def test_a_list_file_of_null_is_refused(minisite: Path, name: str) -> None:
+    path = minisite / "groups" / "shop" / f"{name}.json"
+    path.write_text("null", "utf-8")
+    assert problems(minisite) == [f'{path}: must be a list of records or {{"records": [...]}}']
+
+
 def test_invalid_json_names_line_and_column(minisite: Path) -> None:
     path = minisite / "groups" / "spa" / "group.json"
     path.write_text('{"group": {\n  "name": "x",\n  oops\n}}', "utf-8")

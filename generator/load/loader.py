@@ -73,8 +73,9 @@ def _records(reader: Reader, path: Path, model: type[Model]) -> tuple[list[Model
     """A list file: ``{"records": [...]}`` or a bare list. Returns models and the path prefix."""
     if not path.exists():
         return [], ""
+    before = len(reader.problems)
     data = reader.json(path)
-    if data is None:
+    if len(reader.problems) > before:  # unreadable or invalid JSON, already reported
         return [], ""
     prefix = ""
     if isinstance(data, dict) and "records" in data:
@@ -145,9 +146,10 @@ def _load_group(reader: Reader, directory: Path) -> GroupSource | None:
     if not group_file.is_file():
         reader.add(group_file, "", "is missing (every group folder needs one)")
         return None
+    before_json = len(reader.problems)
     data = reader.json(group_file)
     group = None
-    if data is not None:
+    if len(reader.problems) == before_json:  # a literal `null` is read, and refused as not an object
         if isinstance(data, dict) and set(data) == {"group"}:
             data = data["group"]
         group = reader.model(Group, data, group_file, "group")
