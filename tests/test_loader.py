@@ -378,3 +378,36 @@ def test_check_refuses_the_odd_files_a_build_refuses(minisite: Path) -> None:
     os.mkfifo(minisite / "groups" / "spa" / "stray")  # not a file the loader reads
     assert problems(minisite) == [f"{minisite / 'groups' / 'spa' / 'stray'}: is a FIFO (named pipe); "
                                   "bookgen reads only regular files (remove it)"]  # fmt: skip
+
+
+def _project_theme(site: Path) -> Path:
+    """A project theme ``mine`` (extending classic) used by the spa group."""
+    folder = site / "themes" / "mine"
+    (folder / "templates").mkdir(parents=True)
+    (folder / "static").mkdir()
+    (folder / "theme.toml").write_text('name = "mine"\nextends = "classic"\n', "utf-8")
+    (site / "groups" / "spa" / "page.toml").write_text('theme = "mine"\n', "utf-8")
+    return folder
+
+
+def test_a_theme_template_linked_outside_the_site_is_refused(minisite: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0\n", "utf-8")
+    template = _project_theme(minisite) / "templates" / "booking.html"
+    template.symlink_to(secret)
+    assert problems(minisite) == [f"{template}: is a link to a file outside the site project"]
+
+
+@pytest.mark.parametrize("name", ["templates/booking.html", "templates/partials/contact.html", "static/theme.css"])
+def test_a_theme_file_that_is_not_utf8_is_a_located_problem(minisite: Path, name: str) -> None:
+    path = _project_theme(minisite) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"body {}\n\xff")
+    assert problems(minisite) == [f"{path}:2: is not valid UTF-8 (byte 8)"]
+
+
+def test_a_project_theme_with_text_templates_and_other_files_loads(minisite: Path) -> None:
+    folder = _project_theme(minisite)
+    (folder / "static" / "theme.css").write_text("body { color: #111; }\n", "utf-8")
+    (folder / "static" / "mark.png").write_bytes(b"\x89PNG\r\n\x1a\n\xff")  # not text, not read as text
+    assert [g.slug for g in load_site(minisite).groups] == ["shop", "spa"]
