@@ -160,6 +160,17 @@ def test_page_toml_hours_must_be_ranges(minisite: Path) -> None:
     assert f"{path}: hours.funday: 'funday' is not a weekday (mon, tue, wed, thu, fri, sat, sun)" in found
 
 
+@pytest.mark.parametrize("line", ['theme = "minimal"', "slot_step = 30", 'language = "en"'])
+def test_a_page_setting_written_below_hours_is_one_problem_saying_where_it_belongs(minisite: Path, line: str) -> None:
+    path = minisite / "groups" / "spa" / "page.toml"
+    path.write_text(f'[hours]\nmon = ["09:00-12:00"]\n{line}\n', "utf-8")
+    key = line.split(" = ")[0]
+    assert problems(minisite) == [
+        f"{path}: hours: {key!r} is a page setting, not a weekday: move it above [hours] "
+        "(in TOML every key below a [table] belongs to it)"
+    ]
+
+
 @pytest.mark.parametrize(
     ("span", "message"),
     [
