@@ -14,13 +14,11 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import Problem, SiteError, problems_from_validation
-from .fields import HEX_COLOUR
-from .models import USERCOLOR_KEYS
+from .models import Colour
 
 __all__ = ["SHARE_DIR", "TEMPLATES_DIR", "THEMES_DIR", "Theme", "available_themes", "load_theme"]
 
@@ -38,18 +36,13 @@ MAX_DEPTH = 8
 
 class _Colours(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    content_bg: str
-    content_text: str
-    content_links: str
-    main_bg: str
-    main_text: str
-    page_bg: str
-    page_text: str
-
-    def model_post_init(self, context: Any) -> None:
-        for key in USERCOLOR_KEYS:
-            if not HEX_COLOUR.fullmatch(getattr(self, key)):
-                raise ValueError(f"{key}: {getattr(self, key)!r} is not a #RRGGBB colour")
+    content_bg: Colour
+    content_text: Colour
+    content_links: Colour
+    main_bg: Colour
+    main_text: Colour
+    page_bg: Colour
+    page_text: Colour
 
 
 class _ThemeFile(BaseModel):

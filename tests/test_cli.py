@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from generator import __version__
@@ -214,3 +215,16 @@ def test_sandbox_stops_cleanly_on_ctrl_c_right_after_its_banner(minisite: Path) 
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 0 and "Stopped." in out and "Traceback" not in err
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_check_strict_fails_on_a_warning_without_calling_the_site_valid(
+    cli: CliRunner, minisite: Path, strict: bool
+) -> None:
+    group = minisite / "groups" / "spa" / "group.json"
+    group.write_text(group.read_text("utf-8").replace("#333333", "#EEEEEE"), "utf-8")  # panel text on cream
+    result = cli.invoke(main, ["check", str(minisite), *(["--strict"] if strict else [])])
+    assert "warning: spa: panel text: content_text #eeeeee" in result.output
+    assert result.exit_code == (1 if strict else 0)
+    assert ("groups valid" in result.output) is not strict
+    assert (f"error: {minisite}: 1 warning (listed above); --strict counts warnings as errors" in result.output) is strict

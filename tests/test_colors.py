@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -17,6 +18,7 @@ from generator.colors import (
     nearest_passing,
     theme_stylesheet,
 )
+from generator.errors import SiteError
 from generator.models import USERCOLOR_KEYS
 from generator.themes import available_themes, load_theme
 
@@ -99,3 +101,16 @@ def test_derived_muted_text_stays_readable_on_every_surface(palette: dict[str, s
             assert contrast_ratio(d["content-muted"], d[surface]) >= 4.5, surface
     if max(contrast_ratio("#000000", d["page-bg"]), contrast_ratio("#ffffff", d["page-bg"])) >= 4.5:
         assert contrast_ratio(d["page-muted"], d["page-bg"]) >= 4.5
+
+
+@pytest.mark.parametrize(("value", "shown"), [('"red;}"', "'red;}'"), ("3", "3"), ('"#12345"', "'#12345'")])
+def test_a_project_theme_colour_that_is_not_rrggbb_names_its_key(tmp_path: Path, value: str, shown: str) -> None:
+    folder = tmp_path / "themes" / "mine"
+    folder.mkdir(parents=True)
+    colours = "".join(f'{key} = "#112233"\n' for key in USERCOLOR_KEYS if key != "page_bg")
+    (folder / "theme.toml").write_text(f'name = "mine"\n[colors]\npage_bg = {value}\n{colours}', "utf-8")
+    with pytest.raises(SiteError) as caught:
+        load_theme("mine", (tmp_path / "themes",))
+    assert [str(p) for p in caught.value.problems] == [
+        f"{folder / 'theme.toml'}: colors.page_bg: {shown} is not a #RRGGBB colour"
+    ]

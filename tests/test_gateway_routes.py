@@ -185,3 +185,21 @@ async def test_not_json_is_a_400_not_a_500() -> None:
     async with gateway_client(FakeClicRDV()) as client:
         response = await client.post("/api/v1/groups/1/appointments", content=b"[[[[" * 1000)
     assert response.status_code == 400 and response.json()["error"]["code"] == "bad_request"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (None, "body: must be a JSON object"),
+        ([1], "body: must be a JSON object"),
+        ({}, "appointment: is required"),
+        ({"appointment": "x"}, "appointment: must be a JSON object"),
+        ({"appointment": {**appointment()["appointment"], "fiche": "x"}}, "appointment.fiche: must be a JSON object"),
+    ],
+)
+async def test_a_body_of_the_wrong_shape_is_a_400_without_python_class_names(body: object, message: str) -> None:
+    fake = FakeClicRDV()
+    async with gateway_client(fake) as client:
+        response = await client.post("/api/v1/groups/1/appointments", content=json.dumps(body).encode())
+    assert response.status_code == 400 and response.json()["error"]["message"] == message
+    assert fake.appointments == []

@@ -67,6 +67,19 @@ def test_bare_list_paths_have_no_prefix(minisite: Path) -> None:
     assert problems(minisite) == [f"{path}: [0].name: is required"]
 
 
+def test_a_group_json_of_null_is_refused_not_skipped(minisite: Path) -> None:
+    path = minisite / "groups" / "spa" / "group.json"
+    path.write_text("null", "utf-8")
+    assert problems(minisite) == [f"{path}: group: must be a JSON object"]
+
+
+@pytest.mark.parametrize("name", ["calendars", "interventions"])
+def test_a_list_file_of_null_is_refused(minisite: Path, name: str) -> None:
+    path = minisite / "groups" / "shop" / f"{name}.json"
+    path.write_text("null", "utf-8")
+    assert problems(minisite) == [f'{path}: must be a list of records or {{"records": [...]}}']
+
+
 def test_invalid_json_names_line_and_column(minisite: Path) -> None:
     path = minisite / "groups" / "spa" / "group.json"
     path.write_text('{"group": {\n  "name": "x",\n  oops\n}}', "utf-8")
@@ -145,6 +158,17 @@ def test_page_toml_hours_must_be_ranges(minisite: Path) -> None:
     found = problems(minisite)
     assert f"{path}: hours.mon[0]: '19:00-09:00' closes before it opens" in found
     assert f"{path}: hours.funday: 'funday' is not a weekday (mon, tue, wed, thu, fri, sat, sun)" in found
+
+
+@pytest.mark.parametrize("line", ['theme = "minimal"', "slot_step = 30", 'language = "en"'])
+def test_a_page_setting_written_below_hours_is_one_problem_saying_where_it_belongs(minisite: Path, line: str) -> None:
+    path = minisite / "groups" / "spa" / "page.toml"
+    path.write_text(f'[hours]\nmon = ["09:00-12:00"]\n{line}\n', "utf-8")
+    key = line.split(" = ")[0]
+    assert problems(minisite) == [
+        f"{path}: hours: {key!r} is a page setting, not a weekday: move it above [hours] "
+        "(in TOML every key below a [table] belongs to it)"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -365,3 +389,36 @@ def test_check_refuses_the_odd_files_a_build_refuses(minisite: Path) -> None:
     os.mkfifo(minisite / "groups" / "spa" / "stray")  # not a file the loader reads
     assert problems(minisite) == [f"{minisite / 'groups' / 'spa' / 'stray'}: is a FIFO (named pipe); "
                                   "bookgen reads only regular files (remove it)"]  # fmt: skip
+
+
+def _project_theme(site: Path) -> Path:
+    """A project theme ``mine`` (extending classic) used by the spa group."""
+    folder = site / "themes" / "mine"
+    (folder / "templates").mkdir(parents=True)
+    (folder / "static").mkdir()
+    (folder / "theme.toml").write_text('name = "mine"\nextends = "classic"\n', "utf-8")
+    (site / "groups" / "spa" / "page.toml").write_text('theme = "mine"\n', "utf-8")
+    return folder
+
+
+def test_a_theme_template_linked_outside_the_site_is_refused(minisite: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0\n", "utf-8")
+    template = _project_theme(minisite) / "templates" / "booking.html"
+    template.symlink_to(secret)
+    assert problems(minisite) == [f"{template}: is a link to a file outside the site project"]
+
+
+@pytest.mark.parametrize("name", ["templates/booking.html", "templates/partials/contact.html", "static/theme.css"])
+def test_a_theme_file_that_is_not_utf8_is_a_located_problem(minisite: Path, name: str) -> None:
+    path = _project_theme(minisite) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"body {}\n\xff")
+    assert problems(minisite) == [f"{path}:2: is not valid UTF-8 (byte 8)"]
+
+
+def test_a_project_theme_with_text_templates_and_other_files_loads(minisite: Path) -> None:
+    folder = _project_theme(minisite)
+    (folder / "static" / "theme.css").write_text("body { color: #111; }\n", "utf-8")
+    (folder / "static" / "mark.png").write_bytes(b"\x89PNG\r\n\x1a\n\xff")  # not text, not read as text
+    assert [g.slug for g in load_site(minisite).groups] == ["shop", "spa"]

@@ -406,7 +406,7 @@ def test_cli_pull_uses_site_toml_api_url_and_the_secret_files(
     args += ["--pro-password-file", str(secrets["password"]), "--auth", "session"]
     code, out, err = pull_cli(str(site), "--group", "6311", *args, env={})
     assert code == 0, err
-    assert "Pulled 1 groups: 1 created" in out
+    assert "Pulled 1 group: 1 created" in out
 
 
 def test_cli_pull_never_shows_or_writes_the_secrets(site: Path, sandbox: Sandbox) -> None:

@@ -83,6 +83,23 @@ def test_a_window_spans_at_most_62_days(api: Api, days: int, ok: bool) -> None:
     assert (answer.status_code == 200) is ok
 
 
+@pytest.mark.parametrize("params", [
+    {"start": "9999-12-31", "end": "9999-12-31 23:59:59"}, {"start": "9999-12-30", "end": "9999-12-31"},
+    {"start": "9999-12-31 00:00:00", "end": "9999-12-31 12:00:00"},
+])  # fmt: skip
+def test_a_window_on_the_last_day_of_year_9999_is_answered_not_a_500(api: Api, params: dict[str, str]) -> None:
+    answer = api.get("groups/1/availabletimeslots", params={"intervention_ids[]": "100", **params})
+    assert answer.status_code == 200 and answer.json()["availabletimeslots"] == []
+
+
+@pytest.mark.parametrize(("params", "field"), [
+    ({"start": "9999-12-31"}, "start"), ({"start": "9999-12-30", "nDays": "2"}, "nDays"),
+])  # fmt: skip
+def test_a_window_ending_after_year_9999_is_400_naming_the_field(api: Api, params: dict[str, str], field: str) -> None:
+    answer = api.get("groups/1/availabletimeslots", params={"intervention_ids[]": "100", **params})
+    assert answer.status_code == 400 and error(answer)["field"] == field
+
+
 def test_cal_qty_and_min_capacity_keep_slots_with_enough_room(api: Api) -> None:
     base = {"intervention_ids[]": "101", "start": "2026-12-01", "nDays": "1"}
     assert api.book("2026-12-01 09:00:00", services=(101,), calendar=10).status_code == 201

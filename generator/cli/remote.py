@@ -108,7 +108,8 @@ def pull(site: Path, group_ids: tuple[int, ...], every: bool, **remote: Any) -> 
     for message in result.warnings:
         warn(message)
     counts = {s: sum(g.status == s for g in result.groups) for s in ("created", "updated", "unchanged")}
-    click.echo(f"Pulled {len(result.groups)} groups: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    count = len(result.groups)
+    click.echo(f"Pulled {count} group{'' if count == 1 else 's'}: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
 
 
 

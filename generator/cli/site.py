@@ -153,9 +153,11 @@ def check(site: Path, strict: bool) -> None:
     for message in warnings:
         warn(message)
     count = len(warnings)
-    click.echo(f"{site}: {len(loaded.groups)} groups valid, {count} warning{'s' if count != 1 else ''}")
+    counted = f"{count} warning{'s' if count != 1 else ''}"
     if strict and warnings:
+        click.echo(f"error: {site}: {counted} (listed above); --strict counts warnings as errors", err=True)
         sys.exit(1)
+    click.echo(f"{site}: {len(loaded.groups)} groups valid, {counted}")
 
 
 @main.command()

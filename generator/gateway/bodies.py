@@ -119,4 +119,16 @@ def validate(model: type[M], data: Any, prefix: str = "") -> M:
     except ValidationError as error:
         item = error.errors(include_url=False)[0]
         where = format_loc([p for p in item["loc"] if isinstance(p, int) or "[" not in p], prefix) or "body"
-        raise GatewayError(400, "bad_request", f"{where}: {item['msg']}", field=where) from None
+        raise GatewayError(400, "bad_request", f"{where}: {_message(item)}", field=where) from None
+
+
+def _message(item: Any) -> str:
+    """Pydantic's message for one error, in the API's words: no Python class names."""
+    kind = item["type"]
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return "must be a JSON object"
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a field the booking gateway accepts"
+    return str(item["msg"])

@@ -178,6 +178,18 @@ class PageConfig(_Section):
             raise fail(f"{value[:40]!r} must be an image file name beside page.toml")
         return value
 
+    @field_validator("hours", mode="before")
+    @classmethod
+    def _settings_after_the_table(cls, value: Any) -> Any:
+        """A page setting written below ``[hours]`` belongs to that table in TOML: say so
+        once, rather than 'not a weekday' and 'not a list' for one misplaced line."""
+        if isinstance(value, dict):
+            for key in value:
+                if key in cls.model_fields and key != "hours":
+                    raise fail(f"{key!r} is a page setting, not a weekday: move it above [hours] "
+                               "(in TOML every key below a [table] belongs to it)")  # fmt: skip
+        return value
+
     @field_validator("hours")
     @classmethod
     def _hours(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:

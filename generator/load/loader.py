@@ -73,8 +73,9 @@ def _records(reader: Reader, path: Path, model: type[Model]) -> tuple[list[Model
     """A list file: ``{"records": [...]}`` or a bare list. Returns models and the path prefix."""
     if not path.exists():
         return [], ""
+    before = len(reader.problems)
     data = reader.json(path)
-    if data is None:
+    if len(reader.problems) > before:  # unreadable or invalid JSON, already reported
         return [], ""
     prefix = ""
     if isinstance(data, dict) and "records" in data:
@@ -145,9 +146,10 @@ def _load_group(reader: Reader, directory: Path) -> GroupSource | None:
     if not group_file.is_file():
         reader.add(group_file, "", "is missing (every group folder needs one)")
         return None
+    before_json = len(reader.problems)
     data = reader.json(group_file)
     group = None
-    if data is not None:
+    if len(reader.problems) == before_json:  # a literal `null` is read, and refused as not an object
         if isinstance(data, dict) and set(data) == {"group"}:
             data = data["group"]
         group = reader.model(Group, data, group_file, "group")
@@ -269,10 +271,11 @@ def load_site(root: Path | str, *, only: Callable[[str], bool] | None = None) ->
         if source is not None:
             groups.append(source)
     theme_dirs = (root / "themes",) if (root / "themes").is_dir() else ()
-    _check_themes(reader, config_file, config.site.theme, theme_dirs)
+    checked: set[Path] = set()
+    _check_themes(reader, config_file, config.site.theme, theme_dirs, checked)
     for source in groups:
         if source.page.theme:
-            _check_themes(reader, source.directory / "page.toml", source.page.theme, theme_dirs)
+            _check_themes(reader, source.directory / "page.toml", source.page.theme, theme_dirs, checked)
     if reader.problems:
         raise SiteError(sorted(set(reader.problems), key=lambda p: (p.file, p.path, p.message)))
     return Site(root=root, config=config, groups=tuple(groups), theme_dirs=theme_dirs, loaded=reader.loaded)
@@ -289,13 +292,30 @@ def group_folders(groups_dir: Path) -> list[Path]:
         raise SiteError([Problem(str(groups_dir), "", f"cannot be read ({error.strerror})")]) from None
 
 
-def _check_themes(reader: Reader, file: Path, name: str, theme_dirs: tuple[Path, ...]) -> None:
-    """A theme named in ``file`` must exist and load; its own errors are reported as is."""
+def _check_themes(
+    reader: Reader, file: Path, name: str, theme_dirs: tuple[Path, ...], checked: set[Path]
+) -> None:
+    """A theme named in ``file`` must exist and load; its own errors are reported as is.
+    The files of the project's themes in its chain (``checked`` holds the folders already
+    read) go through :meth:`Reader.text` like every other input: a template or stylesheet
+    linked outside the project, too large, not UTF-8 or with a NUL is a problem, and
+    any other file of theirs must not lead outside the project."""
     try:
-        load_theme(name, theme_dirs)
+        theme = load_theme(name, theme_dirs)
     except SiteError as error:
         for problem in error.problems:
             if problem.file == "theme":
                 reader.add(file, "theme" if file.name == "page.toml" else "site.theme", problem.message)
             else:
                 reader.problems.append(problem)
+        return
+    for folder in theme.folders:
+        if folder in checked or not any(folder.is_relative_to(base) for base in theme_dirs):
+            continue  # a built-in theme, or one already read
+        checked.add(folder)
+        on_error = lambda path, message: reader.add(Path(path), "", message)  # noqa: E731
+        for relative, _ in walk_files(folder, follow=reader.real_root, on_error=on_error):
+            if relative.startswith("templates/") or relative in ("theme.toml", "static/theme.css"):
+                reader.text(folder / relative)  # what a build reads as text
+            else:
+                reader.inside(folder / relative)

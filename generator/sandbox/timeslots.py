@@ -23,7 +23,7 @@ Slots honour ``page.toml``'s ``min_notice`` (minutes) and ``max_days_ahead``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -141,15 +141,23 @@ def _window(store: Store, group_id: int, query: Mapping[str, str]) -> tuple[date
         raise bad("send end or nDays, not both", "nDays")
     if query.get("end"):
         end = parse_wall(query["end"], "end")
-    elif query.get("nDays"):
-        end = start + timedelta(days=_count(query, "nDays", 7))
     else:
-        end = start + timedelta(days=7)
+        try:
+            end = start + timedelta(days=_count(query, "nDays", 7))
+        except OverflowError:  # a start in the last days of year 9999
+            raise bad("the window would end after the year 9999", "nDays" if query.get("nDays") else "start") from None
     if end <= start:
         raise bad("end must be after start", "end")
     if end - start > timedelta(days=MAX_WINDOW_DAYS):
         raise bad(f"a window spans at most {MAX_WINDOW_DAYS} days", "end" if query.get("end") else "nDays")
     return start, end
+
+
+def _days(first: date, last: date) -> Iterator[date]:
+    """Every date from ``first`` to ``last`` included (none if ``last`` is before it),
+    up to 31 December 9999 without stepping past it."""
+    for offset in range((last - first).days + 1):
+        yield first + timedelta(days=offset)
 
 
 def available(store: Store, identity: Identity, group_id: int, query: Any) -> dict[str, Any]:
@@ -181,17 +189,16 @@ def available(store: Store, identity: Identity, group_id: int, query: Any) -> di
         return found
 
     slots = []
-    on = start.date()
-    while datetime.combine(on, datetime.min.time()) < end:
+    last_in_window = (end - timedelta(microseconds=1)).date()  # end is excluded
+    for on in _days(start.date(), last_in_window):
         slots += [s for s in day(on) if s["start"] < end.strftime(TIME_FORMAT)]
-        on += timedelta(days=1)
     first = slots[0]["start"] if slots else None
     if first is None and ids:
-        on, last_day = end.date(), to_wall(latest, zone).date()
-        while first is None and on <= last_day:
+        for on in _days(end.date(), to_wall(latest, zone).date()):
             found = day(on)
-            first = found[0]["start"] if found else None
-            on += timedelta(days=1)
+            if found:
+                first = found[0]["start"]
+                break
     return {
         "group_id": group_id,
         "firstSlot": first,
