@@ -114,6 +114,19 @@ def test_themes_lists_built_in_and_project_themes(cli: CliRunner, minisite: Path
     assert "project" in lines["brand"] and "built-in" in lines["classic"]
 
 
+def test_themes_refuses_a_site_folder_that_does_not_exist(cli: CliRunner, tmp_path: Path) -> None:
+    result = cli.invoke(main, ["themes", "--site", str(tmp_path / "missing")])
+    assert result.exit_code == 2 and "is not a folder" in result.output
+
+
+def test_themes_without_a_site_folder_lists_the_built_in_themes(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no ./site here: the default is allowed to be absent
+    result = cli.invoke(main, ["themes"])
+    assert result.exit_code == 0 and "built-in" in result.output and "project" not in result.output
+
+
 def test_progress_bar_shows_on_a_terminal_after_a_second_only(monkeypatch, capsys) -> None:
     from generator.cli import app as cli_module
 

@@ -201,12 +201,14 @@ def themes(site: Path) -> None:
     """List the themes a site can use."""
     from ..themes import available_themes, load_theme
 
+    given = click.get_current_context().get_parameter_source("site") != click.core.ParameterSource.DEFAULT
+    if given and not site.is_dir():  # the default ./site may be absent: built-in themes only
+        raise click.BadParameter(f"{site} is not a folder", param_hint="--site")
     project = (site / "themes",) if (site / "themes").is_dir() else ()
     for name in available_themes(project):
         theme = load_theme(name, project)
         origin = "project" if project and theme.folders[0].parent == project[0] else "built-in"
         click.echo(f"{name:<14} {origin:<9} {theme.description}")
-
 
 
 @main.command()
