@@ -72,7 +72,7 @@ class GatewayProcess:
 
     def __init__(self, upstream: str, *args: str, secret: str = SECRET, env: dict[str, str] | None = None,
                  port: int | None = None) -> None:  # fmt: skip
-        self.port = port or free_port()
+        self.port = free_port() if port is None else port  # 0: the system chooses (see announced_port)
         self.log: list[str] = []
         full_env = {**os.environ, "BOOKGEN_APIKEY": APIKEY, "BOOKGEN_SECRET": secret, "BOOKGEN_PRO_EMAIL": PRO[0],
                     "BOOKGEN_PRO_PASSWORD": PRO[1], "PYTHONUNBUFFERED": "1", **(env or {})}  # fmt: skip

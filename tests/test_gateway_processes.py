@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -32,6 +33,27 @@ def test_the_cli_refuses_to_start_without_a_secret_in_one_line() -> None:
     assert done.stderr.strip().splitlines() == [
         "error: BOOKGEN_SECRET is not set (or BOOKGEN_SECRET_FILE): the gateway refuses to start"
     ]
+
+
+def test_port_0_announces_the_port_the_system_chose_and_serves_there() -> None:
+    with ThreadServer(FakeClicRDV().app()) as upstream:
+        gateway = GatewayProcess(upstream.url, port=0)
+        try:
+            wait_until(lambda: any("bookgen gateway on" in line for line in gateway.log), what="announcement")
+            line = next(line for line in gateway.log if "bookgen gateway on" in line)
+            match = re.search(r"http://127\.0\.0\.1:(\d+) ", line)
+            assert match is not None and int(match.group(1)) != 0, line
+            health = f"http://127.0.0.1:{match.group(1)}/healthz"
+
+            def serving() -> bool:  # announced once bound; it listens a moment later
+                try:
+                    return httpx.get(health, timeout=1).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            wait_until(serving, what="gateway on the announced port")
+        finally:
+            gateway.stop()
 
 
 def test_sigterm_lets_the_request_in_flight_finish_then_ends_the_process() -> None:

@@ -183,6 +183,9 @@ def gateway(upstream: str | None, host: str, port: int, workers: int, allow_orig
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
     shown = f"[{host}]" if ":" in host else host
-    click.echo(f"bookgen gateway on http://{shown}:{port} -> {settings.upstream} "
-               f"({workers} worker{'s' if workers != 1 else ''}; Ctrl-C to stop)", err=True)  # fmt: skip
-    run(env, host=host, port=port, workers=workers, forwarded_allow_ips=forwarded_allow_ips)
+
+    def announce(bound: int) -> None:  # the real port, also when --port 0 let the system choose
+        click.echo(f"bookgen gateway on http://{shown}:{bound} -> {settings.upstream} "
+                   f"({workers} worker{'s' if workers != 1 else ''}; Ctrl-C to stop)", err=True)  # fmt: skip
+
+    run(env, host=host, port=port, workers=workers, forwarded_allow_ips=forwarded_allow_ips, announce=announce)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from .settings import Settings
 
@@ -38,8 +38,12 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 def run(env: Mapping[str, str], *, host: str, port: int, workers: int = 1,
-        forwarded_allow_ips: str = "127.0.0.1", graceful_seconds: int = 30) -> None:  # fmt: skip
-    """Validate ``env`` (``ConfigError`` on a problem), export it, and serve until stopped."""
+        forwarded_allow_ips: str = "127.0.0.1", graceful_seconds: int = 30,
+        announce: Callable[[int], None] = lambda port: None) -> None:  # fmt: skip
+    """Validate ``env`` (``ConfigError`` on a problem), export it, and serve until stopped.
+
+    ``announce`` gets the port really bound (``port=0`` asks the system for a free one)
+    before the first request can arrive."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
@@ -60,6 +64,7 @@ def run(env: Mapping[str, str], *, host: str, port: int, workers: int = 1,
         lifespan="on",
     )
     sock = listening_socket(host, port)
+    announce(sock.getsockname()[1])
     if workers > 1:
         Multiprocess(config, sockets=[sock]).run()
     else:
