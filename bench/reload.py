@@ -29,7 +29,7 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).parent.parent
 sys.path.insert(0, str(ROOT))
 from generator.preview.rebuild import Preview  # noqa: E402
-from generator.preview.server import PreviewServer  # noqa: E402
+from generator.preview.serve import preview_server  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 PAINTED = "new Promise(r => requestAnimationFrame(() => r(document.querySelector('h1')?.textContent || '')))"
@@ -61,7 +61,7 @@ def baseline(site: Path, group_file: Path, edits: int) -> list[float]:
 
 
 def measure(site: Path, group_file: Path, slug: str, edits: int) -> list[float]:
-    server = PreviewServer(site, port=0, log=lambda line: None)
+    server = preview_server(site, port=0, log=lambda line: None)
     server.first_build()
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from generator.preview.serve import preview_server
 from generator.preview.server import PreviewServer
 
 
 @contextmanager
 def running(site: Path, **kwargs) -> Iterator[tuple[PreviewServer, list[str]]]:
     lines: list[str] = []
-    server = PreviewServer(site, port=0, log=lines.append, **kwargs)
+    server = preview_server(site, port=0, log=lines.append, **kwargs)
     server.first_build()
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -96,3 +96,19 @@ def test_a_fresh_renderer_shares_no_environment_or_compiled_template_with_anothe
     assert first.templates.code and not second.templates.code
     assert first.environment(page.theme, page.locale) is first.environment(page.theme, page.locale)
     assert second.environment(page.theme, page.locale) is not first.environment(page.theme, page.locale)
+
+
+def test_the_loaders_two_path_rules_are_plan_urls_rules() -> None:
+    """embed.js runs on the host's page, where no page data of bookgen's exists, so it
+    carries two output-path rules as literals; each is checked against plan/urls.py:
+    the site root from the versioned loader's folder, and a group's widget path."""
+    import re
+
+    source = (Path(__file__).resolve().parent.parent / "templates" / "static" / "embed.js").read_text("utf-8")
+    folder, up, here = re.search(r'src\.includes\("/([a-z]+)/"\) \? "([./]+)" : "([./]+)"', source).groups()
+    loader = embed_loader().path
+    assert loader.startswith(f"{folder}/") and up == urls.root_prefix(loader)
+    assert here == "./" and urls.root_prefix(urls.LOADER) == ""
+    widget = re.search(r"new URL\(`\$\{group\}/\$\{([^}]+)\}/([a-z.]+)#\$\{hash\}`, base\)", source)
+    assert widget is not None, "the loader no longer builds the widget's path as <slug>/<locale>/widget.html"
+    assert f"SLUG/LOCALE/{widget.group(2)}" == urls.page_path("SLUG", "LOCALE", urls.WIDGET)

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from generator.preview.hosts import reachable_host
-from generator.preview.rebuild import Preview, Watcher
+from generator.preview.rebuild import Preview
 from generator.preview.server import allowed_hosts, is_loopback, printable
+from generator.preview.watch import Watcher
 
 from .servekit import running
 
@@ -478,3 +479,49 @@ def test_what_held_still_holds_symlinks_and_other_methods(minisite: Path, tmp_pa
         assert raw_request(server.port, "/in-link.html")[0] == 200
         for method in ("OPTIONS", "PUT", "DELETE", "POST", "PATCH", "TRACE", "PROPFIND"):
             assert raw_request(server.port, "/spa/fr/", method=method)[0] == 405, method
+
+
+class _FakePreview:
+    """A build side that is not bookgen's: the server only drives what it is handed."""
+
+    def __init__(self, out: Path, url: str) -> None:
+        self.out, self.url, self.site, self.problems, self.rebuilt = out, url, None, [], []
+
+    def build_all(self) -> object:
+        from generator.errors import Problem, SiteError
+
+        raise SiteError([Problem("groups/spa/group.json", "group.name", "<b>is required</b>")])
+
+    def rebuild(self, changed: set[Path]) -> object | None:
+        self.rebuilt.append(changed)
+        return None
+
+
+def test_the_server_drives_the_build_side_it_is_handed_and_escapes_its_problems(tmp_path: Path) -> None:
+    import threading
+
+    from generator.preview.server import PreviewServer
+
+    made: list[_FakePreview] = []
+
+    def make(out: Path, url: str) -> _FakePreview:
+        made.append(_FakePreview(out, url))
+        return made[-1]
+
+    server = PreviewServer(make, [tmp_path], port=0, log=lambda line: None)
+    server.first_build()
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        [preview] = made
+        assert preview.out == server.out and preview.url.endswith(f":{server.port}/")
+        status, body = get(server.url)
+        assert status == 200 and "The site could not be built" in body
+        assert "&lt;b&gt;is required&lt;/b&gt;" in body and "<b>is required" not in body
+        (tmp_path / "group.json").write_text("{}")
+        wait_for(lambda: preview.rebuilt)
+        assert preview.rebuilt[0] == {tmp_path / "group.json"}
+    finally:
+        server.stop()
+        thread.join(5)
+        server.close()

@@ -100,12 +100,13 @@ def serve(site: Path, host: str, port: int, open_browser: bool | None, livereloa
     import threading
     import webbrowser
 
-    from ..preview.server import PreviewServer, is_loopback
+    from ..preview.serve import preview_server
+    from ..preview.server import is_loopback
 
     if not site.is_dir():
         raise click.UsageError(f"{site} is not a folder (expected a site project)")
     try:
-        server = PreviewServer(site, host=host, port=port, livereload=livereload, log=click.echo)
+        server = preview_server(site, host=host, port=port, livereload=livereload, log=click.echo)
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
             click.echo(f"error: port {port} on {host} is in use; try --port {port + 1}", err=True)

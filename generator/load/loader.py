@@ -22,7 +22,8 @@ from ..models import Calendar, Group, Intervention, InterventionSet
 from ..publish.manifest import walk_files
 from ..themes import load_theme
 from .config import PageConfig, SiteConfig
-from .reader import Model, Reader
+from .reader import Reader
+from .records import KINDS, check_group, check_references
 
 __all__ = ["RESERVED_SLUGS", "SLUG", "GroupSource", "Site", "group_folders", "load_site"]
 
@@ -69,8 +70,9 @@ class Site:
     made from, for the manifest's input digests (:func:`generator.publish.manifest.group_digest`)."""
 
 
-def _records(reader: Reader, path: Path, model: type[Model]) -> tuple[list[Model], str]:
-    """A list file: ``{"records": [...]}`` or a bare list. Returns models and the path prefix."""
+def _raw_records(reader: Reader, path: Path) -> tuple[list[Any], str]:
+    """A list file's records, unvalidated: ``{"records": [...]}`` or a bare list, and the
+    field path prefix of its records (``records`` or none)."""
     if not path.exists():
         return [], ""
     before = len(reader.problems)
@@ -83,49 +85,7 @@ def _records(reader: Reader, path: Path, model: type[Model]) -> tuple[list[Model
     if not isinstance(data, list):
         reader.add(path, prefix, 'must be a list of records or {"records": [...]}')
         return [], prefix
-    items = []
-    for index, item in enumerate(data):
-        record = reader.model(model, item, path, f"{prefix}[{index}]")
-        if record is not None:
-            items.append(record)
-    return items, prefix
-
-
-def _check_ids(reader: Reader, path: Path, prefix: str, records: list[Any]) -> None:
-    seen: set[int] = set()
-    for index, record in enumerate(records):
-        if record.id in seen:
-            reader.add(path, f"{prefix}[{index}].id", f"id {record.id} is used twice")
-        seen.add(record.id)
-
-
-def _check_references(
-    reader: Reader,
-    files: dict[str, Path],
-    prefixes: tuple[str, str],
-    calendars: list[Calendar],
-    interventions: list[Intervention],
-    sets: list[InterventionSet],
-) -> None:
-    """Services name existing sets; calendars name existing services."""
-    cal_prefix, int_prefix = prefixes
-    set_ids = {s.id for s in sets}
-    for index, item in enumerate(interventions):
-        if item.interventionset_id is not None and item.interventionset_id not in set_ids:
-            reader.add(
-                files["interventions"],
-                f"{int_prefix}[{index}].interventionset_id",
-                f"no intervention set has id {item.interventionset_id}",
-            )
-    service_ids = {i.id for i in interventions}
-    for index, calendar in enumerate(calendars):
-        for position, ref in enumerate(calendar.intervention_ids or ()):
-            if ref not in service_ids:
-                reader.add(
-                    files["calendars"],
-                    f"{cal_prefix}[{index}].intervention_ids[{position}]",
-                    f"no intervention has id {ref}",
-                )
+    return data, prefix
 
 
 def _load_group(reader: Reader, directory: Path) -> GroupSource | None:
@@ -148,22 +108,25 @@ def _load_group(reader: Reader, directory: Path) -> GroupSource | None:
         return None
     before_json = len(reader.problems)
     data = reader.json(group_file)
-    group = None
-    if len(reader.problems) == before_json:  # a literal `null` is read, and refused as not an object
-        if isinstance(data, dict) and set(data) == {"group"}:
-            data = data["group"]
-        group = reader.model(Group, data, group_file, "group")
+    group_read = len(reader.problems) == before_json  # a literal `null` is read, and refused as not an object
+    if isinstance(data, dict) and set(data) == {"group"}:
+        data = data["group"]
+    files = {name: directory / f"{name}.json" for name in KINDS}
+    lists: dict[str, list[Any]] = {}
+    prefixes = {"group": "group"}
+    for kind, path in files.items():
+        lists[kind], prefixes[kind] = _raw_records(reader, path)
+    shown = {kind: reader.shown(path) for kind, path in {"group": group_file, **files}.items()}
 
-    files = {name: directory / f"{name}.json" for name in ("calendars", "interventions", "interventionsets")}
-    calendars, cal_prefix = _records(reader, files["calendars"], Calendar)
-    interventions, int_prefix = _records(reader, files["interventions"], Intervention)
-    sets, set_prefix = _records(reader, files["interventionsets"], InterventionSet)
-    _check_ids(reader, files["calendars"], cal_prefix, calendars)
-    _check_ids(reader, files["interventions"], int_prefix, interventions)
-    _check_ids(reader, files["interventionsets"], set_prefix, sets)
+    def locate(kind: str, index: int, _record: Any) -> tuple[str, str]:
+        prefix = prefixes[kind]
+        return shown[kind], prefix if kind == "group" else f"{prefix}[{index}]"
 
+    records = check_group(data, lists, locate, has_group=group_read)
+    reader.problems.extend(records.problems)
     if len(reader.problems) == before:  # on partly invalid lists these checks only add noise
-        _check_references(reader, files, (cal_prefix, int_prefix), calendars, interventions, sets)
+        reader.problems.extend(check_references(records, lists, locate))
+    group = records.group
 
     page_file = directory / "page.toml"
     page = reader.settings(PageConfig, page_file)
@@ -202,9 +165,9 @@ def _load_group(reader: Reader, directory: Path) -> GroupSource | None:
         slug=slug,
         directory=directory,
         group=group,
-        calendars=tuple(calendars),
-        interventions=tuple(interventions),
-        sets=tuple(sets),
+        calendars=tuple(record for _, record in records.calendars),
+        interventions=tuple(record for _, record in records.interventions),
+        sets=tuple(record for _, record in records.sets),
         page=page,
         texts=tuple(texts),
         files=tuple(path for path in inputs if path.exists()),

@@ -12,6 +12,12 @@ preview's own origin (:func:`snippet_base`), so a copied snippet can be tried ag
     <slug>/<image>.<hash>.<ext>                          images of its markdown pages
     <slug>/embed.html                                    embed page, site's default locale
     <slug>/<locale>/index.html | widget.html | embed.html
+
+The pages' scripts take every URL from the page (``data-api``, ``data-*`` module paths,
+hrefs rendered here). The embed loader (``templates/static/embed.js``) runs on the host's
+page, where no page data of bookgen's exists, so it carries two of these rules as literals
+(the site root is ``../`` from ``assets/``; a widget is ``<slug>/<locale>/widget.html``);
+tests/test_plan.py checks both against this module.
 """
 
 from __future__ import annotations

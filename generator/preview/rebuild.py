@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -24,19 +23,10 @@ from ..publish.manifest import Manifest
 from ..publish.output import Output
 from ..render.environment import Renderer
 from ..render.site import render_group, render_site_pages
-from ..themes import TEMPLATES_DIR, THEMES_DIR, load_theme
+from ..themes import load_theme
+from .watch import built_in_dirs
 
-__all__ = ["Preview", "Rebuild", "Watcher", "built_in_dirs"]
-
-_IGNORED_SUFFIXES = (".swp", ".swx", ".tmp", "~")
-
-
-def built_in_dirs() -> list[Path]:
-    """Built-in templates and themes, watched only in a checkout (not in an installed wheel)."""
-    if "site-packages" in TEMPLATES_DIR.parts or "_share" in TEMPLATES_DIR.parts:
-        return []
-    return [TEMPLATES_DIR, THEMES_DIR]
-
+__all__ = ["Preview", "Rebuild"]
 
 @dataclass
 class Rebuild:
@@ -48,43 +38,6 @@ class Rebuild:
 
     def __str__(self) -> str:
         return f"rebuilt {self.what} ({self.pages} pages) in {self.seconds * 1000:.0f} ms"
-
-
-class Watcher:
-    """Notices added, changed and removed files under some folders by polling mtimes.
-
-    Polling a site project costs well under a millisecond per pass, needs no native
-    dependency, and never sees the preview's own output (it lives elsewhere).
-    """
-
-    def __init__(self, roots: Iterable[Path]) -> None:
-        self.roots = [Path(root) for root in roots]
-        self.state = self._scan()
-
-    def _scan(self) -> dict[Path, float]:
-        state: dict[Path, float] = {}
-        seen: set[str] = set()  # folders reached through links are watched too (the build reads them), once
-        for root in self.roots:
-            for folder, dirs, files in os.walk(root, followlinks=True):
-                seen.add(os.path.realpath(folder))
-                dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"
-                           and os.path.realpath(os.path.join(folder, d)) not in seen]  # fmt: skip
-                for name in files:
-                    if name.startswith((".", "#")) or name.endswith(_IGNORED_SUFFIXES):
-                        continue
-                    path = Path(folder, name)
-                    try:
-                        state[path] = path.stat().st_mtime_ns
-                    except OSError:
-                        continue
-        return state
-
-    def changes(self) -> set[Path]:
-        """Paths added, modified or removed since the last call."""
-        new = self._scan()
-        changed = {p for p in new.keys() | self.state.keys() if new.get(p) != self.state.get(p)}
-        self.state = new
-        return changed
 
 
 class _Built(NamedTuple):

@@ -20,13 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from ..errors import Problem, SiteError, problems_from_validation
+from ..errors import Problem, SiteError
 from ..load.config import SiteConfig
-from ..load.loader import SLUG
-from ..load.reader import read_json, read_toml
-from ..models import Calendar, Group, Intervention, InterventionSet
+from ..load.loader import RESERVED_SLUGS, SLUG
+from ..load.reader import Reader, read_json
+from ..load.records import KINDS, check_group, check_references
 from ..plan.slugs import slugify
 from .client import PRODUCTION_API, GroupAPI
 from .credentials import scrub
@@ -43,13 +41,6 @@ __all__ = [
     "site_api_url",
 ]
 
-#: Folder names a group may not take: they would collide with the build's own output.
-RESERVED_SLUGS = frozenset({"assets"})
-_MODELS: dict[str, type[Calendar | Intervention | InterventionSet]] = {
-    "calendars": Calendar,
-    "interventions": Intervention,
-    "interventionsets": InterventionSet,
-}
 PAGE_TOML = """\
 # What the Group API does not hold; `bookgen pull` never overwrites this file.
 # language = "fr"
@@ -89,12 +80,10 @@ def site_api_url(site: Path, override: str | None = None) -> tuple[str, str]:
     config_file = site / "site.toml"
     if not config_file.is_file():
         return PRODUCTION_API, "default API URL"
-    try:
-        config = SiteConfig.model_validate(read_toml(config_file.read_text("utf-8")))
-    except ValidationError as error:
-        raise SiteError(problems_from_validation(error, str(config_file))) from None
-    except (OSError, ValueError) as error:
-        raise SiteError([Problem(str(config_file), "", f"cannot be read ({error})")]) from None
+    reader = Reader(site)  # the loader's reader and model: the same checks and messages as a build
+    config = reader.settings(SiteConfig, config_file)
+    if reader.problems:
+        raise SiteError(reader.problems)
     url = config.booking.api_base_url
     if url.startswith(("http://", "https://")):
         return url, f"{config_file}: booking.api_base_url"
@@ -203,7 +192,7 @@ def fetch_bundle(api: GroupAPI, group_id: int) -> GroupBundle:
             f"GET /groups/{group_id}.json answered with group {group.get('id')!r}", where=f"group {group_id}"
         )
     group["id"] = group_id
-    lists = {kind: api.list_records(group_id, kind) for kind in _MODELS}
+    lists = {kind: api.list_records(group_id, kind) for kind in KINDS}
     offered = _association(api, group_id, lists)
     lists["calendars"] = [
         {**record, "intervention_ids": offered[record_id]}
@@ -235,40 +224,20 @@ def scrub_bundle(bundle: GroupBundle, secrets: Sequence[str]) -> tuple[GroupBund
 
 
 def check_bundle(bundle: GroupBundle) -> list[Problem]:
-    """Every reason the API's data would not load as a site project, located by group."""
+    """Every reason the API's data would not load as a site project, located by group:
+    the loader's own checks (:mod:`generator.load.records`) on the records as fetched."""
     where = f"API group {bundle.id}"
-    problems = []
-    try:
-        Group.model_validate(bundle.group)
-    except ValidationError as error:
-        problems.extend(problems_from_validation(error, where, "group"))
-    valid: dict[str, list[Any]] = {}
-    for kind, model in _MODELS.items():
-        valid[kind] = []
-        seen: set[int] = set()
-        for index, record in enumerate(bundle.lists[kind]):
-            record_id = _int_id(record.get("id"))
-            label = f"{kind}(id {record_id})" if record_id is not None else f"{kind}[{index}]"
-            try:
-                item = model.model_validate(record)
-            except ValidationError as error:
-                problems.extend(problems_from_validation(error, where, label))
-                continue
-            if item.id in seen:
-                problems.append(Problem(where, f"{label}.id", f"id {item.id} is used twice"))
-            seen.add(item.id)
-            valid[kind].append(item)
-    set_ids = {s.id for s in valid["interventionsets"]}
-    for item in valid["interventions"]:
-        if item.interventionset_id is not None and item.interventionset_id not in set_ids:
-            problems.append(
-                Problem(
-                    where,
-                    f"interventions(id {item.id}).interventionset_id",
-                    f"no intervention set has id {item.interventionset_id}",
-                )
-            )
-    return problems
+
+    def locate(kind: str, index: int, record: Any) -> tuple[str, str]:
+        if kind == "group":
+            return where, "group"
+        record_id = _int_id(record.get("id")) if isinstance(record, dict) else None
+        return where, f"{kind}(id {record_id})" if record_id is not None else f"{kind}[{index}]"
+
+    records = check_group(bundle.group, bundle.lists, locate)
+    if records.problems:
+        return records.problems
+    return check_references(records, bundle.lists, locate)
 
 
 def _dump(data: Any) -> str:

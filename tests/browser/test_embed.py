@@ -12,6 +12,7 @@ import pytest
 
 from generator.build import build
 from generator.load.loader import load_site
+from generator.preview.serve import preview_server
 from generator.preview.server import PreviewServer
 from generator.render.snippets import snippet
 from generator.render.static import embed_loader
@@ -22,7 +23,7 @@ FICHE = {"firstname": "Ada", "lastname": "Lovelace", "email": "ada@example.com",
 @pytest.fixture
 def widgets(minisite: Path) -> Iterator[PreviewServer]:
     """Pages and the sandbox API on 127.0.0.1, with base_url pointing at them."""
-    server = PreviewServer(minisite, port=0, log=lambda line: None)
+    server = preview_server(minisite, port=0, log=lambda line: None)
     group = minisite / "groups" / "spa" / "group.json"  # books at once (no email to confirm first)
     group.write_text(group.read_text("utf-8").replace('"max_multirdvs"', '"validateEmail": false, "max_multirdvs"'), "utf-8")
     config = minisite / "site.toml"
