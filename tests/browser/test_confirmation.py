@@ -8,6 +8,8 @@ browser, with Google and Outlook links. The API is answered inside Chromium.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
@@ -15,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from playwright.sync_api import Page
 
 from tests.browser import test_runtime as runtime
 from tests.browser.clicrdv_route import ClicRDVRoute
@@ -100,18 +103,27 @@ def test_google_and_outlook_links_carry_the_same_event(spa, page, api) -> None:
     assert parse_qs(outlook.query)["subject"] == ["Massage relaxant — Test Spa"]
 
 
-def test_a_visitor_in_another_zone_sees_both_times(minisite, browser) -> None:
+@contextmanager
+def new_york_visitor(minisite, browser) -> Iterator[Page]:
+    """The Paris spa's English page (validateEmail off) open in a New York browser."""
     set_group(minisite, validateEmail=False)
     context = browser.new_context(timezone_id="America/New_York", locale="en-US")
     page = context.new_page()
     route = ClicRDVRoute(today=local_today("Europe/Paris") + timedelta(days=1))
-    with running(minisite) as (server, _):
-        route.install(page)
-        page.goto(f"http://127.0.0.1:{server.port}/spa/en/")
+    try:
+        with running(minisite) as (server, _):
+            route.install(page)
+            page.goto(f"http://127.0.0.1:{server.port}/spa/en/")
+            yield page
+    finally:
+        context.close()
+
+
+def test_a_visitor_in_another_zone_sees_both_times(minisite, browser) -> None:
+    with new_york_visitor(minisite, browser) as page:
         book(page)
         when = page.locator(".done dd").nth(1).inner_text()
         assert "10:00" in when and "4:00" in when and "your time" in when
-    context.close()
 
 
 def test_waiting_for_email_verification_says_so_and_not_booked(spa, page, api) -> None:
@@ -167,17 +179,10 @@ def test_reload_keeps_the_full_confirmation(spa, page, api) -> None:
 
 
 def test_the_summary_before_confirm_shows_the_same_facts(minisite, browser) -> None:
-    set_group(minisite, validateEmail=False)
-    context = browser.new_context(timezone_id="America/New_York", locale="en-US")
-    page = context.new_page()
-    route = ClicRDVRoute(today=local_today("Europe/Paris") + timedelta(days=1))
-    with running(minisite) as (server, _):
-        route.install(page)
-        page.goto(f"http://127.0.0.1:{server.port}/spa/en/")
+    with new_york_visitor(minisite, browser) as page:
         to_slots(page)
         pick(page)
         summary = page.locator(".summary").inner_text()
         for fact in ("Massage relaxant", "1 hr", "€75.00", "10:00", "4:00", "your time", "With Alice",
                      "1 rue de la Paix, 75002 Paris"):
             assert fact in summary, fact
-    context.close()
