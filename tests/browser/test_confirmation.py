@@ -31,6 +31,7 @@ from tests.browser.test_runtime import (
     set_group,
     to_slots,
 )
+from tests.browser.waiting import wait_js
 from tests.servekit import running
 
 api = runtime.api  # the same fixtures as test_runtime.py
@@ -162,7 +163,7 @@ def confirmation_page(browser, tmp_path_factory):
     server = StaticServer(root)
     page = browser.new_page()
     page.goto(server.url + "/index.html")
-    page.wait_for_function("document.title === 'ready'")
+    wait_js(page, "document.title === 'ready'")
     yield page
     page.close()
     server.close()

@@ -4,7 +4,6 @@ with a strict Content-Security-Policy (no inline script or style allowed)."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from generator.preview.serve import preview_server
 from generator.preview.server import PreviewServer
 from generator.render.snippets import snippet
 from generator.render.static import embed_loader
+from tests.browser.waiting import wait, wait_js
 
 FICHE = {"firstname": "Ada", "lastname": "Lovelace", "email": "ada@example.com", "phone": "+33 6 12 34 56 78"}
 
@@ -130,7 +130,7 @@ def test_forged_messages_change_nothing(widgets, tmp_path, serve_dir, page) -> N
     page.evaluate("(m) => { for (const x of m) window.postMessage(x, '*'); }", [forged, booked, "sentinel"])
     # From the widget origin, but from another iframe than the one the id belongs to:
     second.evaluate("(m) => { for (const x of m) parent.postMessage(x, '*'); }", [forged, booked, "sentinel"])
-    page.wait_for_function("window.__sentinels === 2")
+    wait_js(page, "window.__sentinels === 2")
     heights = page.evaluate("[...document.querySelectorAll('iframe')].map((f) => f.style.height)")
     assert "4321px" not in heights
     assert [e for e in page.evaluate("window.__events") if e[0] == "booked"] == []
@@ -237,14 +237,6 @@ def test_iframe_and_link_modes_need_no_script(widgets, tmp_path, serve_dir, page
     assert 'loading="lazy"' in html and 'title="Book – Test Spa"' in html and "sandbox=" in html
 
 
-def wait(condition, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
-
-
 def test_escape_in_a_field_keeps_the_popup_and_reopening_returns_to_the_same_step(
     widgets, tmp_path, serve_dir, page
 ) -> None:
@@ -254,7 +246,7 @@ def test_escape_in_a_field_keeps_the_popup_and_reopening_returns_to_the_same_ste
     opener.click()
     frame = widget_frame(page)
     frame.locator("[data-service='100'] button").click()
-    frame.wait_for_function("location.hash.includes('service=100')")
+    wait_js(frame, "location.hash.includes('service=100')")
     # A field of the widget: Escape there dismisses autofill, never the booking (ux-review D10).
     frame.evaluate("document.body.append(Object.assign(document.createElement('input'), {id: 'probe'}))")
     frame.locator("#probe").fill("Ada")
@@ -321,7 +313,7 @@ def test_the_frame_follows_its_content_under_a_100vh_theme(minisite, tmp_path, s
     wait(follows, timeout=30)
     services_height = iframe.bounding_box()["height"]
     frame.locator("[data-service='100'] button").click()
-    frame.wait_for_function("location.hash.includes('service=100')")
+    wait_js(frame, "location.hash.includes('service=100')")
     wait(follows, timeout=30)
     assert iframe.bounding_box()["height"] < services_height  # it shrinks with its content
 

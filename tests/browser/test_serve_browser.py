@@ -7,23 +7,8 @@ import os
 import time
 from pathlib import Path
 
-from playwright.sync_api import Error as PlaywrightError
-
+from tests.browser.waiting import wait_js
 from tests.servekit import running
-
-
-def wait_js(page, expression: str, timeout: float = 30.0) -> None:
-    """Poll a JS expression via CDP: wait_for_function evals in the page, which the CSP forbids."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if page.evaluate(expression):
-                return
-        except PlaywrightError:  # the page is reloading under us: try again
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still false after {timeout}s: {expression}")
-        time.sleep(0.02)
 
 
 def touch_write(path: Path, text: str) -> None:
