@@ -33,12 +33,17 @@ def test_planning_a_whole_site_writes_nothing(minisite: Path, tmp_path: Path, mo
     assert all(pages for _, pages in planned)
 
 
-def test_a_groups_pages_are_its_booking_page_and_widget_per_locale_and_its_embed_pages(minisite: Path) -> None:
+def spa_plan(minisite: Path):
+    """The planned assets and pages of the mini site's spa group, after the shared assets."""
     site = load_site(minisite)
     plan = SitePlan(site)
     plan.shared_assets()
     spa = next(source for source in site.groups if source.slug == "spa")
-    _, pages = plan.group(spa, embed_loader())
+    return plan.group(spa, embed_loader())
+
+
+def test_a_groups_pages_are_its_booking_page_and_widget_per_locale_and_its_embed_pages(minisite: Path) -> None:
+    _, pages = spa_plan(minisite)
     assert sorted(page.path for page in pages) == sorted([
         "spa/embed.html",
         *(f"spa/{code}/{name}" for code in ("fr", "en") for name in ("index.html", "widget.html", "embed.html")),
@@ -50,11 +55,7 @@ def test_a_groups_pages_are_its_booking_page_and_widget_per_locale_and_its_embed
 
 
 def test_a_groups_assets_have_content_hashed_names_in_its_folder(minisite: Path) -> None:
-    site = load_site(minisite)
-    plan = SitePlan(site)
-    plan.shared_assets()
-    spa = next(source for source in site.groups if source.slug == "spa")
-    assets, _ = plan.group(spa, embed_loader())
+    assets, _ = spa_plan(minisite)
     own = [asset for asset in assets if asset.path.startswith("spa/")]
     assert own and all(asset.path == urls.hashed_path("spa", *_stem_suffix(asset.path), asset.data) for asset in own)
 
