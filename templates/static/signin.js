@@ -20,9 +20,12 @@ function render(flow) {
     const answer = await flow.request("sessions/login", { method: "POST",
       body: new URLSearchParams({ "account[email]": email, "account[password]": await sha1(password) }) });
     if (answer.status === 401 || answer.status === 403 || (answer.status === 200 && answer.body?.error)) {
-      // The next step beside the message: the hosted module (the page's contact card has the phone).
+      // The next steps beside the message (D12): the business's phone, and the hosted module.
       flow.invalid(form, "password", "").focus();
-      return show(flow.t.bad_login);
+      const phone = flow.data.place?.phone;
+      const [before, after] = flow.t.call.split("%(phone)s");
+      return show(phone ? [flow.t.bad_login, " ", before,
+        h("a", { href: "tel:" + phone.replace(/[^\d+]/g, ""), dir: "ltr" }, phone), after] : flow.t.bad_login);
     }
     if (answer.status !== 200) return show(flow.t.error, () => form.requestSubmit());
     flow.state.signed = flow.prefill.email = email;
