@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel import Locale
 
 from generator.render.context import locale_messages
 from tests.browser.clicrdv_route import ClicRDVRoute
@@ -205,3 +206,16 @@ def test_a_signed_in_client_stays_signed_in_after_reloading_the_slot_step(minisi
         assert page.locator("input[name=password]").count() == 0
         assert len(route.posts("sessions/login")) == 1
     context.close()
+
+
+@pytest.mark.parametrize("locale", ["en", "fr", "ar"])
+def test_a_group_in_utc_is_named_by_its_own_name_on_the_page_and_the_slot_step(minisite, browser, locale: str) -> None:
+    # bug-hunt #7 (babel #1260): "timezone": "UTC" read "Unknown Region (UTC) Time". The name is
+    # CLDR's own for Etc/UTC ("Coordinated Universal Time" in en), whatever the data version says.
+    own = Locale.parse(locale).time_zones["Etc/UTC"]["long"]
+    expected = own.get("generic", own.get("standard"))
+    set_group(minisite, timezone="UTC")
+    with opened(minisite, browser, locale=locale, zone="Africa/Abidjan") as page:  # UTC+0 all year
+        assert page.locator(".zone").inner_text() == expected
+        assert expected in page.locator(".facts").inner_text()
+        assert "(UTC)" not in page.locator("body").inner_text()
