@@ -78,5 +78,5 @@ function render(flow) {
       h("a", { class: "button", href: outlook, rel: "noopener", target: "_blank" }, "Outlook")),
     more ? h("button", { type: "button", class: "button button-primary", on: { click: () =>
       flow.go({ step: flow.steps[0] }) } }, t.another)
-      : data.max_multirdvs > 1 && h("p", {}, t.limit)));
+      : !done.pending && data.max_multirdvs > 1 && h("p", {}, t.limit)));  // parked: no limit reached yet
 }

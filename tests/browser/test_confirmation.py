@@ -133,6 +133,8 @@ def test_waiting_for_email_verification_says_so_and_not_booked(spa, page, api) -
     done = page.locator(".done").inner_text()
     assert EN["pending_title"] in done and EN["done_verify"] in done
     assert EN["done_title"] not in done and "Reference" not in done
+    # One appointment parked out of max_multirdvs (2 in the fixture): no limit is reached yet.
+    assert EN["limit"] not in done
 
 
 TRICKY = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=200)
