@@ -20,6 +20,8 @@ function render(flow) {
   const calendar = flow.calendar(p.get("calendar"));
   const item = flow.root.querySelector(`[data-service="${service.id}"]`);
   const [when, other, zone] = flow.times(p.get("slot"), true);
+  // A signed-in Account books under its own email (the gateway refuses another): shown, not editable.
+  if (flow.state.signed) flow.prefill.email = flow.state.signed;
   if (!flow.prefill.phone && flow.data.country_code) flow.prefill.phone = `+${flow.data.country_code} `;
   flow.form([h("h2", { class: "step-title", tabindex: -1 }, t.details_title),
     // The same facts as the confirmation (issue 18 §4): duration and price as the page shows them,
@@ -32,7 +34,7 @@ function render(flow) {
       flow.data.place?.address && h("span", { dir: "auto" }, flow.data.place.address)),
     flow.field("firstname", "text", { autocomplete: "given-name", required: true, maxlength: 64 }),
     flow.field("lastname", "text", { autocomplete: "family-name", required: true, maxlength: 64 }),
-    flow.field("email", "email", { autocomplete: "email", required: true, maxlength: 255 }),
+    flow.field("email", "email", { autocomplete: "email", required: true, maxlength: 255, readonly: !!flow.state.signed }),
     flow.field("phone", "tel", { autocomplete: "tel", maxlength: 25 }),
     reminders.sms_minutes > 0 && h("div", { class: "field field-check" }, h("label", {},
       h("input", { type: "checkbox", name: "sms", checked: reminders.sms_checked }), " ", t.sms))],

@@ -74,7 +74,11 @@ def pick(page, index: int = 0) -> str:
 
 def fill_details(page, fiche: dict[str, str] = FICHE) -> None:
     for name, value in fiche.items():
-        page.fill(f"input[name={name}]", value)
+        field = page.locator(f"input[name={name}]")
+        if field.get_attribute("readonly") is not None:  # a signed-in Account's own email
+            assert field.input_value() == value
+        else:
+            field.fill(value)
 
 
 def confirm(page) -> None:
@@ -314,8 +318,9 @@ def test_sign_in_uses_the_account_login_with_a_sha1_password(spa, page, api, set
     page.wait_for_selector(".form-status:not([hidden])")
     status = page.locator(".form-status")
     assert EN["bad_login"] in status.inner_text() and "undefined" not in status.inner_text()
-    # The next step is beside it: the hosted module; the password field is marked and focused.
-    assert status.locator("a").get_attribute("href") == "https://www.clicrdv.com/test-spa"
+    # The next steps are beside it: the phone and the hosted module; the password field is marked and focused.
+    assert status.locator("a[href^='tel:']").get_attribute("href") == "tel:0123456789"
+    assert status.locator("a.button").get_attribute("href") == "https://www.clicrdv.com/test-spa"
     assert page.evaluate("document.activeElement.name") == "password"
     assert page.locator("input[name=password]").get_attribute("aria-invalid") == "true"
     sign_in(page, "ada@example.com", "s3cret é")
@@ -328,6 +333,8 @@ def test_sign_in_uses_the_account_login_with_a_sha1_password(spa, page, api, set
     assert login.body == {"account[email]": ["ada@example.com"],
                           "account[password]": [hashlib.sha1("s3cret é".encode()).hexdigest()]}
     assert page.input_value("input[name=email]") == "ada@example.com"
+    # The booking goes under the Account's email (the gateway refuses another): not editable.
+    assert page.locator("input[name=email]").get_attribute("readonly") is not None
     assert "_session_id" not in page.evaluate("document.cookie")  # HttpOnly: the page never reads it
     fill_details(page)
     confirm(page)
