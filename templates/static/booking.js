@@ -8,8 +8,8 @@
 // (requests), time.js (times in a zone, as the visitor chose to see them), shell.js (around
 // the steps), choices.js (the service and calendar steps), forms.js, dom.js (helpers). Their
 // flow methods use `this`. The later steps are modules of their own, loaded on demand so
-// that the first step stays small (slots.js, signin.js, details.js, done.js): each is given
-// the Flow and LIB.
+// that the first step stays small (slots.js, signin.js with booking/sha1.js, details.js,
+// done.js): each is given the Flow and LIB.
 import { apiMethods } from "./booking/api.js";
 import { choiceMethods } from "./booking/choices.js";
 import { $, $$, fill, h } from "./booking/dom.js";
