@@ -115,13 +115,14 @@ def _check_one_scope(order: list[_Module]) -> None:
     for module in order:
         code = _code_only(str(rjsmin.jsmin(module.body)))  # without comments, strings, regexps
         imported = set().union(*(names for _, names in module.imports))
-        for name, declarer in owner.items():
-            used = re.search(rf"(?<![\w$.]){re.escape(name)}(?![\w${{])", code)
-            if declarer is not module and name not in imported and used:
+        for name in sorted(set(_NAME.findall(code)) & owner.keys() - imported):
+            if (declarer := owner[name]) is not module:
                 raise BundleError(f"{module.path.name}: uses {name}, a top-level name of {declarer.path.name}, "
                                   "without importing it (or rename one of them)")
 
 
+_NAME = re.compile(r"(?<![\w$.])[\w$]+(?![\w${])")  # a name, not a property (nor the $ of ${)
+_SPECIAL = re.compile(r"[\"'`/{}]")
 _REGEX_AFTER = "(,=:[!&|?{};+-*%<>~^"
 _REGEX_AFTER_WORDS = {"return", "typeof", "case", "do", "else", "in", "of", "new", "delete", "void", "throw", "await"}
 
@@ -133,6 +134,11 @@ def _code_only(js: str) -> str:
     depths: list[int] = []  # the brace depth inside each open template ${…}
     i = 0
     while i < len(js):
+        if not (special := _SPECIAL.search(js, i)):
+            out.append(js[i:])
+            break
+        out.append(js[i : special.start()])
+        i = special.start()
         c = js[i]
         if c in "\"'":
             j = _skip(js, i + 1, (c,))
