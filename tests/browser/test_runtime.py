@@ -315,7 +315,7 @@ def test_sign_in_uses_the_account_login_with_a_sha1_password(spa, page, api, set
     status = page.locator(".form-status")
     assert EN["bad_login"] in status.inner_text() and "undefined" not in status.inner_text()
     # The next step is beside it: the hosted module; the password field is marked and focused.
-    assert status.locator("a").get_attribute("href") == "https://www.clicrdv.com/test-spa"
+    assert status.locator("a.button").get_attribute("href") == "https://www.clicrdv.com/test-spa"
     assert page.evaluate("document.activeElement.name") == "password"
     assert page.locator("input[name=password]").get_attribute("aria-invalid") == "true"
     sign_in(page, "ada@example.com", "s3cret é")
