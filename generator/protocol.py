@@ -1,5 +1,6 @@
 """The contract between the widget (``frame.js``), the host's loader (``embed.js``), the
-booking flow (``booking.js``) and bookgen's Python side, written down once.
+booking flow (``booking.js``, its modules in ``booking/`` and its step modules) and
+bookgen's Python side, written down once.
 
 docs/embed.md ("Messages between the widget and the loader") is its prose. The scripts are
 static files shipped as written, so they carry these values as literals;
@@ -18,9 +19,11 @@ __all__ = [
     "DEFAULT_LOCALE",
     "EMAIL_PATTERN",
     "EVENT_TYPES",
+    "FLOW_EVENTS",
     "MESSAGE_TYPES",
     "ORIGIN_PATTERN",
     "PHONE_PATTERN",
+    "PREFILL",
     "RESIZE_CLAMP",
     "SANDBOX",
     "VERSION",
@@ -40,6 +43,20 @@ MESSAGE_TYPES: dict[str, str] = {
 
 EVENT_TYPES = ("ready", "step", "booked")
 """The messages the loader re-dispatches on the host as ``bookgen:<type>`` DOM events."""
+
+FLOW_EVENTS: dict[str, str] = {
+    "ready": "{}: the flow has taken over the page",
+    "step": "{step}: a step is shown",
+    "booked": "{date, service, calendar}: an appointment was created (no personal data)",
+}
+"""The DOM events the booking flow (``booking.js`` and its step modules) dispatches on its
+root, bubbling: a booking page's own scripts can listen to them, and in a widget
+``frame.js`` posts ``step`` and ``booked`` on to the host (it posts ``ready`` itself, once
+it listens)."""
+
+PREFILL = ("service", "calendar", "firstname", "lastname", "email", "phone")
+"""The keys that prefill the flow: the loader's ``data-*`` and ``Bookgen.open`` options, carried
+in the widget's fragment, and the booking page's own fragment or query string."""
 
 RESIZE_CLAMP = (200, 5000)
 """CSS px: the loader clamps an inline iframe's height to this range."""

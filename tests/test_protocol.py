@@ -80,6 +80,33 @@ def test_the_sandbox_email_rule_is_the_forms_plus_the_64_character_local_part(ad
             _email(address, "account.email")
 
 
+def flow_sources() -> str:
+    """The booking flow as written: booking.js, its modules and its step modules."""
+    names = ["booking.js", "slots.js", "signin.js", "details.js", "done.js"]
+    return "".join(script(name) for name in names) + "".join(p.read_text("utf-8") for p in (STATIC / "booking").glob("*.js"))
+
+
+def keys_of(source: str, literal_after: str) -> list[str]:
+    """The keys of the object literal written just after ``literal_after``."""
+    found = re.search(re.escape(literal_after) + r"\s*\{([^}]*)\}", source)
+    assert found is not None, literal_after
+    return re.findall(r"(?:^|,)\s*(\w+)", found.group(1))
+
+
+def test_the_flow_dispatches_the_events_the_widget_posts_on_with_the_details_the_loader_reads() -> None:
+    flow, frame, embed = flow_sources(), script("frame.js"), script("embed.js")
+    assert set(re.findall(r'\bemit\("(\w+)"', flow)) == set(protocol.FLOW_EVENTS)
+    assert set(listed_in(frame, ") {")) == set(protocol.FLOW_EVENTS) - {"ready"}  # frame.js posts ready itself
+    assert 'new CustomEvent("bookgen:" + name, { bubbles: true' in flow
+    assert keys_of(flow, 'emit("booked",') == keys_of(embed, 'data.type === "booked" ?') == ["date", "service", "calendar"]
+    assert keys_of(flow, 'emit("step",') == keys_of(embed, 'data.type === "step" ?') == ["step"]
+
+
+def test_the_flow_and_the_loader_take_the_same_prefill_keys() -> None:
+    state, embed = (STATIC / "booking" / "state.js").read_text("utf-8"), script("embed.js")
+    assert listed_in(state, ";\n") == listed_in(embed, ";\n  let count") == protocol.PREFILL
+
+
 def test_the_docs_table_lists_exactly_the_message_types() -> None:
     docs = (ROOT / "docs" / "embed.md").read_text("utf-8")
     section = docs.split("### Messages between the widget and the loader", 1)[1].split("###", 1)[0]
@@ -87,3 +114,4 @@ def test_the_docs_table_lists_exactly_the_message_types() -> None:
     assert rows[1:] == list(protocol.MESSAGE_TYPES)  # after the header row
     assert f"{{bookgen: {protocol.VERSION}, type, id, detail}}" in section
     assert "–".join(map(str, protocol.RESIZE_CLAMP)) in section
+    assert all(f"`bookgen:{event}`" in section for event in protocol.FLOW_EVENTS)  # the flow's leg, in the widget

@@ -1,9 +1,11 @@
 // bookgen runtime, the sign-in step (ClicRDV account login, clicrdv-api.md §2): loaded on
 // demand by booking.js, only for groups whose clients sign in (open / openData false).
-let h, sha1;
+import { sha1 } from "./booking/sha1.js";
+
+let h;
 
 export default function (flow, lib, moveFocus) {
-  ({ h, sha1 } = lib);
+  ({ h } = lib);
   render(flow);
   if (moveFocus) flow.app.querySelector("h2").focus();
 }
