@@ -11,6 +11,7 @@ The tree (httpx-style; the module that raises each is named on the right)::
     ├── OutEdited                 OUT was edited after the last build      (incremental)
     ├── sandbox.errors.ApiError   a refusal the sandbox answers with        (sandbox)
     ├── GatewayError              a refusal the gateway answers with        (gateway.errors)
+    ├── BundleError               a runtime module graph that cannot be inlined (render.static)
     └── ConfigError               the gateway cannot start                  (gateway.errors)
 
 The CLI prints any :class:`BookgenError` as ``error: <problem>`` lines and exits with

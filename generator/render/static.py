@@ -22,6 +22,7 @@ from pathlib import Path
 
 import rjsmin
 
+from ..errors import BookgenError
 from ..plan.urls import hashed_path
 from ..themes import TEMPLATES_DIR
 from .snippets import Loader
@@ -37,8 +38,9 @@ _OTHER = re.compile(r"^(?:import\b|export\b|(?:const|let|var) *[\[{])", re.MULTI
 _OTHER_ENTRY = re.compile(r"^(?:import\b|(?:export )?(?:const|let|var) *[\[{])", re.MULTILINE)
 
 
-class BundleError(ValueError):
-    """A module graph that cannot be inlined into one script without changing its meaning."""
+class BundleError(BookgenError, ValueError):
+    """A module graph that cannot be inlined into one script without changing its meaning
+    (a fault in bookgen's own scripts, caught by tests/test_static.py before it ships)."""
 
 
 def static_bytes(name: str) -> bytes:
