@@ -1,7 +1,7 @@
 """Direct to the sandbox vs through the gateway, on loopback, in one run.
 
     .venv/bin/python bench/gateway.py [--levels 1,20,100] [--requests 600] [--bookings 150]
-                                      [--workers 2] [--memory-requests 100000]
+                                      [--workers 2] [--memory-requests 100000] [--rate R] [--pin]
 
 Starts the sandbox app (one uvicorn process) on a copy of the demo site where one group
 (salon-lagon, 7420) takes bookings 08:00-20:00 every day at capacity 100 and without email
@@ -22,6 +22,13 @@ latency. ``--pin`` puts the gateway's processes on the last core and the sandbox
 load generator on the others (``sched_setaffinity``), so the gateway does not queue behind them.
 Budget (issue 16): p95 added ≤ 5 ms at 20 clients; gateway ≥ 50 % of direct throughput
 with --workers 2; memory flat over 100,000 requests.
+
+Clients send back to back by default (closed loop): every path is saturated, so latency is
+mostly queueing, ``clients / throughput``. ``--rate R`` adds a paced (open-loop) pass at each
+level: the clients together offer R requests/s on a fixed schedule, each request's latency
+counted from the moment it was *due* (not when a busy client got round to it, which would
+hide queueing: "coordinated omission"), so the added latency is what the gateway costs a
+request at a load both paths can carry, as people booking are, not at saturation.
 """
 
 from __future__ import annotations
@@ -183,6 +190,33 @@ async def run(target: Target, requests: list[bytes], clients: int, expect: int) 
     return summary(latencies, elapsed)
 
 
+async def paced(target: Target, requests: list[bytes], clients: int, expect: int, rate: float) -> dict[str, Any]:
+    """Send ``requests`` at ``rate`` per second in all, spread over ``clients`` connections
+    (request ``i`` due at ``i / rate`` s, sent by client ``i % clients``); each latency is
+    counted from its due time. Same figures as :func:`run`."""
+    latencies: list[float] = []
+    failures: list[int] = []
+    start = time.perf_counter() + 0.05
+
+    async def client(index: int) -> None:
+        conn = Conn(target.port)
+        try:
+            for number in range(index, len(requests), clients):
+                due = start + number / rate
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                status, _ = await conn.request(requests[number])
+                latencies.append((time.perf_counter() - due) * 1000)
+                if status != expect:
+                    failures.append(status)
+        finally:
+            conn.close()
+
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    if failures:
+        raise SystemExit(f"{target.name}: {len(failures)} answers were not {expect}: {sorted(set(failures))}")
+    return summary(latencies, time.perf_counter() - start)
+
+
 def summary(latencies: list[float], elapsed: float) -> dict[str, Any]:
     cuts = statistics.quantiles(latencies, n=100)
     return {"rps": len(latencies) / elapsed, "p50": cuts[49], "p95": cuts[94], "p99": cuts[98],
@@ -266,7 +300,14 @@ async def main_async(args: argparse.Namespace, sandbox_port: int, gateway_port: 
           f"{service}, {len(starts)} slots in the week; machine: {os.cpu_count()} cores, load average "
           f"{os.getloadavg()[0]:.1f} at the start\n")  # fmt: skip
     rows = []
+    paced_rows: list[tuple[int, str, dict[str, Any], dict[str, Any]]] = []
     made = 0
+
+    def bookings(target: Target, count: int) -> list[bytes]:
+        """``count`` booking requests, each for a new client, spread over the week's slots."""
+        nonlocal made
+        made += count
+        return [target.booking(service, starts[n * 7 % len(starts)], n) for n in range(made - count, made)]
     for level_index, clients in enumerate(args.levels):
         for kind in ("availability", "booking"):
             order = (direct, gateway) if level_index % 2 == 0 else (gateway, direct)
@@ -277,15 +318,19 @@ async def main_async(args: argparse.Namespace, sandbox_port: int, gateway_port: 
                     requests[target.name] = [target.slots(service, tomorrow)] * (warm + args.requests)
                     expect = 200
                 else:
-                    requests[target.name] = []
-                    for _ in range(warm + args.bookings):
-                        requests[target.name].append(target.booking(service, starts[made * 7 % len(starts)], made))
-                        made += 1
+                    requests[target.name] = bookings(target, warm + args.bookings)
                     expect = 201
                 await run(target, requests[target.name][:warm], clients, expect)  # warm-up: connections, caches
             measured = {name: r[warm:] for name, r in requests.items()}
             results = await compare(order, measured, clients, expect, pids, args.rounds)
             rows.append((clients, kind, results["direct"], results["gateway"]))
+            if args.rate and kind == "availability":
+                # the same requests again, paced: slot searches do not change the sandbox's state
+                out = {t.name: await paced(t, measured[t.name], clients, expect, args.rate) for t in order}
+                paced_rows.append((clients, kind, out["direct"], out["gateway"]))
+            elif args.rate:  # fresh bookings: each one creates an appointment
+                out = {t.name: await paced(t, bookings(t, args.bookings), clients, expect, args.rate) for t in order}
+                paced_rows.append((clients, kind, out["direct"], out["gateway"]))
     print("| clients | request | direct req/s | gateway req/s | ratio | direct p50/p95/p99 ms "
           "| gateway p50/p95/p99 ms | added p50 / p95 ms | CPU ms/request: sandbox direct / via gateway, gateway |")
     print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -294,6 +339,14 @@ async def main_async(args: argparse.Namespace, sandbox_port: int, gateway_port: 
               f"| {d['p50']:.1f} / {d['p95']:.1f} / {d['p99']:.1f} | {g['p50']:.1f} / {g['p95']:.1f} / {g['p99']:.1f} "
               f"| {g['p50'] - d['p50']:.1f} / {g['p95'] - d['p95']:.1f} "
               f"| {d['cpu_sandbox']:.2f} / {g['cpu_sandbox']:.2f}, {g['cpu_gateway']:.2f} |")  # fmt: skip
+    if paced_rows:
+        print(f"\npaced: {args.rate:g} requests/s offered in all, latency from each request's due time")
+        print("| clients | request | direct p50/p95/p99 ms | gateway p50/p95/p99 ms | added p50 / p95 ms |")
+        print("| ---: | --- | ---: | ---: | ---: |")
+        for clients, kind, d, g in paced_rows:
+            print(f"| {clients} | {kind} | {d['p50']:.1f} / {d['p95']:.1f} / {d['p99']:.1f} "
+                  f"| {g['p50']:.1f} / {g['p95']:.1f} / {g['p99']:.1f} "
+                  f"| {g['p50'] - d['p50']:.1f} / {g['p95'] - d['p95']:.1f} |")  # fmt: skip
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end of the comparison")
     if args.memory_requests:
         step = args.memory_requests // 10
@@ -319,6 +372,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=4, help="turns each path takes per level and request kind")
     parser.add_argument("--memory-requests", type=int, default=100_000)
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="also a paced pass per level: this many requests/s offered in all (0: none)")
     parser.add_argument("--pin", action="store_true", help="the gateway on the last core, the rest on the others")
     args = parser.parse_args()
     cores = sorted(os.sched_getaffinity(0))
