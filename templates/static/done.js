@@ -12,7 +12,7 @@ export default function (flow, lib, moveFocus) {
 
 // RFC 5545 §3.3.11 TEXT escaping, and §3.1 folding: lines of at most 75 octets joined by CRLF
 // plus one space, never splitting a UTF-8 character.
-export const text = (s) => String(s).replace(/[\\;,]/g, "\\$&").replace(/\r?\n/g, "\\n");
+export const text = (s) => String(s).replace(/[\\;,]/g, "\\$&").replace(/\r\n?|\n/g, "\\n");
 export function fold(line) {
   const out = [];
   let part = "";
@@ -52,13 +52,12 @@ function render(flow) {
   const who = done.calendar && fill(t.with, { name: done.calendar });
   const summary = `${done.service} — ${place.name}`;
   const description = [who, ref, place.phone && fill(t.call, { phone: place.phone }), t.change].filter(Boolean).join("\n");
-  const event = { uid: `${done.id ?? done.date.replace(/\D/g, "")}-${data.group_id ?? data.slug}@${location.hostname}`,
+  const event = { uid: `${done.id ?? done.date.replace(/\D/g, "")}-${flow.group}@${location.hostname}`,
     start, end, summary, location: place.address, description };
-  const iso = (ms) => new Date(ms).toISOString().slice(0, 19) + "Z";
   const google = "https://calendar.google.com/calendar/render?" + new URLSearchParams({ action: "TEMPLATE", text: summary,
     dates: `${stamp(start)}/${stamp(end)}`, location: place.address || "", details: description });
   const outlook = "https://outlook.live.com/calendar/0/deeplink/compose?" + new URLSearchParams({ path: "/calendar/action/compose",
-    rru: "addevent", subject: summary, startdt: iso(start), enddt: iso(end), location: place.address || "", body: description });
+    rru: "addevent", subject: summary, startdt: new Date(start).toISOString(), enddt: new Date(end).toISOString(), location: place.address || "", body: description });
   const row = (name, ...value) => [h("dt", {}, name), h("dd", {}, ...value)];
   const more = !done.pending && (flow.state.booked || 0) < data.max_multirdvs;
   flow.app.prepend(h("section", { class: "step done" }, h("h2", { class: "step-title", tabindex: -1 }, flow.doneTitle()),

@@ -15,6 +15,7 @@ from axe_playwright_python.sync_playwright import Axe
 from tests.browser import test_runtime as runtime
 from tests.browser.clicrdv_route import ClicRDVRoute
 from tests.browser.conftest import SCREENSHOTS
+from tests.browser.test_display import spaced
 from tests.browser.test_runtime import EN, local_today, set_group, to_slots
 from tests.servekit import running
 
@@ -142,13 +143,13 @@ def test_a_different_zone_shows_the_visitors_time_with_date_and_zone_name(minisi
         paris = datetime.strptime(slot.get_attribute("data-slot"), "%Y-%m-%d %H:%M:%S").replace(
             tzinfo=ZoneInfo("Europe/Paris"))
         tokyo = paris.astimezone(ZoneInfo("Asia/Tokyo"))
-        mine = slot.locator(".slot-mine").inner_text().replace("\u202f", " ")
+        mine = spaced(slot.locator(".slot-mine").inner_text())
         # 20:00 in Paris is the next day in Tokyo: its weekday and time on the button, the zone
         # named once above the buttons, and all of it (with the date) in the button's name.
         assert mine == f"{tokyo:%a} {tokyo.hour % 12 or 12}:00 AM"
         assert page.locator(".slot-legend").inner_text() == "GMT+9 your time"
         expected = f"{tokyo:%a, %b} {tokyo.day}, {tokyo.hour % 12 or 12}:00 AM GMT+9 your time"
-        assert expected in slot.get_attribute("aria-label").replace("\u202f", " ")
+        assert expected in spaced(slot.get_attribute("aria-label"))
     context.close()
 
 

@@ -32,17 +32,18 @@ export const timeMethods = {
   // UTC offsets differ at that instant (Asia/Calcutta = Asia/Kolkata is no difference):
   // `other` is the other zone's time with its date and zone name ("Tue, Dec 1, 4:00 AM GMT+9
   // your time"), `brief` its weekday and time for a time button, `legend` the zone that
-  // `brief` is in ("GMT+9 your time").
+  // `brief` is in ("GMT+9 your time"). On a narrow line the other zone's date and time stay
+  // in one piece (no-break spaces) and a button's breaks only after its weekday.
   times(slot, date) {
     const at = instant(wall(slot), this.data.zone);
     const zones = [this.data.zone, this.visitorZone];
     if (!this.differ(at)) return [this.format(at, zones[0], date ? DATED : {}), null, this.zoneName(at, zones[0])];
     if (this.state.mine) zones.reverse();
-    const shifted = zones[0] !== this.data.zone && day(at + offset(at, zones[0])) !== slot.slice(0, 10);
-    const says = (time) => fill(this.state.mine ? this.t.their_time : this.t.your_time, { time });
-    return [this.format(at, zones[0], date ? DATED : shifted ? { weekday: "short" } : {}),
-      says(this.format(at, zones[1], { weekday: "short", day: "numeric", month: "short", timeZoneName: "short" })),
-      this.zoneName(at, zones[0]), this.format(at, zones[1], { weekday: "short" }), says(this.zoneName(at, zones[1], "short"))];
+    const other = (opts) => this.format(at, zones[1], opts).replace(/ /g, "\u00a0");
+    const legend = fill(this.state.mine ? this.t.their_time : this.t.your_time, { time: this.zoneName(at, zones[1], "short") });
+    return [this.format(at, zones[0], date ? DATED : day(at + offset(at, zones[0])) !== slot.slice(0, 10) ? { weekday: "short" } : {}),
+      other({ weekday: "short", day: "numeric", month: "short" }) + " " + legend, this.zoneName(at, zones[0]),
+      other({ weekday: "short" }).replace("\u00a0", " "), legend];
   },
 
   format(at, timeZone, opts) {
