@@ -8,9 +8,12 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,7 +21,7 @@ import pytest
 from generator.preview.hosts import reachable_host
 from generator.preview.rebuild import Preview
 from generator.preview.server import allowed_hosts, is_loopback, printable
-from generator.preview.watch import Watcher
+from generator.preview.watch import Watcher, ignored
 
 from .servekit import running
 
@@ -96,14 +99,72 @@ def test_invalid_input_keeps_the_last_good_build_and_recovers(minisite: Path, tm
     assert preview.problems == []
 
 
-def test_the_watcher_sees_changes_additions_and_removals_but_not_editor_files(tmp_path: Path) -> None:
+class Batches:
+    """What a Watcher hands over, one set of paths per burst, collected across threads."""
+
+    def __init__(self) -> None:
+        self.batches: list[set[Path]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, paths: set[Path]) -> None:
+        with self.lock:
+            self.batches.append(paths)
+
+    def seen(self) -> set[Path]:
+        with self.lock:
+            return set().union(*self.batches)
+
+
+@contextmanager
+def watching(*roots: Path) -> Iterator[Batches]:
+    batches = Batches()
+    watcher = Watcher(roots, batches)
+    try:
+        yield batches
+    finally:
+        watcher.stop()
+
+
+def test_the_watcher_reports_an_added_a_changed_and_a_removed_file(tmp_path: Path) -> None:
     (tmp_path / "a.json").write_text("1", "utf-8")
-    watcher = Watcher([tmp_path])
-    assert watcher.changes() == set()
-    (tmp_path / "b.json").write_text("2", "utf-8")
-    (tmp_path / ".a.json.swp").write_text("x", "utf-8")
-    (tmp_path / "a.json").unlink()
-    assert watcher.changes() == {tmp_path / "b.json", tmp_path / "a.json"}
+    (tmp_path / "c.json").write_text("3", "utf-8")
+    with watching(tmp_path) as batches:
+        (tmp_path / "b.json").write_text("2", "utf-8")
+        (tmp_path / "a.json").unlink()
+        (tmp_path / "c.json").write_text("3, changed", "utf-8")
+        wait_for(lambda: batches.seen() == {tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.json"})
+
+
+def test_an_editors_burst_of_saves_is_handed_over_as_one_change(tmp_path: Path) -> None:
+    """An atomic save (write a temporary file, rename it over the original) and a second file
+    saved with it reach the server as one batch, so they cost one rebuild."""
+    group = tmp_path / "group.json"
+    group.write_text("{}", "utf-8")
+    with watching(tmp_path) as batches:
+        (tmp_path / "group.json.tmp").write_text('{"name": 1}', "utf-8")
+        os.replace(tmp_path / "group.json.tmp", group)
+        (tmp_path / "page.toml").write_text("", "utf-8")
+        wait_for(lambda: batches.seen() == {group, tmp_path / "page.toml"})
+        assert len(batches.batches) == 1
+
+
+def test_the_watcher_ignores_editor_and_tool_files(tmp_path: Path) -> None:
+    (tmp_path / "groups" / "spa").mkdir(parents=True)
+    with watching(tmp_path) as batches:
+        for name in (".group.json.swp", "group.json~", "#group.json#", "group.json.swx", "x.tmp"):
+            (tmp_path / "groups" / "spa" / name).write_text("x", "utf-8")
+        for folder in (".git", "__pycache__", "groups/.hidden"):
+            (tmp_path / folder).mkdir()
+            (tmp_path / folder / "file").write_text("x", "utf-8")
+        (tmp_path / "groups" / "spa" / "group.json").write_text("{}", "utf-8")  # the last save
+        wait_for(lambda: tmp_path / "groups" / "spa" / "group.json" in batches.seen())
+    assert batches.seen() == {tmp_path / "groups" / "spa" / "group.json"}
+
+
+def test_ignored_names_are_judged_below_the_watched_folder_only() -> None:
+    assert ignored(".git/HEAD") and ignored("groups/spa/.group.json.swp") and ignored("themes/__pycache__/x")
+    assert ignored("groups/spa/#about.md#") and ignored("site.toml~")
+    assert not ignored("groups/spa/group.json") and not ignored("themes/brand/static/theme.css")
 
 
 def test_the_watcher_sees_edits_in_folders_reached_through_links_and_survives_a_loop(tmp_path: Path) -> None:
@@ -114,9 +175,45 @@ def test_the_watcher_sees_edits_in_folders_reached_through_links_and_survives_a_
     group.mkdir(parents=True)
     (group / "pages").symlink_to(shared)  # issue 17, D7: a pages/ shared by a link
     (group / "loop").symlink_to(group)
-    watcher = Watcher([tmp_path / "groups"])
-    (shared / "about.md").write_text("# B, longer", "utf-8")
-    assert watcher.changes() == {group / "pages" / "about.md"}
+    with watching(tmp_path / "groups") as batches:
+        (shared / "about.md").write_text("# B, longer", "utf-8")
+        wait_for(lambda: group / "pages" / "about.md" in batches.seen())
+
+
+def test_a_name_that_is_not_utf8_is_reported_as_the_whole_folder_and_watching_goes_on(tmp_path: Path) -> None:
+    """watchfiles stops for good at such a name; the watcher renews itself and says
+    "anything may have changed" by handing over the watched folder (the server rebuilds all)."""
+    with watching(tmp_path) as batches:
+        Path(os.fsdecode(bytes(tmp_path) + b"/\xff.md")).write_text("x", "utf-8")
+        wait_for(lambda: tmp_path in batches.seen())
+        (tmp_path / "after.json").write_text("{}", "utf-8")
+        wait_for(lambda: tmp_path / "after.json" in batches.seen())
+
+
+def os_threads() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+def test_stopping_the_watcher_ends_its_threads_and_its_reports(tmp_path: Path) -> None:
+    before, before_python = os_threads(), threading.active_count()
+    batches = Batches()
+    watcher = Watcher([tmp_path, tmp_path / "missing"], batches)  # a folder that is not there is skipped
+    assert threading.active_count() == before_python + 1
+    watcher.stop()
+    watcher.stop()  # twice is harmless (close() after run()'s own stop)
+    assert threading.active_count() == before_python
+    wait_for(lambda: os_threads() == before)  # the kernel watch's own (Rust) thread too
+    (tmp_path / "late.json").write_text("{}", "utf-8")
+    assert batches.batches == []
+
+
+def test_a_server_started_and_stopped_leaves_no_thread_behind(minisite: Path) -> None:
+    before = threading.active_count()
+    for _ in range(3):
+        with running(minisite):
+            pass
+    assert threading.active_count() == before
+    assert not [t for t in threading.enumerate() if t.name == "bookgen-watch"]
 
 
 def test_server_serves_pages_api_and_refuses_traversal(minisite: Path, tmp_path: Path) -> None:

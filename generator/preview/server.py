@@ -1,9 +1,9 @@
 """``bookgen serve``: the live-reload preview server's lifecycle.
 
 Built on tornado and the ``livereload`` package's protocol handler and browser
-client, wired for speed: the site is polled every 50 ms, a burst of saves is
-debounced for 100 ms into one rebuild, and browsers are told to reload at once
-(livereload's own server polls every 800 ms and throttles reloads to 3 s).
+client, wired for speed: the kernel reports each save (:class:`.watch.Watcher`), a burst
+of saves becomes one rebuild once it has been quiet for 15 ms, and browsers are told to
+reload at once (livereload's own server polls every 800 ms and throttles reloads to 3 s).
 
 The server knows nothing of building: it is handed a factory for the build side
 (:class:`SitePreview`; ``bookgen serve`` passes :class:`generator.preview.rebuild.Preview`,
@@ -17,18 +17,18 @@ gateway (key, sessions, origin checks, group rules) in front of the sandbox (Cli
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
 import signal
 import socket
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from tornado import httpserver, ioloop, netutil, web
+from tornado import httpserver, netutil, web
 
 from ..errors import Problem, SiteError
 from ..load.loader import Site
@@ -40,9 +40,6 @@ from .overlay import decorate, printable
 from .watch import Watcher
 
 __all__ = ["PreviewServer", "SitePreview", "allowed_hosts", "is_loopback", "printable", "url_host"]
-
-POLL_SECONDS = 0.05
-DEBOUNCE_SECONDS = 0.1
 
 
 class SitePreview(Protocol):
@@ -85,12 +82,12 @@ class PreviewServer:
         self.out = Path(tempfile.mkdtemp(prefix="bookgen-preview-"))
         # Embed snippets name an address the preview answers at, for pasting into a test page.
         self.preview = make_preview(self.out, f"http://{url_host(reachable_host(host))}:{self.port}/")
-        self.watcher = Watcher(watch)
         self.generation = 0
         # Made here, not in run(): a Ctrl-C during its construction would leave a broken loop.
         self.loop = asyncio.new_event_loop()
         self._pending: set[Path] = set()
-        self._last_change = 0.0
+        # Watching starts now, so what is saved during the first build is rebuilt once serving.
+        self.watcher = Watcher(watch, self._changed)
         self.sandbox_app: Any = None  # the sandbox's Starlette app, made after the first good build
         self.sandbox: Any = None  # its store (app.state.sandbox), for tests
         self.chain: Any = None  # the gateway in front of it (generator.gateway.preview.PreviewChain)
@@ -130,15 +127,18 @@ class PreviewServer:
             self.log(printable(f"error: {problem}"))
         self.log(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}; serving the last good build")
 
-    def _tick(self) -> None:
-        changes = self.watcher.changes()
-        now = time.monotonic()
-        if changes:
-            self._pending |= changes
-            self._last_change = now
-            return
-        if not self._pending or now - self._last_change < DEBOUNCE_SECONDS:
-            return
+    def _changed(self, paths: set[Path]) -> None:
+        """From the watcher's thread: queue ``paths`` for the loop, which rebuilds them in one
+        go with whatever else arrived meanwhile (a rebuild blocks the loop)."""
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the server is stopping
+            self.loop.call_soon_threadsafe(self._queue, paths)
+
+    def _queue(self, paths: set[Path]) -> None:
+        if not self._pending:
+            self.loop.call_soon(self._rebuild)
+        self._pending |= paths
+
+    def _rebuild(self) -> None:
         pending, self._pending = self._pending, set()
         had_problems = bool(self.preview.problems)
         result = self.preview.rebuild(pending)
@@ -147,10 +147,11 @@ class PreviewServer:
             self._refresh_sandbox()
         elif self.preview.problems:
             self._report()
-        if result is not None or self.preview.problems or had_problems:
-            self.generation += 1
-            if self.livereload:
-                reload_browsers()
+        if result is None and not self.preview.problems and not had_problems:
+            return
+        self.generation += 1
+        if self.livereload:
+            reload_browsers()
 
     # -- pages -------------------------------------------------------------------------------
 
@@ -181,13 +182,10 @@ class PreviewServer:
         self.handle_signals()
         server = httpserver.HTTPServer(self.application())
         server.add_sockets(self.sockets)
-        ticker = ioloop.PeriodicCallback(self._tick, POLL_SECONDS * 1000)
-        ticker.start()
-
         try:
             self.loop.run_forever()
         finally:
-            ticker.stop()
+            self.watcher.stop()
             server.stop()
             self.loop.run_until_complete(asyncio.sleep(0))
             self.loop.close()
@@ -198,7 +196,8 @@ class PreviewServer:
             self.loop.call_soon_threadsafe(self.loop.stop)
 
     def close(self) -> None:
-        """Release the port and delete the preview folder."""
+        """Stop watching, release the port and delete the preview folder."""
+        self.watcher.stop()
         for sock in self.sockets:
             sock.close()
         if not self.loop.is_closed() and not self.loop.is_running():
