@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from generator.preview.changes import NOTHING, RELOAD, PageChanges, PageIndex, stylesheets
 from generator.preview.hosts import reachable_host
 from generator.preview.rebuild import Preview
 from generator.preview.server import allowed_hosts, is_loopback, printable
@@ -80,6 +81,84 @@ def test_a_project_theme_edit_rebuilds_the_groups_using_it(minisite: Path, tmp_p
     (theme / "static" / "theme.css").write_text("body{margin:1px}\n", "utf-8")
     result = preview.rebuild({theme / "static" / "theme.css"})
     assert result is not None and result.what == "shop"
+
+
+def brand_theme(site: Path, css: str = "body{margin:0}\n") -> Path:
+    """A project theme ``brand`` (extends minimal) used by the shop group; its stylesheet."""
+    theme = site / "themes" / "brand"
+    (theme / "static").mkdir(parents=True)
+    (theme / "theme.toml").write_text('name = "brand"\nextends = "minimal"\n', "utf-8")
+    (theme / "static" / "theme.css").write_text(css, "utf-8")
+    (site / "groups" / "shop" / "page.toml").write_text('theme = "brand"\n', "utf-8")
+    return theme / "static" / "theme.css"
+
+
+def test_a_theme_stylesheet_edit_is_a_stylesheet_swap_not_a_reload(minisite: Path, tmp_path: Path) -> None:
+    css = brand_theme(minisite)
+    preview = Preview(minisite, tmp_path / "out")
+    preview.build_all()
+    page = (tmp_path / "out" / "shop" / "fr" / "index.html").read_text("utf-8")
+    css.write_text("body{margin:1px}\n", "utf-8")
+    assert preview.rebuild({css}) is not None
+    assert not preview.changes.reload
+    [(old, new)] = preview.changes.stylesheets.items()
+    assert old.startswith("/assets/brand.") and new.startswith("/assets/brand.") and old != new
+    assert old.rsplit("/", 1)[1] in page and (tmp_path / "out" / new[1:]).read_text("utf-8").endswith("margin:1px}")
+
+
+def test_a_palette_change_swaps_the_groups_stylesheet(minisite: Path, tmp_path: Path) -> None:
+    preview = Preview(minisite, tmp_path / "out")
+    preview.build_all()
+    spa = minisite / "groups" / "spa" / "group.json"
+    data = json.loads(spa.read_text("utf-8"))
+    data["group"]["usercolors"] = data["group"]["usercolors"].replace("#7A4A12", "#123456")
+    spa.write_text(json.dumps(data), "utf-8")
+    assert preview.rebuild({spa}) is not None
+    assert not preview.changes.reload
+    [(old, new)] = preview.changes.stylesheets.items()
+    assert old.startswith("/spa/theme.") and new.startswith("/spa/theme.") and old != new
+    # The embed pages write the colour into their snippets: they reload, the others swap.
+    assert preview.changes.pages == {"/spa/embed.html", "/spa/fr/embed.html", "/spa/en/embed.html"}
+
+
+def test_a_text_edit_reloads_the_pages_it_changed_and_an_edit_that_changes_none_does_nothing(minisite: Path, tmp_path: Path) -> None:
+    preview = Preview(minisite, tmp_path / "out")
+    preview.build_all()
+    spa = minisite / "groups" / "spa" / "group.json"
+    edit_json(spa, name="Renamed Spa")
+    assert preview.rebuild({spa}) is not None and not preview.changes.reload
+    assert "/spa/fr/index.html" in preview.changes.pages and "/index.html" in preview.changes.pages
+    assert not any(page.startswith("/shop/") for page in preview.changes.pages)
+    spa.write_text(spa.read_text("utf-8") + "\n", "utf-8")  # same settings, other bytes
+    assert preview.rebuild({spa}) is not None and preview.changes == NOTHING
+
+
+def test_a_stylesheet_some_page_still_links_is_not_swapped(tmp_path: Path) -> None:
+    """Two pages linked one stylesheet and only one was rewritten with the new name: a swap
+    on the other would show rules its HTML does not link, so it is a reload."""
+    index = PageIndex(tmp_path)
+    pages = {"a.html": '<link rel="stylesheet" href="x.1.css"><p>a', "b.html": '<link rel="stylesheet" href="x.1.css"><p>b'}
+    for name, html in pages.items():
+        (tmp_path / name).write_text(html, "utf-8")
+    assert index.update({"a.html": "1", "b.html": "1"}).pages == {"/a.html", "/b.html"}  # new pages
+    (tmp_path / "a.html").write_text(pages["a.html"].replace("x.1", "x.2"), "utf-8")
+    assert index.update({"a.html": "2", "b.html": "1"}) == RELOAD
+    (tmp_path / "b.html").write_text(pages["b.html"].replace("x.1", "x.2"), "utf-8")
+    assert index.update({"a.html": "2", "b.html": "2"}) == PageChanges(stylesheets={"/x.1.css": "/x.2.css"})
+    (tmp_path / "a.html").write_text(pages["a.html"].replace("x.1", "x.3"), "utf-8")
+    (tmp_path / "b.html").write_text(pages["b.html"].replace("x.1", "x.3").replace("<p>b", "<p>B"), "utf-8")
+    assert index.update({"a.html": "3", "b.html": "3"}) == PageChanges(
+        pages=frozenset({"/b.html"}), stylesheets={"/x.2.css": "/x.3.css"}
+    )
+    assert index.update({"a.html": "3"}) == PageChanges(pages=frozenset({"/b.html"}))  # a page went away
+
+
+def test_stylesheet_links_are_read_as_url_paths_from_the_page() -> None:
+    html = b'<link rel="icon" href="data:,"><link rel="stylesheet" href="../../assets/a.1.css"><p>x</p>'
+    links, rest = stylesheets("spa/fr/index.html", html)
+    assert links == ("/assets/a.1.css",)
+    assert stylesheets("spa/fr/index.html", html.replace(b"a.1", b"a.2"))[1] == rest
+    assert stylesheets("spa/fr/index.html", html.replace(b"<p>x", b"<p>y"))[1] != rest
 
 
 def test_invalid_input_keeps_the_last_good_build_and_recovers(minisite: Path, tmp_path: Path) -> None:

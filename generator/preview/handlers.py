@@ -1,7 +1,7 @@
 """The preview's HTTP side: one tornado handler per kind of request.
 
 Every request passes the Host check first (:class:`Application`, against DNS rebinding);
-then ``/__bookgen__/`` (overlay stylesheet, status), ``/api/v1/`` and ``/sandbox/`` (the
+then ``/__bookgen__/`` (overlay stylesheet, reload plugin, status), ``/api/v1/`` and ``/sandbox/`` (the
 booking path on loopback), and the pages of the preview folder, decorated by
 :func:`generator.preview.overlay.decorate`.
 """
@@ -55,6 +55,20 @@ class _OverlayCSS(web.RequestHandler):
     def get(self) -> None:
         self.set_header("Content-Type", "text/css; charset=utf-8")
         self.write(OVERLAY_CSS)
+
+    head = get
+
+
+class _Client(web.RequestHandler):
+    """The preview's LiveReload plugin (``client.js``: stylesheets swapped in place, typed
+    fields kept across a reload); served, never published by a build."""
+
+    SOURCE = (Path(__file__).parent / "client.js").read_bytes()
+
+    def get(self) -> None:
+        self.set_header("Content-Type", "text/javascript; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+        self.write(self.SOURCE)
 
     head = get
 
@@ -162,6 +176,7 @@ def routes(server: PreviewServer) -> list[Any]:
     """The preview's own routes, in order; the pages route (last) answers every other path."""
     return [
         (r"/__bookgen__/overlay\.css", _OverlayCSS),
+        (r"/__bookgen__/preview\.js", _Client),
         (r"/__bookgen__/status", _Status, {"server": server}),
         (r"/(?:api/v1|sandbox)/(.*)", _ApiProxy, {"server": server}),
     ]

@@ -50,10 +50,11 @@ def _problem_items(problems: Sequence[Problem]) -> str:
 
 def decorate(page: str, problems: Sequence[Problem], reload_port: int | None) -> str:
     """``page`` with the reload client (``reload_port``: the preview's port, or None when
-    live reload is off) and, while ``problems`` is not empty, the error overlay."""
+    live reload is off: livereload.js and the preview's plugin, ``client.js``) and, while
+    ``problems`` is not empty, the error overlay."""
     head = ""
     if reload_port is not None:
-        head += f'<script src="/livereload.js?port={reload_port}"></script>'
+        head += f'<script src="/livereload.js?port={reload_port}"></script><script src="/__bookgen__/preview.js"></script>'
     if problems:
         head += '<link rel="stylesheet" href="/__bookgen__/overlay.css">'
         overlay = (

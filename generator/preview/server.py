@@ -2,8 +2,10 @@
 
 Built on tornado and the ``livereload`` package's protocol handler and browser
 client, wired for speed: the kernel reports each save (:class:`.watch.Watcher`), a burst
-of saves becomes one rebuild once it has been quiet for 15 ms, and browsers are told to
-reload at once (livereload's own server polls every 800 ms and throttles reloads to 3 s).
+of saves becomes one rebuild once it has been quiet for 15 ms, and browsers are told at
+once what changed: a stylesheet-only edit swaps the stylesheets in place, anything else
+reloads the page, which keeps the booking step and typed fields (:mod:`.changes`,
+``client.js``). livereload's own server polls every 800 ms and throttles reloads to 3 s.
 
 The server knows nothing of building: it is handed a factory for the build side
 (:class:`SitePreview`; ``bookgen serve`` passes :class:`generator.preview.rebuild.Preview`,
@@ -32,10 +34,11 @@ from tornado import httpserver, netutil, web
 
 from ..errors import Problem, SiteError
 from ..load.loader import Site
+from .changes import RELOAD, PageChanges
 from .handlers import Application, pages_route, routes
 from .hosts import allowed_hosts, is_loopback, reachable_host, url_host
-from .livereload import reload_browsers
 from .livereload import routes as livereload_routes
+from .livereload import tell_browsers
 from .overlay import decorate, printable
 from .watch import Watcher
 
@@ -47,6 +50,7 @@ class SitePreview(Protocol):
 
     site: Site | None  # the last good site, None until one loads
     problems: list[Problem]  # why the last (re)build failed; empty when it worked
+    changes: PageChanges  # what the last successful (re)build changed in the pages
 
     def build_all(self) -> object:
         """Build everything; raise :class:`SiteError`. The result is printed."""
@@ -151,7 +155,9 @@ class PreviewServer:
             return
         self.generation += 1
         if self.livereload:
-            reload_browsers()
+            # The overlay comes and goes with a reload; otherwise what the rebuild wrote decides.
+            ok = result is not None and not had_problems
+            tell_browsers(self.preview.changes if ok else RELOAD)
 
     # -- pages -------------------------------------------------------------------------------
 
