@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -302,7 +303,7 @@ def test_server_serves_pages_api_and_refuses_traversal(minisite: Path, tmp_path:
         base = f"http://127.0.0.1:{server.port}"
         status, body = get(f"{base}/spa/fr/")
         assert status == 200 and "Test Spa" in body
-        assert f'<script src="/livereload.js?port={server.port}"></script>' in body
+        assert f'<script defer src="/livereload.js?port={server.port}"></script>' in body
         for attempt in ("/../secret.txt", "/%2e%2e/secret.txt", "/spa/..%2f..%2fsecret.txt",
                         "/%252e%252e/secret.txt", "/..%5csecret.txt", "/spa/%00", f"/{server.out}/index.html"):
             with socket.create_connection(("127.0.0.1", server.port)) as raw:  # no client-side normalisation
@@ -701,3 +702,16 @@ def test_the_server_drives_the_build_side_it_is_handed_and_escapes_its_problems(
         server.stop()
         thread.join(5)
         server.close()
+
+
+def test_content_hashed_files_may_be_kept_by_the_browser_and_pages_may_not(minisite: Path) -> None:
+    """A reload then fetches the page alone: a hashed name never changes content."""
+    with running(minisite) as (server, _):
+        _, headers, body = raw_request(server.port, "/spa/fr/")
+        assert headers["cache-control"] == "no-store"
+        stylesheet = re.search(rb'href="\.\./\.\./(assets/[^"]+\.css)"', body).group(1).decode()
+        assert raw_request(server.port, f"/{stylesheet}")[1]["cache-control"] == "public, max-age=31536000, immutable"
+        assert raw_request(server.port, "/sitemap.xml")[1]["cache-control"] == "no-store"
+        for client in ("/livereload.js", "/__bookgen__/preview.js"):
+            assert raw_request(server.port, client)[1]["cache-control"] == "no-cache", client  # ETag → 304
+        assert f'data-generation="{server.generation}"'.encode() in body

@@ -6,10 +6,13 @@
 //   fetched again) would show the old rules;
 // - reloads only the page named by {"path": "/spa/fr/embed.html", "liveCSS": false} (the
 //   pages whose text changed), and every page at any other path ("index.html");
+// - once connected, reloads if a rebuild happened since the page was served (a save made
+//   while the page was loading is told to no one: the socket was not open yet);
 // - before reloading, keeps what was typed in the page's fields (by name, in sessionStorage,
 //   passwords never) and puts it back once the booking runtime has drawn those fields again
 //   (the step itself is in the URL fragment, which a reload keeps).
 (() => {
+  const served = Number(document.currentScript?.dataset.generation || 0);
   const KEY = "bookgen-preview:fields:" + location.pathname;
   const SKIPPED = new Set(["password", "hidden", "file", "submit", "button", "reset", "image"]);
   const RESTORE_MS = 10000; // fields drawn later than this after the reload stay as drawn
@@ -83,5 +86,10 @@
   }
 
   if (window.LiveReload) window.LiveReload.addPlugin(BookgenPreview);
+  document.addEventListener("LiveReloadConnect", () => {
+    fetch("/__bookgen__/status", { cache: "no-store" }).then((answer) => answer.json()).then((status) => {
+      if (status.generation > served) { keep(); location.reload(); }
+    }).catch(() => { /* the server is restarting: the next connect asks again */ });
+  });
   restore();
 })();

@@ -9,6 +9,7 @@ booking path on loopback), and the pages of the preview folder, decorated by
 from __future__ import annotations
 
 import mimetypes
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,11 @@ if TYPE_CHECKING:
     from .server import PreviewServer
 
 __all__ = ["Application", "pages_route", "routes"]
+
+# ``stem.<10 hex of sha256>.ext`` (generator.plan.urls.hashed_path): the name changes with the
+# content, so the browser may keep it; a reload then fetches only the page (issue 20).
+_CONTENT_HASHED = re.compile(r"\.[0-9a-f]{10}\.[A-Za-z0-9]+$")
+IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 class _WrongHost(web.RequestHandler):
@@ -67,7 +73,7 @@ class _Client(web.RequestHandler):
 
     def get(self) -> None:
         self.set_header("Content-Type", "text/javascript; charset=utf-8")
-        self.set_header("Cache-Control", "no-store")
+        self.set_header("Cache-Control", "no-cache")  # revalidated (ETag → 304) at each reload
         self.write(self.SOURCE)
 
     head = get
@@ -161,6 +167,8 @@ class _Pages(web.RequestHandler):
             return
         kind, _ = mimetypes.guess_type(target.name)
         self.set_header("Content-Type", kind or "application/octet-stream")
+        if _CONTENT_HASHED.search(target.name):
+            self.set_header("Cache-Control", IMMUTABLE)
         # Embeds load the loader cross-origin with an SRI hash, which needs a CORS response.
         self.set_header("Access-Control-Allow-Origin", "*")
         self.finish(data)

@@ -26,9 +26,14 @@ class _ReloadSocket(LiveReloadHandler):  # type: ignore[misc]
 
 
 class _ReloadScript(LiveReloadJSHandler):  # type: ignore[misc]
-    """livereload's browser client, also answering HEAD."""
+    """livereload's browser client, also answering HEAD; revalidated (ETag → 304) rather
+    than sent again at each reload."""
 
-    head = LiveReloadJSHandler.get
+    def get(self) -> None:
+        self.set_header("Cache-Control", "no-cache")
+        super().get()
+
+    head = get
 
 
 def routes() -> list[tuple[str, Any]]:

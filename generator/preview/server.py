@@ -163,7 +163,7 @@ class PreviewServer:
 
     def decorate(self, page: str) -> str:
         """Add the reload client and, while input is broken, the error overlay."""
-        return decorate(page, self.preview.problems, self.port if self.livereload else None)
+        return decorate(page, self.preview.problems, self.port if self.livereload else None, self.generation)
 
     # -- serving -----------------------------------------------------------------------------
 

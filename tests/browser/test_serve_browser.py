@@ -7,8 +7,15 @@ import os
 import time
 from pathlib import Path
 
-from tests.browser.waiting import wait_js
+from tests.browser.waiting import wait, wait_js
 from tests.servekit import running
+
+# Connected: the server answered the handshake, after which the page registers (its "info"
+# reaches the server before any save the test makes next). A save before that is missed.
+PREVIEW_READY = (
+    "!!(window.LiveReload && window.LiveReload.hasPlugin('bookgen-preview')"
+    " && window.LiveReload.connector && window.LiveReload.connector.protocol)"
+)
 
 
 def touch_write(path: Path, text: str) -> None:
@@ -20,7 +27,7 @@ def touch_write(path: Path, text: str) -> None:
 def test_a_saved_name_appears_without_a_manual_reload(minisite: Path, page) -> None:
     with running(minisite) as (server, _):
         page.goto(f"http://127.0.0.1:{server.port}/spa/en/")
-        wait_js(page, "window.LiveReload && window.LiveReload.connector && window.LiveReload.connector._connectionDesired")
+        wait_js(page, PREVIEW_READY)
         path = minisite / "groups" / "spa" / "group.json"
         data = json.loads(path.read_text("utf-8"))
         data["group"]["name"] = "Freshly Renamed Spa"
@@ -40,7 +47,7 @@ def test_a_broken_template_shows_an_error_then_the_fix_brings_the_page_back(mini
     with running(minisite) as (server, _):
         page.goto(f"http://127.0.0.1:{server.port}/spa/fr/")
         assert "— mine" in page.locator(".contact").inner_text()
-        wait_js(page, "window.LiveReload && window.LiveReload.connector")
+        wait_js(page, PREVIEW_READY)
         touch_write(theme / "contact.html", "{% if %}\n")
         overlay = page.locator("#bookgen-error")
         overlay.wait_for(timeout=30000)
@@ -54,7 +61,7 @@ def test_a_broken_template_shows_an_error_then_the_fix_brings_the_page_back(mini
 def test_a_bad_colour_names_the_file_and_field_in_the_browser(minisite: Path, page) -> None:
     with running(minisite) as (server, _):
         page.goto(f"http://127.0.0.1:{server.port}/spa/fr/")
-        wait_js(page, "window.LiveReload && window.LiveReload.connector")
+        wait_js(page, PREVIEW_READY)
         path = minisite / "groups" / "spa" / "group.json"
         data = json.loads(path.read_text("utf-8"))
         data["group"]["usercolors"] = {"main_bg": "red;}body{display:none}"}
@@ -75,7 +82,7 @@ def test_a_template_failing_while_rendering_shows_the_overlay_then_recovers(mini
     with running(minisite) as (server, _):
         page.goto(f"http://127.0.0.1:{server.port}/spa/fr/")
         assert "— mine" in page.locator(".contact").inner_text()
-        wait_js(page, "window.LiveReload && window.LiveReload.connector")
+        wait_js(page, PREVIEW_READY)
         touch_write(partials / "contact.html", "<p>\n{{ group.name + 1 }}</p>\n")
         overlay = page.locator("#bookgen-error")
         overlay.wait_for(timeout=30000)
@@ -92,7 +99,7 @@ def test_a_pathological_markdown_page_shows_the_overlay_and_the_page_stays_live(
     about = minisite / "groups" / "spa" / "pages" / "about.md"
     with running(minisite) as (server, _):
         page.goto(f"http://127.0.0.1:{server.port}/spa/fr/")
-        wait_js(page, "window.LiveReload && window.LiveReload.connector")
+        wait_js(page, PREVIEW_READY)
         touch_write(about, "# T\n" + "[" * 10_000)
         overlay = page.locator("#bookgen-error")
         overlay.wait_for(timeout=30000)
@@ -105,7 +112,7 @@ def test_the_preview_under_localhost_still_reloads_after_the_host_check(minisite
     """The Host check (DNS rebinding) lets the preview's own names through, websocket included."""
     with running(minisite) as (server, _):
         page.goto(f"http://localhost:{server.port}/spa/en/")
-        wait_js(page, "window.LiveReload && window.LiveReload.connector && window.LiveReload.connector._connectionDesired")
+        wait_js(page, PREVIEW_READY)
         path = minisite / "groups" / "spa" / "group.json"
         data = json.loads(path.read_text("utf-8"))
         data["group"]["name"] = "Spa Seen Through Localhost"
@@ -167,12 +174,6 @@ def test_the_served_embed_page_previews_the_floating_button_which_opens_the_popu
 
 
 # -- what reloads how (issue 20) --------------------------------------------------------------
-
-PREVIEW_READY = (
-    "window.LiveReload && window.LiveReload.hasPlugin('bookgen-preview')"
-    " && window.LiveReload.connector && window.LiveReload.connector._connectionDesired"
-)
-
 
 def open_marked(page, url: str) -> None:
     """Open ``url``, wait for the preview client, and mark the page: a reload drops the mark."""
@@ -255,3 +256,22 @@ def test_a_reload_keeps_the_booking_step_and_the_typed_fields(minisite: Path, pa
         assert page.locator("input[name=lastname]").input_value() == "Lovelace"
         assert page.locator("input[name=email]").input_value() == ""
         assert page.evaluate("sessionStorage.getItem('bookgen-preview:fields:' + location.pathname)") is None
+
+
+def test_a_save_made_while_the_page_was_connecting_still_reaches_it(minisite: Path, page) -> None:
+    """The reload message goes to connected pages only; a page that connects after a rebuild
+    it was served before asks the status once connected, and reloads."""
+    with running(minisite) as (server, _):
+        held: list = []
+        page.route("**/livereload.js*", lambda route: held.append(route))  # the page cannot connect yet
+        page.goto(f"http://127.0.0.1:{server.port}/spa/en/", wait_until="commit")
+        wait_js(page, "!!document.querySelector('h1')")
+        generation = server.generation
+        path = minisite / "groups" / "spa" / "group.json"
+        data = json.loads(path.read_text("utf-8"))
+        data["group"]["name"] = "Renamed Before Connecting"
+        touch_write(path, json.dumps(data))
+        wait(lambda: server.generation > generation and held, what="the rebuild, with the client still held")
+        assert "Renamed Before Connecting" not in page.locator("h1").inner_text()
+        held[0].continue_()
+        wait_js(page, "document.querySelector('h1').textContent.includes('Renamed Before Connecting')")
