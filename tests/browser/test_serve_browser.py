@@ -72,13 +72,20 @@ def test_a_bad_colour_names_the_file_and_field_in_the_browser(minisite: Path, pa
         assert "group.usercolors.main_bg" in overlay.inner_text()
 
 
-def test_a_template_failing_while_rendering_shows_the_overlay_then_recovers(minisite: Path, page) -> None:
-    """bug-hunt #12: the page reloads by itself into the overlay, which names file and line."""
-    partials = minisite / "themes" / "mine" / "templates" / "partials"
+def spa_with_own_contact(site: Path) -> Path:
+    """spa gets a project theme ``mine`` (extends classic) whose contact partial says "— mine";
+    returns its partials folder."""
+    partials = site / "themes" / "mine" / "templates" / "partials"
     partials.mkdir(parents=True)
     (partials.parent.parent / "theme.toml").write_text('name = "mine"\nextends = "classic"\n', "utf-8")
     touch_write(partials / "contact.html", '<address class="contact">{{ group.name }} — mine</address>\n')
-    (minisite / "groups" / "spa" / "page.toml").write_text('theme = "mine"\n', "utf-8")
+    (site / "groups" / "spa" / "page.toml").write_text('theme = "mine"\n', "utf-8")
+    return partials
+
+
+def test_a_template_failing_while_rendering_shows_the_overlay_then_recovers(minisite: Path, page) -> None:
+    """bug-hunt #12: the page reloads by itself into the overlay, which names file and line."""
+    partials = spa_with_own_contact(minisite)
     with running(minisite) as (server, _):
         page.goto(f"http://127.0.0.1:{server.port}/spa/fr/")
         assert "— mine" in page.locator(".contact").inner_text()
@@ -216,11 +223,7 @@ def test_a_palette_change_repaints_the_booking_page_in_place_and_reloads_the_emb
 
 
 def test_a_template_edit_reloads_the_pages_it_changed_and_only_those(minisite: Path, page) -> None:
-    partials = minisite / "themes" / "mine" / "templates" / "partials"
-    partials.mkdir(parents=True)
-    (partials.parent.parent / "theme.toml").write_text('name = "mine"\nextends = "classic"\n', "utf-8")
-    touch_write(partials / "contact.html", '<address class="contact">{{ group.name }} — mine</address>\n')
-    (minisite / "groups" / "spa" / "page.toml").write_text('theme = "mine"\n', "utf-8")
+    partials = spa_with_own_contact(minisite)
     with running(minisite) as (server, _):
         shop = page.context.new_page()
         open_marked(shop, f"http://127.0.0.1:{server.port}/shop/en/")  # classic: not rebuilt
