@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Lints templates/static/*.js with Biome, a single native binary: no Node needed to
+# Lints templates/static/*.js (and the preview's generator/preview/client.js) with Biome, a single native binary: no Node needed to
 # install, build or run bookgen, nor to run this script. The binary is the npm registry's
 # @biomejs/cli-<platform> package at one pinned version, downloaded once into
 # ~/.cache/bookgen and checked against the registry's sha512 integrity pinned below
 # (a tarball that does not match is deleted, never run). Rules: biome.json.
-# Usage: bash scripts/lint-js.sh [biome lint arguments...]   (default: templates/static)
+# Usage: bash scripts/lint-js.sh [biome lint arguments...]   (default: templates/static generator/preview)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,5 +39,5 @@ if [ ! -x "$biome" ]; then
   chmod +x "$biome"
 fi
 
-if [ "$#" -eq 0 ]; then set -- templates/static; fi
+if [ "$#" -eq 0 ]; then set -- templates/static generator/preview; fi
 exec "$biome" lint --error-on-warnings "$@"

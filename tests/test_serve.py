@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from generator.preview.changes import NOTHING, RELOAD, PageChanges, PageIndex, stylesheets
 from generator.preview.hosts import reachable_host
 from generator.preview.rebuild import Preview
 from generator.preview.server import allowed_hosts, is_loopback, printable
-from generator.preview.watch import Watcher
+from generator.preview.watch import Watcher, ignored
 
 from .servekit import running
 
@@ -79,6 +84,84 @@ def test_a_project_theme_edit_rebuilds_the_groups_using_it(minisite: Path, tmp_p
     assert result is not None and result.what == "shop"
 
 
+def brand_theme(site: Path, css: str = "body{margin:0}\n") -> Path:
+    """A project theme ``brand`` (extends minimal) used by the shop group; its stylesheet."""
+    theme = site / "themes" / "brand"
+    (theme / "static").mkdir(parents=True)
+    (theme / "theme.toml").write_text('name = "brand"\nextends = "minimal"\n', "utf-8")
+    (theme / "static" / "theme.css").write_text(css, "utf-8")
+    (site / "groups" / "shop" / "page.toml").write_text('theme = "brand"\n', "utf-8")
+    return theme / "static" / "theme.css"
+
+
+def test_a_theme_stylesheet_edit_is_a_stylesheet_swap_not_a_reload(minisite: Path, tmp_path: Path) -> None:
+    css = brand_theme(minisite)
+    preview = Preview(minisite, tmp_path / "out")
+    preview.build_all()
+    page = (tmp_path / "out" / "shop" / "fr" / "index.html").read_text("utf-8")
+    css.write_text("body{margin:1px}\n", "utf-8")
+    assert preview.rebuild({css}) is not None
+    assert not preview.changes.reload
+    [(old, new)] = preview.changes.stylesheets.items()
+    assert old.startswith("/assets/brand.") and new.startswith("/assets/brand.") and old != new
+    assert old.rsplit("/", 1)[1] in page and (tmp_path / "out" / new[1:]).read_text("utf-8").endswith("margin:1px}")
+
+
+def test_a_palette_change_swaps_the_groups_stylesheet(minisite: Path, tmp_path: Path) -> None:
+    preview = Preview(minisite, tmp_path / "out")
+    preview.build_all()
+    spa = minisite / "groups" / "spa" / "group.json"
+    data = json.loads(spa.read_text("utf-8"))
+    data["group"]["usercolors"] = data["group"]["usercolors"].replace("#7A4A12", "#123456")
+    spa.write_text(json.dumps(data), "utf-8")
+    assert preview.rebuild({spa}) is not None
+    assert not preview.changes.reload
+    [(old, new)] = preview.changes.stylesheets.items()
+    assert old.startswith("/spa/theme.") and new.startswith("/spa/theme.") and old != new
+    # The embed pages write the colour into their snippets: they reload, the others swap.
+    assert preview.changes.pages == {"/spa/embed.html", "/spa/fr/embed.html", "/spa/en/embed.html"}
+
+
+def test_a_text_edit_reloads_the_pages_it_changed_and_an_edit_that_changes_none_does_nothing(minisite: Path, tmp_path: Path) -> None:
+    preview = Preview(minisite, tmp_path / "out")
+    preview.build_all()
+    spa = minisite / "groups" / "spa" / "group.json"
+    edit_json(spa, name="Renamed Spa")
+    assert preview.rebuild({spa}) is not None and not preview.changes.reload
+    assert "/spa/fr/index.html" in preview.changes.pages and "/index.html" in preview.changes.pages
+    assert not any(page.startswith("/shop/") for page in preview.changes.pages)
+    spa.write_text(spa.read_text("utf-8") + "\n", "utf-8")  # same settings, other bytes
+    assert preview.rebuild({spa}) is not None and preview.changes == NOTHING
+
+
+def test_a_stylesheet_some_page_still_links_is_not_swapped(tmp_path: Path) -> None:
+    """Two pages linked one stylesheet and only one was rewritten with the new name: a swap
+    on the other would show rules its HTML does not link, so it is a reload."""
+    index = PageIndex(tmp_path)
+    pages = {"a.html": '<link rel="stylesheet" href="x.1.css"><p>a', "b.html": '<link rel="stylesheet" href="x.1.css"><p>b'}
+    for name, html in pages.items():
+        (tmp_path / name).write_text(html, "utf-8")
+    assert index.update({"a.html": "1", "b.html": "1"}).pages == {"/a.html", "/b.html"}  # new pages
+    (tmp_path / "a.html").write_text(pages["a.html"].replace("x.1", "x.2"), "utf-8")
+    assert index.update({"a.html": "2", "b.html": "1"}) == RELOAD
+    (tmp_path / "b.html").write_text(pages["b.html"].replace("x.1", "x.2"), "utf-8")
+    assert index.update({"a.html": "2", "b.html": "2"}) == PageChanges(stylesheets={"/x.1.css": "/x.2.css"})
+    (tmp_path / "a.html").write_text(pages["a.html"].replace("x.1", "x.3"), "utf-8")
+    (tmp_path / "b.html").write_text(pages["b.html"].replace("x.1", "x.3").replace("<p>b", "<p>B"), "utf-8")
+    assert index.update({"a.html": "3", "b.html": "3"}) == PageChanges(
+        pages=frozenset({"/b.html"}), stylesheets={"/x.2.css": "/x.3.css"}
+    )
+    assert index.update({"a.html": "3"}) == PageChanges(pages=frozenset({"/b.html"}))  # a page went away
+
+
+def test_stylesheet_links_are_read_as_url_paths_from_the_page() -> None:
+    html = b'<link rel="icon" href="data:,"><link rel="stylesheet" href="../../assets/a.1.css"><p>x</p>'
+    links, rest = stylesheets("spa/fr/index.html", html)
+    assert links == ("/assets/a.1.css",)
+    assert stylesheets("spa/fr/index.html", html.replace(b"a.1", b"a.2"))[1] == rest
+    assert stylesheets("spa/fr/index.html", html.replace(b"<p>x", b"<p>y"))[1] != rest
+
+
 def test_invalid_input_keeps_the_last_good_build_and_recovers(minisite: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     preview = Preview(minisite, out)
@@ -96,14 +179,72 @@ def test_invalid_input_keeps_the_last_good_build_and_recovers(minisite: Path, tm
     assert preview.problems == []
 
 
-def test_the_watcher_sees_changes_additions_and_removals_but_not_editor_files(tmp_path: Path) -> None:
+class Batches:
+    """What a Watcher hands over, one set of paths per burst, collected across threads."""
+
+    def __init__(self) -> None:
+        self.batches: list[set[Path]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, paths: set[Path]) -> None:
+        with self.lock:
+            self.batches.append(paths)
+
+    def seen(self) -> set[Path]:
+        with self.lock:
+            return set().union(*self.batches)
+
+
+@contextmanager
+def watching(*roots: Path) -> Iterator[Batches]:
+    batches = Batches()
+    watcher = Watcher(roots, batches)
+    try:
+        yield batches
+    finally:
+        watcher.stop()
+
+
+def test_the_watcher_reports_an_added_a_changed_and_a_removed_file(tmp_path: Path) -> None:
     (tmp_path / "a.json").write_text("1", "utf-8")
-    watcher = Watcher([tmp_path])
-    assert watcher.changes() == set()
-    (tmp_path / "b.json").write_text("2", "utf-8")
-    (tmp_path / ".a.json.swp").write_text("x", "utf-8")
-    (tmp_path / "a.json").unlink()
-    assert watcher.changes() == {tmp_path / "b.json", tmp_path / "a.json"}
+    (tmp_path / "c.json").write_text("3", "utf-8")
+    with watching(tmp_path) as batches:
+        (tmp_path / "b.json").write_text("2", "utf-8")
+        (tmp_path / "a.json").unlink()
+        (tmp_path / "c.json").write_text("3, changed", "utf-8")
+        wait_for(lambda: batches.seen() == {tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.json"})
+
+
+def test_an_editors_burst_of_saves_is_handed_over_as_one_change(tmp_path: Path) -> None:
+    """An atomic save (write a temporary file, rename it over the original) and a second file
+    saved with it reach the server as one batch, so they cost one rebuild."""
+    group = tmp_path / "group.json"
+    group.write_text("{}", "utf-8")
+    with watching(tmp_path) as batches:
+        (tmp_path / "group.json.tmp").write_text('{"name": 1}', "utf-8")
+        os.replace(tmp_path / "group.json.tmp", group)
+        (tmp_path / "page.toml").write_text("", "utf-8")
+        wait_for(lambda: batches.seen() == {group, tmp_path / "page.toml"})
+        assert len(batches.batches) == 1
+
+
+def test_the_watcher_ignores_editor_and_tool_files(tmp_path: Path) -> None:
+    (tmp_path / "groups" / "spa").mkdir(parents=True)
+    with watching(tmp_path) as batches:
+        for name in (".group.json.swp", "group.json~", "#group.json#", "group.json.swx", "x.tmp"):
+            (tmp_path / "groups" / "spa" / name).write_text("x", "utf-8")
+        for folder in (".git", "__pycache__", "groups/.hidden"):
+            (tmp_path / folder).mkdir()
+            (tmp_path / folder / "file").write_text("x", "utf-8")
+        (tmp_path / "groups" / "spa" / "group.json").write_text("{}", "utf-8")  # the last save
+        wait_for(lambda: tmp_path / "groups" / "spa" / "group.json" in batches.seen())
+    assert batches.seen() == {tmp_path / "groups" / "spa" / "group.json"}
+
+
+def test_ignored_names_are_judged_below_the_watched_folder_only() -> None:
+    assert ignored(".git/HEAD") and ignored("groups/spa/.group.json.swp") and ignored("themes/__pycache__/x")
+    assert ignored("groups/spa/#about.md#") and ignored("site.toml~")
+    assert not ignored("groups/spa/group.json") and not ignored("themes/brand/static/theme.css")
 
 
 def test_the_watcher_sees_edits_in_folders_reached_through_links_and_survives_a_loop(tmp_path: Path) -> None:
@@ -114,9 +255,45 @@ def test_the_watcher_sees_edits_in_folders_reached_through_links_and_survives_a_
     group.mkdir(parents=True)
     (group / "pages").symlink_to(shared)  # issue 17, D7: a pages/ shared by a link
     (group / "loop").symlink_to(group)
-    watcher = Watcher([tmp_path / "groups"])
-    (shared / "about.md").write_text("# B, longer", "utf-8")
-    assert watcher.changes() == {group / "pages" / "about.md"}
+    with watching(tmp_path / "groups") as batches:
+        (shared / "about.md").write_text("# B, longer", "utf-8")
+        wait_for(lambda: group / "pages" / "about.md" in batches.seen())
+
+
+def test_a_name_that_is_not_utf8_is_reported_as_the_whole_folder_and_watching_goes_on(tmp_path: Path) -> None:
+    """watchfiles stops for good at such a name; the watcher renews itself and says
+    "anything may have changed" by handing over the watched folder (the server rebuilds all)."""
+    with watching(tmp_path) as batches:
+        Path(os.fsdecode(bytes(tmp_path) + b"/\xff.md")).write_text("x", "utf-8")
+        wait_for(lambda: tmp_path in batches.seen())
+        (tmp_path / "after.json").write_text("{}", "utf-8")
+        wait_for(lambda: tmp_path / "after.json" in batches.seen())
+
+
+def os_threads() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+def test_stopping_the_watcher_ends_its_threads_and_its_reports(tmp_path: Path) -> None:
+    before, before_python = os_threads(), threading.active_count()
+    batches = Batches()
+    watcher = Watcher([tmp_path, tmp_path / "missing"], batches)  # a folder that is not there is skipped
+    assert threading.active_count() == before_python + 1
+    watcher.stop()
+    watcher.stop()  # twice is harmless (close() after run()'s own stop)
+    assert threading.active_count() == before_python
+    wait_for(lambda: os_threads() == before)  # the kernel watch's own (Rust) thread too
+    (tmp_path / "late.json").write_text("{}", "utf-8")
+    assert batches.batches == []
+
+
+def test_a_server_started_and_stopped_leaves_no_thread_behind(minisite: Path) -> None:
+    before = threading.active_count()
+    for _ in range(3):
+        with running(minisite):
+            pass
+    assert threading.active_count() == before
+    assert not [t for t in threading.enumerate() if t.name == "bookgen-watch"]
 
 
 def test_server_serves_pages_api_and_refuses_traversal(minisite: Path, tmp_path: Path) -> None:
@@ -126,7 +303,7 @@ def test_server_serves_pages_api_and_refuses_traversal(minisite: Path, tmp_path:
         base = f"http://127.0.0.1:{server.port}"
         status, body = get(f"{base}/spa/fr/")
         assert status == 200 and "Test Spa" in body
-        assert f'<script src="/livereload.js?port={server.port}"></script>' in body
+        assert f'<script defer src="/livereload.js?port={server.port}"></script>' in body
         for attempt in ("/../secret.txt", "/%2e%2e/secret.txt", "/spa/..%2f..%2fsecret.txt",
                         "/%252e%252e/secret.txt", "/..%5csecret.txt", "/spa/%00", f"/{server.out}/index.html"):
             with socket.create_connection(("127.0.0.1", server.port)) as raw:  # no client-side normalisation
@@ -525,3 +702,16 @@ def test_the_server_drives_the_build_side_it_is_handed_and_escapes_its_problems(
         server.stop()
         thread.join(5)
         server.close()
+
+
+def test_content_hashed_files_may_be_kept_by_the_browser_and_pages_may_not(minisite: Path) -> None:
+    """A reload then fetches the page alone: a hashed name never changes content."""
+    with running(minisite) as (server, _):
+        _, headers, body = raw_request(server.port, "/spa/fr/")
+        assert headers["cache-control"] == "no-store"
+        stylesheet = re.search(rb'href="\.\./\.\./(assets/[^"]+\.css)"', body).group(1).decode()
+        assert raw_request(server.port, f"/{stylesheet}")[1]["cache-control"] == "public, max-age=31536000, immutable"
+        assert raw_request(server.port, "/sitemap.xml")[1]["cache-control"] == "no-store"
+        for client in ("/livereload.js", "/__bookgen__/preview.js"):
+            assert raw_request(server.port, client)[1]["cache-control"] == "no-cache", client  # ETag → 304
+        assert f'data-generation="{server.generation}"'.encode() in body

@@ -1,7 +1,7 @@
 """The preview's HTTP side: one tornado handler per kind of request.
 
 Every request passes the Host check first (:class:`Application`, against DNS rebinding);
-then ``/__bookgen__/`` (overlay stylesheet, status), ``/api/v1/`` and ``/sandbox/`` (the
+then ``/__bookgen__/`` (overlay stylesheet, reload plugin, status), ``/api/v1/`` and ``/sandbox/`` (the
 booking path on loopback), and the pages of the preview folder, decorated by
 :func:`generator.preview.overlay.decorate`.
 """
@@ -9,6 +9,7 @@ booking path on loopback), and the pages of the preview folder, decorated by
 from __future__ import annotations
 
 import mimetypes
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,11 @@ if TYPE_CHECKING:
     from .server import PreviewServer
 
 __all__ = ["Application", "pages_route", "routes"]
+
+# ``stem.<10 hex of sha256>.ext`` (generator.plan.urls.hashed_path): the name changes with the
+# content, so the browser may keep it; a reload then fetches only the page (issue 20).
+_CONTENT_HASHED = re.compile(r"\.[0-9a-f]{10}\.[A-Za-z0-9]+$")
+IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 class _WrongHost(web.RequestHandler):
@@ -55,6 +61,20 @@ class _OverlayCSS(web.RequestHandler):
     def get(self) -> None:
         self.set_header("Content-Type", "text/css; charset=utf-8")
         self.write(OVERLAY_CSS)
+
+    head = get
+
+
+class _Client(web.RequestHandler):
+    """The preview's LiveReload plugin (``client.js``: stylesheets swapped in place, typed
+    fields kept across a reload); served, never published by a build."""
+
+    SOURCE = (Path(__file__).parent / "client.js").read_bytes()
+
+    def get(self) -> None:
+        self.set_header("Content-Type", "text/javascript; charset=utf-8")
+        self.set_header("Cache-Control", "no-cache")  # revalidated (ETag → 304) at each reload
+        self.write(self.SOURCE)
 
     head = get
 
@@ -147,6 +167,8 @@ class _Pages(web.RequestHandler):
             return
         kind, _ = mimetypes.guess_type(target.name)
         self.set_header("Content-Type", kind or "application/octet-stream")
+        if _CONTENT_HASHED.search(target.name):
+            self.set_header("Cache-Control", IMMUTABLE)
         # Embeds load the loader cross-origin with an SRI hash, which needs a CORS response.
         self.set_header("Access-Control-Allow-Origin", "*")
         self.finish(data)
@@ -162,6 +184,7 @@ def routes(server: PreviewServer) -> list[Any]:
     """The preview's own routes, in order; the pages route (last) answers every other path."""
     return [
         (r"/__bookgen__/overlay\.css", _OverlayCSS),
+        (r"/__bookgen__/preview\.js", _Client),
         (r"/__bookgen__/status", _Status, {"server": server}),
         (r"/(?:api/v1|sandbox)/(.*)", _ApiProxy, {"server": server}),
     ]

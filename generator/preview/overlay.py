@@ -48,12 +48,18 @@ def _problem_items(problems: Sequence[Problem]) -> str:
     return "".join(items)
 
 
-def decorate(page: str, problems: Sequence[Problem], reload_port: int | None) -> str:
+def decorate(page: str, problems: Sequence[Problem], reload_port: int | None, generation: int = 0) -> str:
     """``page`` with the reload client (``reload_port``: the preview's port, or None when
-    live reload is off) and, while ``problems`` is not empty, the error overlay."""
+    live reload is off: livereload.js and the preview's plugin, ``client.js``, told the
+    ``generation`` (rebuild count) the page was served at) and, while ``problems`` is not
+    empty, the error overlay."""
     head = ""
     if reload_port is not None:
-        head += f'<script src="/livereload.js?port={reload_port}"></script>'
+        # Deferred (in this order, after the page's own module): the page paints without them.
+        head += (
+            f'<script defer src="/livereload.js?port={reload_port}"></script>'
+            f'<script defer src="/__bookgen__/preview.js" data-generation="{generation}"></script>'
+        )
     if problems:
         head += '<link rel="stylesheet" href="/__bookgen__/overlay.css">'
         overlay = (

@@ -24,6 +24,7 @@ from ..publish.output import Output
 from ..render.environment import Renderer
 from ..render.site import render_group, render_site_pages
 from ..themes import load_theme
+from .changes import NOTHING, RELOAD, PageChanges, PageIndex
 from .watch import built_in_dirs
 
 __all__ = ["Preview", "Rebuild"]
@@ -51,6 +52,9 @@ class _Built(NamedTuple):
 class Preview:
     """A site built into ``out``, rebuilt per edit; keeps the last good build on errors.
 
+    After each (re)build :attr:`changes` says what open pages must do: reload, swap
+    stylesheets, or nothing (:mod:`.changes`).
+
     ``preview_url`` (``http://127.0.0.1:8000/``) is where the server answers: embed pages
     name it in their snippets instead of ``base_url`` (:meth:`SitePlan.__init__`).
     """
@@ -62,6 +66,8 @@ class Preview:
         self.site: Site | None = None
         self.built: _Built | None = None
         self.problems: list[Problem] = []
+        self.index = PageIndex(self.out)
+        self.changes: PageChanges = RELOAD  # what the last rebuild changed in the pages
 
     def build_all(self) -> Rebuild:
         """Load and render everything (also the first build)."""
@@ -74,6 +80,7 @@ class Preview:
         _finish(built)
         _prune(self.out, set(built.output.files))
         self.site, self.built = site, built
+        self.changes = self.index.update(built.output.files)
         return Rebuild("everything", pages, time.perf_counter() - started)
 
     def rebuild(self, changed: set[Path]) -> Rebuild | None:
@@ -82,6 +89,7 @@ class Preview:
         Returns what was rebuilt, or ``None`` when nothing relevant changed or the
         input is broken (see :attr:`problems`).
         """
+        self.changes = NOTHING
         if not changed:
             return None
         try:
@@ -116,6 +124,7 @@ class Preview:
         pages = sum(render_group(*built, source) for source in targets)
         _finish(built)
         self.site, self.built = site, built
+        self.changes = self.index.update(built.output.files)
         label = ", ".join(source.slug for source in targets) or "the directory"
         return Rebuild(label, pages, time.perf_counter() - started)
 

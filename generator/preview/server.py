@@ -1,9 +1,11 @@
 """``bookgen serve``: the live-reload preview server's lifecycle.
 
 Built on tornado and the ``livereload`` package's protocol handler and browser
-client, wired for speed: the site is polled every 50 ms, a burst of saves is
-debounced for 100 ms into one rebuild, and browsers are told to reload at once
-(livereload's own server polls every 800 ms and throttles reloads to 3 s).
+client, wired for speed: the kernel reports each save (:class:`.watch.Watcher`), a burst
+of saves becomes one rebuild once it has been quiet for 15 ms, and browsers are told at
+once what changed: a stylesheet-only edit swaps the stylesheets in place, anything else
+reloads the page, which keeps the booking step and typed fields (:mod:`.changes`,
+``client.js``). livereload's own server polls every 800 ms and throttles reloads to 3 s.
 
 The server knows nothing of building: it is handed a factory for the build side
 (:class:`SitePreview`; ``bookgen serve`` passes :class:`generator.preview.rebuild.Preview`,
@@ -17,32 +19,30 @@ gateway (key, sessions, origin checks, group rules) in front of the sandbox (Cli
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
 import signal
 import socket
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from tornado import httpserver, ioloop, netutil, web
+from tornado import httpserver, netutil, web
 
 from ..errors import Problem, SiteError
 from ..load.loader import Site
+from .changes import RELOAD, PageChanges
 from .handlers import Application, pages_route, routes
 from .hosts import allowed_hosts, is_loopback, reachable_host, url_host
-from .livereload import reload_browsers
 from .livereload import routes as livereload_routes
+from .livereload import tell_browsers
 from .overlay import decorate, printable
 from .watch import Watcher
 
 __all__ = ["PreviewServer", "SitePreview", "allowed_hosts", "is_loopback", "printable", "url_host"]
-
-POLL_SECONDS = 0.05
-DEBOUNCE_SECONDS = 0.1
 
 
 class SitePreview(Protocol):
@@ -50,6 +50,7 @@ class SitePreview(Protocol):
 
     site: Site | None  # the last good site, None until one loads
     problems: list[Problem]  # why the last (re)build failed; empty when it worked
+    changes: PageChanges  # what the last successful (re)build changed in the pages
 
     def build_all(self) -> object:
         """Build everything; raise :class:`SiteError`. The result is printed."""
@@ -85,12 +86,12 @@ class PreviewServer:
         self.out = Path(tempfile.mkdtemp(prefix="bookgen-preview-"))
         # Embed snippets name an address the preview answers at, for pasting into a test page.
         self.preview = make_preview(self.out, f"http://{url_host(reachable_host(host))}:{self.port}/")
-        self.watcher = Watcher(watch)
         self.generation = 0
         # Made here, not in run(): a Ctrl-C during its construction would leave a broken loop.
         self.loop = asyncio.new_event_loop()
         self._pending: set[Path] = set()
-        self._last_change = 0.0
+        # Watching starts now, so what is saved during the first build is rebuilt once serving.
+        self.watcher = Watcher(watch, self._changed)
         self.sandbox_app: Any = None  # the sandbox's Starlette app, made after the first good build
         self.sandbox: Any = None  # its store (app.state.sandbox), for tests
         self.chain: Any = None  # the gateway in front of it (generator.gateway.preview.PreviewChain)
@@ -130,15 +131,18 @@ class PreviewServer:
             self.log(printable(f"error: {problem}"))
         self.log(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}; serving the last good build")
 
-    def _tick(self) -> None:
-        changes = self.watcher.changes()
-        now = time.monotonic()
-        if changes:
-            self._pending |= changes
-            self._last_change = now
-            return
-        if not self._pending or now - self._last_change < DEBOUNCE_SECONDS:
-            return
+    def _changed(self, paths: set[Path]) -> None:
+        """From the watcher's thread: queue ``paths`` for the loop, which rebuilds them in one
+        go with whatever else arrived meanwhile (a rebuild blocks the loop)."""
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the server is stopping
+            self.loop.call_soon_threadsafe(self._queue, paths)
+
+    def _queue(self, paths: set[Path]) -> None:
+        if not self._pending:
+            self.loop.call_soon(self._rebuild)
+        self._pending |= paths
+
+    def _rebuild(self) -> None:
         pending, self._pending = self._pending, set()
         had_problems = bool(self.preview.problems)
         result = self.preview.rebuild(pending)
@@ -147,16 +151,19 @@ class PreviewServer:
             self._refresh_sandbox()
         elif self.preview.problems:
             self._report()
-        if result is not None or self.preview.problems or had_problems:
-            self.generation += 1
-            if self.livereload:
-                reload_browsers()
+        if result is None and not self.preview.problems and not had_problems:
+            return
+        self.generation += 1
+        if self.livereload:
+            # The overlay comes and goes with a reload; otherwise what the rebuild wrote decides.
+            ok = result is not None and not had_problems
+            tell_browsers(self.preview.changes if ok else RELOAD)
 
     # -- pages -------------------------------------------------------------------------------
 
     def decorate(self, page: str) -> str:
         """Add the reload client and, while input is broken, the error overlay."""
-        return decorate(page, self.preview.problems, self.port if self.livereload else None)
+        return decorate(page, self.preview.problems, self.port if self.livereload else None, self.generation)
 
     # -- serving -----------------------------------------------------------------------------
 
@@ -181,13 +188,10 @@ class PreviewServer:
         self.handle_signals()
         server = httpserver.HTTPServer(self.application())
         server.add_sockets(self.sockets)
-        ticker = ioloop.PeriodicCallback(self._tick, POLL_SECONDS * 1000)
-        ticker.start()
-
         try:
             self.loop.run_forever()
         finally:
-            ticker.stop()
+            self.watcher.stop()
             server.stop()
             self.loop.run_until_complete(asyncio.sleep(0))
             self.loop.close()
@@ -198,7 +202,8 @@ class PreviewServer:
             self.loop.call_soon_threadsafe(self.loop.stop)
 
     def close(self) -> None:
-        """Release the port and delete the preview folder."""
+        """Stop watching, release the port and delete the preview folder."""
+        self.watcher.stop()
         for sock in self.sockets:
             sock.close()
         if not self.loop.is_closed() and not self.loop.is_running():
