@@ -376,7 +376,7 @@ def test_a_group_id_that_is_not_a_positive_whole_number_is_a_located_error(minis
     assert any(line.startswith(f"{path}: group.id: ") for line in problems(minisite))
 
 
-@pytest.mark.parametrize("value", [1, "42", 2**53 - 1, None])
+@pytest.mark.parametrize("value", [1, "42", 2**31 - 1, None])
 def test_a_valid_group_id_loads(minisite: Path, value: object) -> None:
     path = minisite / "groups" / "spa" / "group.json"
     data = json.loads(path.read_text("utf-8"))
