@@ -284,6 +284,18 @@ def test_usercolors_rejects_unknown_keys_and_bad_json() -> None:
     assert error_of(usercolors="[1]")[1] == "must hold a JSON object of colours"
 
 
+@pytest.mark.parametrize("repeated", USERCOLOR_KEYS)
+def test_usercolors_with_a_key_twice_is_refused_like_a_duplicate_key_in_a_file(repeated: str) -> None:
+    # Before: '{"content_bg":"#000000","content_bg":"#FFFFFF"}' loaded, silently keeping the last.
+    text = json.dumps({repeated: "#000000"})[:-1] + f', "{repeated}": "#FFFFFF"}}'
+    assert error_of(usercolors=text) == ("usercolors", f"has the key {repeated!r} twice")
+
+
+def test_usercolors_with_every_key_once_is_accepted() -> None:
+    text = json.dumps({key: "#000000" for key in USERCOLOR_KEYS})
+    assert group(usercolors=text).usercolors is not None
+
+
 def test_intervention_defaults_and_limits() -> None:
     service = Intervention.model_validate({"id": 1, "name": "Cut"})
     assert (service.length, service.price, service.deleted, service.label) == (15, None, False, "Cut")
