@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 
 __all__ = [
     "HEX_COLOUR",
+    "MAX_ID",
     "ApiBool",
     "ApiId",
     "GroupId",
@@ -28,6 +29,13 @@ __all__ = [
 ]
 
 HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+
+MAX_ID = 2**31 - 1
+"""The largest record or group id bookgen accepts: ClicRDV's ``integer`` columns (as for
+``max_multirdvs``), and what the gateway lets through (``generator.gateway.bodies``,
+``generator.gateway.routes``). An id the loader accepted but the gateway refused would
+build pages on which every booking fails; 0 is ClicRDV's "no preference" calendar, so a
+calendar numbered 0 would be booked as any calendar."""
 
 
 def fail(message: str, **context: Any) -> PydanticCustomError:
@@ -69,32 +77,44 @@ ApiBool = Annotated[
 ]
 """A boolean as the API sends it: true/false, 1/0 or "1"/"0"."""
 
-ApiId = Annotated[
-    int,
-    BeforeValidator(_parse_int),
-    WithJsonSchema({"oneOf": [{"type": "integer"}, {"type": "string", "pattern": "^-?[0-9]+$"}]}),
-]
-"""A record id: a whole number, possibly sent as a string."""
+def _id_number(value: Any) -> int | None:
+    """``value`` as a whole number when it is written as one (an int, an integral float, or
+    digits without a leading zero in a string); None otherwise (1e400 is not one)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"-?(0|[1-9][0-9]{0,17})", value.strip()):
+        return int(value)
+    return None
+
+
+def _parse_id(value: Any) -> int:
+    number = _id_number(value)
+    if number is None or not 1 <= number <= MAX_ID:
+        raise fail(f"{_describe(value)} is not a record id (a whole number from 1 to {MAX_ID})")
+    return number
+
+
+_ID_SCHEMA = {"oneOf": [{"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                        {"type": "string", "pattern": "^[1-9][0-9]{0,9}$"}]}  # fmt: skip
+
+ApiId = Annotated[int, BeforeValidator(_parse_id), WithJsonSchema(_ID_SCHEMA)]
+"""A record id: a whole number from 1 to :data:`MAX_ID`, possibly sent as a string."""
 
 
 def _parse_group_id(value: Any) -> int:
-    # Stricter than ApiId: positive, no leading zero, and 1e400 (infinity) is not one.
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return value
-    if isinstance(value, float) and value.is_integer() and 0 < value < 2**53:
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"[1-9][0-9]{0,17}", value.strip()):
-        return int(value)
-    raise fail(f"{_describe(value)} is not a group id (a positive whole number)")
+    number = _id_number(value)
+    if number is None or not 1 <= number <= MAX_ID:
+        raise fail(f"{_describe(value)} is not a group id (a whole number from 1 to {MAX_ID})")
+    return number
 
 
-GroupId = Annotated[
-    int,
-    BeforeValidator(_parse_group_id),
-    WithJsonSchema({"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": "^[1-9][0-9]*$"}]}),
-]
-"""A group's id as the API gives it (clicrdv-api.md, "Groups"): a positive whole number,
-possibly as a string."""
+GroupId = Annotated[int, BeforeValidator(_parse_group_id), WithJsonSchema(_ID_SCHEMA)]
+"""A group's id as the API gives it (clicrdv-api.md, "Groups"): a whole number from 1 to
+:data:`MAX_ID`, possibly as a string."""
 
 
 class Rules(GroupedMetadata):

@@ -126,6 +126,19 @@ class UserColors(BaseModel):
         return json.dumps(self.as_dict(), separators=(",", ":"))
 
 
+class _RepeatedKey(ValueError):
+    """A key given twice in usercolors' JSON string (the first one repeated)."""
+
+
+def _pairs_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _RepeatedKey(key)
+        seen[key] = value
+    return seen
+
+
 class Group(_ApiRecord):
     """A ClicRDV group: the business whose booking page is built."""
 
@@ -199,7 +212,9 @@ class Group(_ApiRecord):
         if len(value) > USERCOLORS_MAX_LENGTH:
             raise fail(f"is {len(value)} characters long; at most {USERCOLORS_MAX_LENGTH} allowed")
         try:
-            colours = json.loads(value)
+            colours = json.loads(value, object_pairs_hook=_pairs_once)
+        except _RepeatedKey as repeated:  # the API's JSON string, like every file, says each key once
+            raise fail(f"has the key {str(repeated)[:40]!r} twice") from None
         except json.JSONDecodeError as error:
             raise fail(f"is not valid JSON ({error.msg} at character {error.pos})") from None
         if not isinstance(colours, dict):

@@ -10,7 +10,6 @@ the package (``generator/_share``) in a wheel.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -90,11 +89,18 @@ def _find(name: str, project_dirs: tuple[Path, ...]) -> Path | None:
 
 
 def _read(folder: Path) -> _ThemeFile:
+    """``theme.toml`` read like every other TOML file of a project (the loader's bounded
+    reader: regular file, 16 MB, UTF-8 with or without a BOM, no NUL, nesting depth, numbers
+    of over 4300 digits), so a bad one is a located problem and never a crash."""
+    from .load.reader import Reader  # here: the reader's module imports this one
+
     path = folder / "theme.toml"
+    reader = Reader(Path(path.anchor or "/"))  # containment is the loader's check, not this one's
+    data = reader.toml(path)
+    if data is None:
+        raise SiteError(reader.problems)
     try:
-        return _ThemeFile.model_validate(tomllib.loads(path.read_text("utf-8")))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise SiteError([Problem(str(path), "", f"invalid TOML: {error}")]) from None
+        return _ThemeFile.model_validate(data)
     except ValidationError as error:
         raise SiteError(problems_from_validation(error, str(path))) from None
 
@@ -110,6 +116,9 @@ def load_theme(name: str, project_dirs: tuple[Path, ...] = ()) -> Theme:
         folder = _find(current, project_dirs)
         if folder is None:
             known = ", ".join(available_themes(project_dirs))
+            if folders:  # named by the `extends` of the theme before it, not by the caller
+                where = str(folders[-1] / "theme.toml")
+                raise SiteError([Problem(where, "extends", f"{current!r} is no theme (available: {known})")])
             raise SiteError([Problem("theme", current, f"no such theme (available: {known})")])
         if folder in folders or len(folders) >= MAX_DEPTH:
             raise SiteError([Problem(str(folder / "theme.toml"), "extends", "themes extend in a loop")])

@@ -190,6 +190,34 @@ def test_filesystem_failures_while_writing_are_one_line_and_out_is_untouched(
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
+@pytest.mark.parametrize(("code", "text"), [(errno.ENOSPC, "No space left on device"),
+                                            (errno.EDQUOT, "Disk quota exceeded"), (errno.EIO, "Input/output error")])
+def test_a_failing_write_that_names_no_file_is_located_at_out(
+    cli: CliRunner, minisite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, text: str
+) -> None:
+    # A real full disk fails in a worker's write(), whose OSError carries no file name: the
+    # line was "error: No space left on device", naming nothing.
+    from generator.publish.output import Output
+
+    out = tmp_path / "out"
+    assert cli.invoke(main, ["build", str(minisite), "-o", str(out)]).exit_code == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def failing(self: Output, path: str, data: bytes | str, *, atomic: bool = False) -> None:
+        raise OSError(code, text)
+
+    monkeypatch.setattr(Output, "write", failing)
+    group = group_json(minisite)
+    group.write_text(group.read_text("utf-8").replace("Test Spa", "Full Disk"), "utf-8")
+    result = cli.invoke(main, ["build", str(minisite), "-o", str(out), "-j", "1"])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"error: {out}: cannot be built ({text}); the output folder is as it was",
+        "1 problem found; nothing was written.",
+    ]
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
 def test_a_lock_held_too_long_is_one_line(cli: CliRunner, minisite: Path, tmp_path: Path, monkeypatch) -> None:
     import generator.publish.atomic as publish
 

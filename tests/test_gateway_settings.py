@@ -160,3 +160,63 @@ def test_the_env_configured_asgi_app_serves_and_refuses_to_start_without_a_secre
     assert capsys.readouterr().err.strip().splitlines() == [
         "error: BOOKGEN_SECRET is not set (or BOOKGEN_SECRET_FILE): the gateway refuses to start"
     ]
+
+
+def test_every_missing_setting_is_its_own_line_at_once() -> None:
+    # Before: only the first missing secret was named, so a fresh deployment took four restarts.
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({})
+    assert [problem.message for problem in error.value.problems] == [
+        "BOOKGEN_UPSTREAM is not set (ClicRDV's root, e.g. https://www.clicrdv.com)",
+        "BOOKGEN_APIKEY is not set (or BOOKGEN_APIKEY_FILE)",
+        "BOOKGEN_PRO_EMAIL is not set (or BOOKGEN_PRO_EMAIL_FILE)",
+        "BOOKGEN_PRO_PASSWORD is not set (or BOOKGEN_PRO_PASSWORD_FILE)",
+        "BOOKGEN_SECRET is not set (or BOOKGEN_SECRET_FILE): the gateway refuses to start",
+    ]
+
+
+def test_a_secret_file_that_cannot_be_read_is_named_once_not_also_as_not_set(tmp_path: Path) -> None:
+    env = {k: v for k, v in BASE.items() if k != "BOOKGEN_APIKEY"}
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({**env, "BOOKGEN_APIKEY_FILE": str(tmp_path / "missing"), "BOOKGEN_RETRIES": "x"})
+    lines = str(error.value).splitlines()
+    assert len(lines) == 2 and lines[0].startswith("BOOKGEN_APIKEY_FILE: ") and lines[1].startswith("BOOKGEN_RETRIES: ")
+
+
+@pytest.mark.parametrize("upstream", ["http://www.clicrdv.com", "http://10.0.0.5:8001", "http://sandbox.clicrdv.com/"])
+def test_plain_http_to_another_machine_is_refused_because_the_key_would_travel_in_clear(upstream: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({**BASE, "BOOKGEN_UPSTREAM": upstream})
+    assert str(error.value).startswith(f"BOOKGEN_UPSTREAM: {upstream.rstrip('/')!r} is plain http://")
+    assert "live-key-1234" not in str(error.value) and "pro-pass" not in str(error.value)
+
+
+@pytest.mark.parametrize("upstream", ["http://127.0.0.1:8001", "http://localhost:8001", "http://[::1]:8001",
+                                      "https://sandbox.clicrdv.com"])  # fmt: skip
+def test_plain_http_on_loopback_and_https_anywhere_are_accepted(upstream: str) -> None:
+    assert Settings.from_env({**BASE, "BOOKGEN_UPSTREAM": upstream}).upstream == upstream
+
+
+LIMITS = [("BOOKGEN_MAX_BODY", 256, 1024 * 1024), ("BOOKGEN_SESSION_TTL", 60, 30 * 86400),
+          ("BOOKGEN_IDEMPOTENCY_TTL", 1, 7 * 86400), ("BOOKGEN_RETRIES", 0, 10), ("BOOKGEN_GROUPS", 1, 2**31 - 1)]
+
+
+@pytest.mark.parametrize(("name", "low", "high"), LIMITS)
+def test_whole_number_settings_are_accepted_at_both_bounds(name: str, low: int, high: int) -> None:
+    for value in (low, high):
+        Settings.from_env({**BASE, name: str(value)})
+
+
+@pytest.mark.parametrize(("name", "low", "high"), LIMITS)
+def test_whole_number_settings_one_past_either_bound_are_refused(name: str, low: int, high: int) -> None:
+    # Before: BOOKGEN_SESSION_TTL=99999999999999999999999 started, and every sign-in cookie lasted forever.
+    with pytest.raises(ConfigError, match=f"^{name}: {low - 1} is below the minimum {low}$"):
+        Settings.from_env({**BASE, name: str(low - 1)})
+    with pytest.raises(ConfigError, match=f"^{name}: {high + 1} is above the maximum {high}$"):
+        Settings.from_env({**BASE, name: str(high + 1)})
+
+
+@pytest.mark.parametrize("value", ["1e3", "1_000", "+5", "٣", "9" * 5000, "nan"])
+def test_whole_number_settings_are_plain_digits(value: str) -> None:
+    with pytest.raises(ConfigError, match=r"^BOOKGEN_RETRIES: .* is not a whole number$"):
+        Settings.from_env({**BASE, "BOOKGEN_RETRIES": value})

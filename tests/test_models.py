@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from generator.fields import MAX_ID
 from generator.models import (
     CURRENCIES,
     USERCOLOR_KEYS,
@@ -178,15 +179,59 @@ def test_id_and_urlname_are_declared_and_typed() -> None:
     assert group(id=None).id is None
 
 
-@pytest.mark.parametrize("raw", [1, "1", 4102.0, "999999999999999999"])
-def test_a_group_id_is_a_positive_whole_number_possibly_as_a_string(raw: Any) -> None:
+@pytest.mark.parametrize("raw", [1, "1", 4102.0, MAX_ID, str(MAX_ID), float(MAX_ID)])
+def test_a_group_id_is_a_whole_number_from_1_to_max_id_possibly_as_a_string(raw: Any) -> None:
     assert group(id=raw).id == int(raw)
 
 
-@pytest.mark.parametrize("raw", [0, -1, "0", "007", "abc", True, 1.5, 1e400, "1" * 19, [1]])
+@pytest.mark.parametrize("raw", [0, -1, "0", "007", "abc", True, 1.5, 1e400, "1" * 19, [1],
+                                 MAX_ID + 1, str(MAX_ID + 1), float(MAX_ID + 1), 2**53 + 1])
 def test_anything_else_is_not_a_group_id(raw: Any) -> None:
     path, message = error_of(id=raw)
-    assert path == "id" and message.endswith("is not a group id (a positive whole number)")
+    assert path == "id" and message.endswith(f"is not a group id (a whole number from 1 to {MAX_ID})")
+
+
+def test_max_id_is_what_the_gateway_carries_so_every_loaded_id_can_be_booked() -> None:
+    # A group id the gateway's routes refuse (404) or a service/calendar id its bodies refuse
+    # (400) would build pages on which every booking fails.
+    from generator.gateway.bodies import AppointmentBody
+    from generator.gateway.routes import match
+
+    assert match("GET", f"/api/v1/groups/{MAX_ID}")[1] == MAX_ID
+    with pytest.raises(Exception, match="no such path"):
+        match("GET", f"/api/v1/groups/{MAX_ID + 1}")
+    body = {"appointment": {"date": "2026-12-01 10:00:00", "intervention_ids": [MAX_ID], "calendar_id": MAX_ID}}
+    assert AppointmentBody.model_validate(body).appointment.calendar_id == MAX_ID
+
+
+RECORDS = {"service": (Intervention, {"name": "Cut"}), "calendar": (Calendar, {"name": "Alice"}),
+           "set": (InterventionSet, {"name": "Hair"})}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", RECORDS)
+@pytest.mark.parametrize("raw", [1, "1", MAX_ID, str(MAX_ID)])
+def test_a_record_id_from_1_to_max_id_is_accepted(kind: str, raw: Any) -> None:
+    model, fields = RECORDS[kind]
+    assert model.model_validate({**fields, "id": raw}).id == int(raw)
+
+
+@pytest.mark.parametrize("kind", RECORDS)
+@pytest.mark.parametrize("raw", [0, "0", -3, "-3", MAX_ID + 1, str(MAX_ID + 1), 2**53 + 1, "1" * 18, 1e400, True])
+def test_a_record_id_of_0_negative_or_past_max_id_is_refused(kind: str, raw: Any) -> None:
+    # 0 is the runtime's and the gateway's "no preference" calendar: a calendar numbered 0 was
+    # booked as whichever calendar was free.
+    model, fields = RECORDS[kind]
+    with pytest.raises(ValidationError) as caught:
+        model.model_validate({**fields, "id": raw})
+    assert caught.value.errors()[0]["msg"].endswith(f"is not a record id (a whole number from 1 to {MAX_ID})")
+
+
+@pytest.mark.parametrize("raw", [0, MAX_ID + 1])
+def test_ids_that_point_at_records_have_the_same_bounds(raw: int) -> None:
+    with pytest.raises(ValidationError):
+        Intervention.model_validate({"id": 1, "name": "x", "interventionset_id": raw})
+    with pytest.raises(ValidationError):
+        Calendar.model_validate({"id": 1, "name": "x", "intervention_ids": [raw]})
 
 
 def test_absent_id_and_urlname_stay_absent_in_the_api_form() -> None:
@@ -237,6 +282,18 @@ def test_usercolors_rejects_unknown_keys_and_bad_json() -> None:
     assert error_of(usercolors='{"background":"#FFFFFF"}')[1].startswith("unknown key 'background'")
     assert error_of(usercolors="{not json")[1].startswith("is not valid JSON")
     assert error_of(usercolors="[1]")[1] == "must hold a JSON object of colours"
+
+
+@pytest.mark.parametrize("repeated", USERCOLOR_KEYS)
+def test_usercolors_with_a_key_twice_is_refused_like_a_duplicate_key_in_a_file(repeated: str) -> None:
+    # Before: '{"content_bg":"#000000","content_bg":"#FFFFFF"}' loaded, silently keeping the last.
+    text = json.dumps({repeated: "#000000"})[:-1] + f', "{repeated}": "#FFFFFF"}}'
+    assert error_of(usercolors=text) == ("usercolors", f"has the key {repeated!r} twice")
+
+
+def test_usercolors_with_every_key_once_is_accepted() -> None:
+    text = json.dumps({key: "#000000" for key in USERCOLOR_KEYS})
+    assert group(usercolors=text).usercolors is not None
 
 
 def test_intervention_defaults_and_limits() -> None:

@@ -181,7 +181,8 @@ def gateway(upstream: str | None, host: str, port: int, workers: int, allow_orig
     try:
         settings = Settings.from_env(env)
     except ConfigError as error:
-        click.echo(f"error: {error}", err=True)
+        for message in error.messages:
+            click.echo(f"error: {message}", err=True)
         sys.exit(1)
     shown = f"[{host}]" if ":" in host else host
 

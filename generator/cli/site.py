@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -19,6 +22,22 @@ from .app import (
     stops_on_sigterm,
     warn,
 )
+
+
+@contextlib.contextmanager
+def _names_out(out: Path) -> Iterator[None]:
+    """A failing write that names no file (ENOSPC or EDQUOT in a worker's ``write()``, for
+    one) becomes a problem located at OUT: ``out: cannot be built (No space left on
+    device); the output folder is as it was``, instead of the bare reason."""
+    try:
+        yield
+    except OSError as error:
+        if error.filename is not None or not error.errno or click.get_current_context().find_root().params.get("debug"):
+            raise
+        from ..errors import Problem, SiteError
+
+        reason = error.strerror or errno.errorcode.get(error.errno, str(error))
+        raise SiteError([Problem(str(out), "", f"cannot be built ({reason}); the output folder is as it was")]) from None
 
 
 @main.command()
@@ -66,8 +85,9 @@ def build(
     progress = _Progress(enabled=not quiet)
     stops_on_sigterm()
     try:
-        result = run_build(site, out, strict=strict, progress=progress, jobs=jobs or os.cpu_count() or 1,
-                           shard=slice_, incremental=not full, force=force)  # fmt: skip
+        with _names_out(out):
+            result = run_build(site, out, strict=strict, progress=progress, jobs=jobs or os.cpu_count() or 1,
+                               shard=slice_, incremental=not full, force=force)  # fmt: skip
     finally:
         progress.close()
     if quiet:
@@ -105,7 +125,8 @@ def merge(slices: tuple[Path, ...], out: Path, site: Path, force: bool) -> None:
     from ..merge import merge as run_merge
 
     stops_on_sigterm()
-    groups, seconds = run_merge(site, out, list(slices), force=force)
+    with _names_out(out):
+        groups, seconds = run_merge(site, out, list(slices), force=force)
     click.echo(f"Merged {len(slices)} slices ({groups} groups) into {out}/ in {seconds:.2f}s")
 
 

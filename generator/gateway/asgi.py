@@ -45,7 +45,8 @@ def create() -> Starlette:
     try:
         settings = Settings.from_env()
     except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
+        for message in error.messages:
+            print(f"error: {message}", file=sys.stderr)
         raise SystemExit(1) from None
     return create_app(settings)
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from ..errors import format_loc
+from ..fields import MAX_ID
 from .errors import GatewayError
 
 __all__ = ["AccountBody", "AppointmentBody", "LoginForm", "parse_json", "validate"]
@@ -29,7 +30,7 @@ def _blank_to_none(value: Any) -> Any:
 
 Text64 = Annotated[str, Field(max_length=64)]
 Flag = Annotated[int, Field(ge=0, le=1)]
-Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]  # the loader's bound too (generator.fields.MAX_ID)
 
 
 class _Strict(BaseModel):

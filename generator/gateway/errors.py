@@ -12,13 +12,22 @@ import json
 
 from starlette.responses import Response
 
-from ..errors import BookgenError
+from ..errors import BookgenError, Problem
 
 __all__ = ["ConfigError", "GatewayError", "error_response"]
 
 
 class ConfigError(BookgenError):
-    """The gateway cannot start: one line naming the missing or bad setting (no secret value)."""
+    """The gateway cannot start: one line per missing or bad setting, each naming it (never a
+    secret's value). ``str()`` is the lines joined; ``problems`` renders one each."""
+
+    def __init__(self, *messages: str) -> None:
+        super().__init__("\n".join(messages))
+        self.messages = messages
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [Problem("", "", message) for message in self.messages]
 
 
 class GatewayError(BookgenError):

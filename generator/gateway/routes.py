@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..fields import MAX_ID
 from .errors import GatewayError
 
 __all__ = ["ROUTES", "Route", "match"]
@@ -91,9 +92,11 @@ def match(method: str, path: str) -> tuple[Route, int | None]:
         m = route.pattern.fullmatch(path)
         if m is None:
             continue
+        group = m.groupdict().get("group")
+        if group and int(group) > MAX_ID:  # no group has it: the loader and the bodies stop there too
+            continue
         found = True
         if method == route.method or method == "OPTIONS":
-            group = m.groupdict().get("group")
             return route, int(group) if group else None
     if found:
         raise GatewayError(405, "method_not_allowed", f"{method} is not available here")

@@ -11,20 +11,28 @@ names the variable and never echoes a secret's value.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from limits import parse_many
 
 from ..errors import SiteError
+from ..fields import MAX_ID
 from ..secretfiles import read_secret_file
 from .errors import ConfigError
 
 __all__ = ["VARIABLES", "Settings", "origin_of"]
 
 MIN_SECRET_LENGTH = 32
+MAX_BODY = 1024 * 1024  # bytes: ClicRDV's booking bodies are a few hundred
+MAX_SESSION_TTL = 30 * 86400  # a sign-in lasts at most 30 days
+MAX_IDEMPOTENCY_TTL = 7 * 86400  # a booking's answer is replayed for at most a week
+MAX_RETRIES = 10
+T = TypeVar("T")
 
 #: Every variable the gateway reads, with its default ("" = required or none).
 VARIABLES: dict[str, str] = {
@@ -83,27 +91,29 @@ class Settings:
     settings_ttl: float = 60.0
 
     def __post_init__(self) -> None:
-        _check_url(self.upstream, "BOOKGEN_UPSTREAM")
+        found = _check_url(self.upstream, "BOOKGEN_UPSTREAM")
         for name, value in (("BOOKGEN_APIKEY", self.apikey), ("BOOKGEN_PRO_EMAIL", self.pro_email),
                             ("BOOKGEN_PRO_PASSWORD", self.pro_password)):  # fmt: skip
             if not value:
-                raise ConfigError(f"{name} is not set (or {name}_FILE)")
+                found.append(f"{name} is not set (or {name}_FILE)")
         if not self.secrets:
-            raise ConfigError("BOOKGEN_SECRET is not set (or BOOKGEN_SECRET_FILE): the gateway refuses to start")
-        if any(len(s) < MIN_SECRET_LENGTH for s in self.secrets):
-            raise ConfigError(f"BOOKGEN_SECRET: each secret needs at least {MIN_SECRET_LENGTH} characters")
-        for origin in self.allow_origins | ({self.public_origin} if self.public_origin else set()):
+            found.append("BOOKGEN_SECRET is not set (or BOOKGEN_SECRET_FILE): the gateway refuses to start")
+        elif any(len(s) < MIN_SECRET_LENGTH for s in self.secrets):
+            found.append(f"BOOKGEN_SECRET: each secret needs at least {MIN_SECRET_LENGTH} characters")
+        for origin in sorted(self.allow_origins | ({self.public_origin} if self.public_origin else set())):
             if origin_of(origin) != origin:
-                raise ConfigError(f"{origin!r} is not an origin like https://example.com")
+                found.append(f"{origin!r} is not an origin like https://example.com")
         for name, value in (("BOOKGEN_RATE_READ", self.rate_read), ("BOOKGEN_RATE_WRITE", self.rate_write)):
             try:
                 parse_many(value)
             except ValueError:
-                raise ConfigError(f"{name}: {value!r} is not a rate like 120/minute") from None
+                found.append(f"{name}: {value!r} is not a rate like 120/minute")
         if not self.storage.startswith(("memory://", "redis://", "rediss://")):
-            raise ConfigError(f"BOOKGEN_STORAGE: {self.storage!r} is not memory:// or redis://...")
+            found.append(f"BOOKGEN_STORAGE: {self.storage!r} is not memory:// or redis://...")
         if self.cookie_samesite not in ("lax", "strict", "none"):
-            raise ConfigError("BOOKGEN_COOKIE_SAMESITE must be lax, strict or none")
+            found.append("BOOKGEN_COOKIE_SAMESITE must be lax, strict or none")
+        if found:
+            raise ConfigError(*found)
 
     @property
     def redis_url(self) -> str | None:
@@ -111,38 +121,65 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-        """Read :data:`VARIABLES` from ``env`` (default ``os.environ``); ``overrides`` win."""
+        """Read :data:`VARIABLES` from ``env`` (default ``os.environ``); ``overrides`` win.
+
+        Every missing or bad setting is reported at once (one line each), as a
+        :class:`ConfigError`. Here, and not for a ``Settings`` built in code, the upstream must
+        be https:// unless it is on loopback: every call carries the API key in its query and
+        the Pro login in a header."""
         env = os.environ if env is None else env
-        value = {name: _secret(env, name) for name in SECRETS}
+        found: list[str] = []
+
+        def take(read: Callable[..., T], *args: Any, fallback: T) -> T:
+            try:
+                return read(*args)
+            except ConfigError as error:
+                found.extend(error.messages)
+                return fallback
+
+        value = {name: take(_secret, env, name, fallback="") for name in SECRETS}
 
         def get(name: str) -> str:
             return env.get(name, "").strip() or VARIABLES[name]
 
+        def number(name: str, low: int, high: int) -> int:
+            return take(_int, get(name), name, low, high, fallback=int(VARIABLES[name]))
+
+        def seconds(name: str) -> float:
+            return take(_float, get(name), name, fallback=float(VARIABLES[name]))
+
+        upstream = get("BOOKGEN_UPSTREAM").rstrip("/")
+        found.extend(_plain_http_off_loopback(upstream, "BOOKGEN_UPSTREAM"))
+        groups = [take(_int, g, "BOOKGEN_GROUPS", 1, MAX_ID, fallback=0) for g in _words(get("BOOKGEN_GROUPS"))]
+        fields: dict[str, Any] = dict(
+            upstream=upstream,
+            apikey=value["BOOKGEN_APIKEY"],
+            secrets=tuple(value["BOOKGEN_SECRET"].split()),
+            pro_email=value["BOOKGEN_PRO_EMAIL"],
+            pro_password=value["BOOKGEN_PRO_PASSWORD"],
+            allow_origins=frozenset(_words(get("BOOKGEN_ALLOW_ORIGINS"))),
+            public_origin=get("BOOKGEN_PUBLIC_ORIGIN") or None,
+            groups=frozenset(groups) or None,
+            rate_read=get("BOOKGEN_RATE_READ"),
+            rate_write=get("BOOKGEN_RATE_WRITE"),
+            storage=get("BOOKGEN_STORAGE"),
+            idempotency_ttl=number("BOOKGEN_IDEMPOTENCY_TTL", 1, MAX_IDEMPOTENCY_TTL),
+            max_body=number("BOOKGEN_MAX_BODY", 256, MAX_BODY),
+            connect_timeout=seconds("BOOKGEN_CONNECT_TIMEOUT"),
+            call_timeout=seconds("BOOKGEN_CALL_TIMEOUT"),
+            request_timeout=seconds("BOOKGEN_REQUEST_TIMEOUT"),
+            retries=number("BOOKGEN_RETRIES", 0, MAX_RETRIES),
+            session_ttl=number("BOOKGEN_SESSION_TTL", 60, MAX_SESSION_TTL),
+            cookie_samesite=get("BOOKGEN_COOKIE_SAMESITE").lower(),
+            settings_ttl=seconds("BOOKGEN_SETTINGS_TTL"),
+        )
         try:
-            settings = cls(
-                upstream=get("BOOKGEN_UPSTREAM").rstrip("/"),
-                apikey=value["BOOKGEN_APIKEY"],
-                secrets=tuple(value["BOOKGEN_SECRET"].split()),
-                pro_email=value["BOOKGEN_PRO_EMAIL"],
-                pro_password=value["BOOKGEN_PRO_PASSWORD"],
-                allow_origins=frozenset(_words(get("BOOKGEN_ALLOW_ORIGINS"))),
-                public_origin=get("BOOKGEN_PUBLIC_ORIGIN") or None,
-                groups=frozenset(_int(g, "BOOKGEN_GROUPS") for g in _words(get("BOOKGEN_GROUPS"))) or None,
-                rate_read=get("BOOKGEN_RATE_READ"),
-                rate_write=get("BOOKGEN_RATE_WRITE"),
-                storage=get("BOOKGEN_STORAGE"),
-                idempotency_ttl=_int(get("BOOKGEN_IDEMPOTENCY_TTL"), "BOOKGEN_IDEMPOTENCY_TTL", 1),
-                max_body=_int(get("BOOKGEN_MAX_BODY"), "BOOKGEN_MAX_BODY", 256),
-                connect_timeout=_float(get("BOOKGEN_CONNECT_TIMEOUT"), "BOOKGEN_CONNECT_TIMEOUT"),
-                call_timeout=_float(get("BOOKGEN_CALL_TIMEOUT"), "BOOKGEN_CALL_TIMEOUT"),
-                request_timeout=_float(get("BOOKGEN_REQUEST_TIMEOUT"), "BOOKGEN_REQUEST_TIMEOUT"),
-                retries=_int(get("BOOKGEN_RETRIES"), "BOOKGEN_RETRIES", 0),
-                session_ttl=_int(get("BOOKGEN_SESSION_TTL"), "BOOKGEN_SESSION_TTL", 60),
-                cookie_samesite=get("BOOKGEN_COOKIE_SAMESITE").lower(),
-                settings_ttl=_float(get("BOOKGEN_SETTINGS_TTL"), "BOOKGEN_SETTINGS_TTL"),
-            )
-        except TypeError as error:  # pragma: no cover - programming error
-            raise ConfigError(str(error)) from None
+            settings = cls(**fields)
+        except ConfigError as error:  # what the fields themselves say, once per variable
+            named = {_variable(message) for message in found}
+            found.extend(m for m in error.messages if _variable(m) not in named)
+        if found:
+            raise ConfigError(*found)
         return replace(settings, **overrides) if overrides else settings  # type: ignore[arg-type]
 
 
@@ -174,25 +211,51 @@ def _secret(env: Mapping[str, str], name: str) -> str:
         raise ConfigError(f"{name}_FILE: {error}") from None
 
 
-def _check_url(url: str, name: str) -> None:
+def _check_url(url: str, name: str) -> list[str]:
     if not url:
-        raise ConfigError(f"{name} is not set (ClicRDV's root, e.g. https://www.clicrdv.com)")
-    parts = urlsplit(url)
+        return [f"{name} is not set (ClicRDV's root, e.g. https://www.clicrdv.com)"]
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port out of range or not a number
+    except ValueError:
+        return [f"{name}: {url!r} is not an http(s) URL like https://www.clicrdv.com"]
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise ConfigError(f"{name}: {url!r} is not an http(s) URL like https://www.clicrdv.com")
+        return [f"{name}: {url!r} is not an http(s) URL like https://www.clicrdv.com"]
+    return []
+
+
+def _plain_http_off_loopback(url: str, name: str) -> list[str]:
+    """The key (in every query) and the Pro login (in every header) must not cross a network
+    in clear: plain http:// only to this machine, as ``bookgen pull`` allows."""
+    from .origins import is_loopback  # here: origins imports this module
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []  # reported as not a URL
+    if parts.scheme == "http" and parts.hostname and not is_loopback(parts.hostname):
+        return [f"{name}: {url!r} is plain http:// to another machine, which would carry the API key "
+                "and the Pro password in clear; use https:// (http:// is accepted on loopback only)"]  # fmt: skip
+    return []
+
+
+def _variable(message: str) -> str:
+    """The variable a message is about (``BOOKGEN_APIKEY`` for ``BOOKGEN_APIKEY_FILE: ...``)."""
+    return message.split(" ", 1)[0].rstrip(":").removesuffix("_FILE")
 
 
 def _words(value: str) -> list[str]:
     return value.replace(",", " ").split()
 
 
-def _int(value: str, name: str, minimum: int | None = None) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise ConfigError(f"{name}: {value!r} is not a whole number") from None
-    if minimum is not None and number < minimum:
+def _int(value: str, name: str, minimum: int, maximum: int) -> int:
+    if not re.fullmatch(r"-?[0-9]{1,18}", value):
+        raise ConfigError(f"{name}: {value[:40]!r} is not a whole number")
+    number = int(value)
+    if number < minimum:
         raise ConfigError(f"{name}: {number} is below the minimum {minimum}")
+    if number > maximum:
+        raise ConfigError(f"{name}: {number} is above the maximum {maximum}")
     return number
 
 
@@ -200,7 +263,7 @@ def _float(value: str, name: str) -> float:
     try:
         number = float(value)
     except ValueError:
-        raise ConfigError(f"{name}: {value!r} is not a number of seconds") from None
+        raise ConfigError(f"{name}: {value[:40]!r} is not a number of seconds") from None
     if not 0 < number <= 3600:
         raise ConfigError(f"{name}: {number} must be above 0 and at most 3600 seconds")
     return number

@@ -28,11 +28,21 @@ from .records import KINDS, check_group, check_references
 __all__ = ["RESERVED_SLUGS", "SLUG", "GroupSource", "Site", "group_folders", "load_site"]
 
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
-RESERVED_SLUGS = frozenset({"assets"})
-"""Names the output uses at its top level for itself (``assets/``: the shared scripts and
-stylesheets; the other top-level names, ``index.html``, ``sitemap.xml``, ``embed.js``,
-``manifest.json``, cannot be slugs). A group folder with one of them would be published
-over, then delete, the site's own files."""
+RESERVED_WHY = {
+    "assets": "the output's assets/ holds the site's shared scripts and stylesheets",
+    "api": "/api/ is where the booking gateway is served beside the pages (docs/deploy.md), "
+           "so the group's pages could never be reached there",
+    "sandbox": "bookgen serve answers /sandbox/ itself (the sandbox's outbox and confirmation links), "
+               "so the group's pages could never be previewed",
+}  # fmt: skip
+RESERVED_SLUGS = frozenset(RESERVED_WHY)
+"""Folder names a group may not have, because the URL path they would be published at
+belongs to something else: ``assets/`` (the output's own shared scripts and stylesheets:
+a group there would be published over, then delete, them), ``api/`` (the gateway, in the
+documented same-host deployment and in ``bookgen serve``) and ``sandbox/`` (the preview's
+sandbox pages). The other top-level names of the output (``index.html``, ``sitemap.xml``,
+``embed.js``, ``manifest.json``) cannot be slugs. ``bookgen pull`` names a new group
+around them (``api-42``)."""
 
 
 @dataclass(frozen=True)
@@ -95,8 +105,7 @@ def _load_group(reader: Reader, directory: Path) -> GroupSource | None:
         reader.add(directory, "", "folder name is not a slug (lowercase letters, digits, -)")
         return None
     if slug in RESERVED_SLUGS:
-        reader.add(directory, "", f"folder name {slug!r} is reserved: the output's {slug}/ holds the site's "
-                                  "shared scripts and stylesheets; rename the folder")  # fmt: skip
+        reader.add(directory, "", f"folder name {slug!r} is reserved: {RESERVED_WHY[slug]}; rename the folder")
         return None
     if not reader.inside(directory):
         return None
