@@ -353,6 +353,36 @@ def test_the_api_goes_through_the_gateway_which_adds_the_key_and_the_pro_identit
         assert status == 400 and body["error"]["code"] == "unknown_intervention"
 
 
+def _raw_exchange(port: int, head: str, body: bytes = b"") -> str:
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
+        raw.sendall(head.encode() + body)
+        return raw.recv(65536).decode("utf-8", "replace")
+
+
+def test_an_api_body_over_the_sandboxs_bound_is_refused_before_it_is_read(minisite: Path) -> None:
+    from generator.sandbox import MAX_BODY_BYTES
+
+    with running(minisite) as (server, _):
+        origin = f"127.0.0.1:{server.port}"
+        head = ("POST /api/v1/groups/1/appointments HTTP/1.1\r\nHost: {o}\r\nOrigin: http://{o}\r\n"
+                "Content-Type: application/json\r\nContent-Length: {n}\r\n\r\n")  # fmt: skip
+        # 100 MB announced, nothing sent: an answer now proves nothing was waited for or buffered
+        reply = _raw_exchange(server.port, head.format(o=origin, n=100_000_000))
+        assert reply.split()[1] == "413" and '"body_too_large"' in reply
+        reply = _raw_exchange(server.port, head.format(o=origin, n=MAX_BODY_BYTES + 1))
+        assert reply.split()[1] == "413"
+        # at the bound the body is read and handed on: the gateway answers it (its own, lower bound)
+        reply = _raw_exchange(server.port, head.format(o=origin, n=MAX_BODY_BYTES), b" " * MAX_BODY_BYTES)
+        assert reply.split()[1] == "413" and '"body_too_large"' in reply and "16384" in reply
+        # a chunked body that runs past the bound ends the connection instead of growing memory
+        chunk = b"%x\r\n%s\r\n" % (MAX_BODY_BYTES, b" " * MAX_BODY_BYTES)
+        chunked = head.replace("Content-Length: {n}", "Transfer-Encoding: chunked").format(o=origin)
+        reply = _raw_exchange(server.port, chunked, chunk * 2 + b"0\r\n\r\n")
+        assert reply.split()[1:2] in ([], ["400"])
+        status, body = get(f"http://{origin}/api/v1/groups/1/availabletimeslots.json?intervention_ids[]=100")
+        assert status == 200  # and the server goes on
+
+
 def test_serving_never_writes_the_users_build_folder(minisite: Path, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     with running(minisite) as (server, _):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from tornado import web
 
+from ..sandbox import MAX_BODY_BYTES
 from .overlay import ERROR_PAGE, NOT_FOUND_PAGE, OVERLAY_CSS, printable
 
 if TYPE_CHECKING:
@@ -93,12 +94,33 @@ class _Status(web.RequestHandler):
     head = get
 
 
+@web.stream_request_body
 class _ApiProxy(web.RequestHandler):
     """``/api/v1/*`` → the gateway app → the sandbox app (``generator.gateway.preview``): the
-    production booking path on loopback. ``/sandbox/*`` (confirmation links) → the sandbox."""
+    production booking path on loopback. ``/sandbox/*`` (confirmation links) → the sandbox.
+
+    The body is read as it arrives and never past :data:`MAX_BODY_BYTES` (the sandbox's own
+    bound; the gateway's is lower still): a larger declared ``Content-Length`` gets the
+    gateway's JSON 413 before anything is read, and a chunked body that runs past it ends the
+    connection (Tornado's per-request limit), so the preview's memory stays bounded
+    (tornado's default would buffer 100 MB first).
+    """
 
     def initialize(self, server: PreviewServer) -> None:
         self.server = server
+        self.body = bytearray()
+
+    def prepare(self) -> None:
+        assert self.request.connection is not None
+        self.request.connection.set_max_body_size(MAX_BODY_BYTES)  # type: ignore[attr-defined]
+        declared = self.request.headers.get("Content-Length", "0")
+        if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+            self.set_status(413)
+            self.set_header("Cache-Control", "no-store")
+            self.finish({"error": {"code": "body_too_large", "message": f"the body is over {MAX_BODY_BYTES} bytes"}})
+
+    def data_received(self, chunk: bytes) -> None:
+        self.body += chunk
 
     async def _handle(self, path: str) -> None:
         chain = self.server.chain
@@ -109,7 +131,7 @@ class _ApiProxy(web.RequestHandler):
             return
         request = self.request
         status, headers, body = await chain.forward(request.method or "GET", request.path, request.query,
-                                                    dict(request.headers.get_all()), request.body)  # fmt: skip
+                                                    dict(request.headers.get_all()), bytes(self.body))  # fmt: skip
         self.set_status(status)
         self.clear_header("Content-Type")
         for name, value in headers:
