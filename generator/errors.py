@@ -21,13 +21,16 @@ its ``exit_code``: no bookgen error ends in a traceback. (``cli.Terminated`` sta
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from pydantic import ValidationError
 
-__all__ = ["BookgenError", "Problem", "Severity", "SiteError", "problems_from_validation"]
+__all__ = ["BookgenError", "Problem", "Severity", "SiteError", "in_reading_order", "problems_from_validation"]
+
+_DIGITS = re.compile(r"(\d+)")
 
 Severity = Literal["error", "warning"]
 """An ``error`` stops the build; a ``warning`` is reported (and fails ``--strict``)."""
@@ -82,6 +85,16 @@ class SiteError(BookgenError):
     @property
     def problems(self) -> list[Problem]:
         return self._problems
+
+
+def in_reading_order(problems: Iterable[Problem]) -> list[Problem]:
+    """``problems`` once each, by file, then field path, then message, numbers compared as
+    numbers: ``records[2]`` before ``records[10]``, ``groups/a2`` before ``groups/a10``."""
+    return sorted(set(problems), key=lambda p: (_natural(p.file), _natural(p.path), p.message))
+
+
+def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in _DIGITS.split(text) if part)
 
 
 def format_loc(loc: Iterable[str | int], prefix: str = "") -> str:

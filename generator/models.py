@@ -22,6 +22,7 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from .errors import BookgenError
 from .fields import HEX_COLOUR, ApiBool, ApiId, GroupId, fail, int_field, text
 from .timezones import is_timezone_key, suggest_timezone_key
 
@@ -126,7 +127,7 @@ class UserColors(BaseModel):
         return json.dumps(self.as_dict(), separators=(",", ":"))
 
 
-class _RepeatedKey(ValueError):
+class _RepeatedKey(BookgenError, ValueError):
     """A key given twice in usercolors' JSON string (the first one repeated)."""
 
 

@@ -89,3 +89,19 @@ def test_value_error_subclasses_stay_value_errors_for_pydantic_validators(name: 
     from generator import content
 
     assert issubclass(getattr(content, name), ValueError)
+
+
+def test_problems_are_listed_once_each_with_numbers_in_numeric_order() -> None:
+    from generator.errors import in_reading_order
+
+    found = [Problem("groups/a10/interventions.json", "records[100].price", "too big"),
+             Problem("groups/a2/group.json", "group.name", "is required"),
+             Problem("groups/a10/interventions.json", "records[1000].price", "too big"),
+             Problem("groups/a10/interventions.json", "records[9].price", "too big"),
+             Problem("groups/a2/group.json", "group.name", "is required")]  # fmt: skip
+    assert [(p.file, p.path) for p in in_reading_order(found)] == [
+        ("groups/a2/group.json", "group.name"),
+        ("groups/a10/interventions.json", "records[9].price"),
+        ("groups/a10/interventions.json", "records[100].price"),
+        ("groups/a10/interventions.json", "records[1000].price"),
+    ]

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..content import MarkdownError, TextPage, is_remote, render_markdown
-from ..errors import Problem, SiteError
+from ..errors import Problem, SiteError, in_reading_order
 from ..images import image_problem
 from ..models import Calendar, Group, Intervention, InterventionSet
 from ..publish.manifest import walk_files
@@ -249,7 +249,7 @@ def load_site(root: Path | str, *, only: Callable[[str], bool] | None = None) ->
         if source.page.theme:
             _check_themes(reader, source.directory / "page.toml", source.page.theme, theme_dirs, checked)
     if reader.problems:
-        raise SiteError(sorted(set(reader.problems), key=lambda p: (p.file, p.path, p.message)))
+        raise SiteError(in_reading_order(reader.problems))
     return Site(root=root, config=config, groups=tuple(groups), theme_dirs=theme_dirs, loaded=reader.loaded)
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problem, SiteError
+from ..errors import Problem, SiteError, in_reading_order
 from ..load.checks import check
 from ..load.loader import load_site
 from ..plan.pages import SitePlan, directory_entry
@@ -154,7 +154,7 @@ def render_groups(job: Job, slugs: list[str], jobs: int, progress: Progress | No
             pool.join()
     done.warnings.sort()
     if done.problems:
-        raise SiteError(sorted(set(done.problems), key=lambda p: (p.file, p.path, p.message)))
+        raise SiteError(in_reading_order(done.problems))
     return done
 
 
