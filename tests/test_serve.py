@@ -414,18 +414,22 @@ def test_loopback_detection() -> None:
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
 
 
-def test_a_busy_port_gets_a_clear_message(minisite: Path) -> None:
+@pytest.mark.parametrize("command", ["serve", "sandbox", "gateway"])
+def test_a_busy_port_gets_one_line_naming_host_and_port_from_every_server(minisite: Path, command: str) -> None:
+    arguments = {"serve": [str(minisite), "--no-open"], "sandbox": [str(minisite)],
+                 "gateway": ["--upstream", "http://127.0.0.1:9"]}[command]  # fmt: skip
+    secrets = {"BOOKGEN_APIKEY": "k", "BOOKGEN_SECRET": "s" * 32, "BOOKGEN_PRO_EMAIL": "pro@example.test",
+               "BOOKGEN_PRO_PASSWORD": "p"}  # fmt: skip
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "-m", "generator", "serve", str(minisite), "--port", str(port), "--no-open"],
-            capture_output=True, text=True, timeout=30,
+            [sys.executable, "-m", "generator", command, *arguments, "--port", str(port)],
+            capture_output=True, text=True, timeout=60, env={**os.environ, **secrets},
         )
     assert result.returncode == 1
-    assert f"port {port} on 127.0.0.1 is in use; try --port {port + 1}" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.stderr.strip() == f"error: port {port} on 127.0.0.1 is in use; try --port {port + 1}"
 
 
 def test_exposed_host_gets_a_warning_and_ctrl_c_exits_cleanly(minisite: Path) -> None:

@@ -4,6 +4,7 @@ build progress on a terminal."""
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import signal
@@ -57,6 +58,16 @@ def os_error_line(error: OSError) -> str:
     if error.filename is None:
         return reason
     return f"{os.fsdecode(error.filename)}: {reason}".encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def cannot_listen(host: str, port: int, error: OSError) -> None:
+    """Say why a server cannot bind ``host:port`` in one line (a busy port suggests the
+    next one), exit 1. Shared by ``sandbox``, ``serve`` and ``gateway``."""
+    if error.errno == errno.EADDRINUSE:
+        _error(f"port {port} on {host} is in use; try --port {port + 1}")
+    else:
+        _error(f"cannot listen on {host}:{port} ({error.strerror or error})")
+    sys.exit(1)
 
 
 def _error(message: str) -> None:

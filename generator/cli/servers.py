@@ -11,6 +11,7 @@ import click
 from .app import (
     APIKEY_FILE_OPTION,
     SITE_ARGUMENT,
+    cannot_listen,
     main,
     reports_site_errors,
     warn,
@@ -61,8 +62,7 @@ def sandbox(
             site, host=host, port=port, apikey=apikey, pro_email=pro_email, pro_password=password
         )
     except OSError as error:
-        click.echo(f"error: cannot listen on {host}:{port} ({error.strerror})", err=True)
-        sys.exit(1)
+        cannot_listen(host, port, error)
     if not server.loopback:
         warn(f"listening on {host}: anyone on your network can reach this sandbox API")
 
@@ -95,7 +95,6 @@ def serve(site: Path, host: str, port: int, open_browser: bool | None, livereloa
     Rebuilds only what an edit affects, shows input errors in the browser over the
     last good build, and never writes to build/ (it renders into a temporary folder).
     """
-    import errno
     import os
     import threading
     import webbrowser
@@ -108,11 +107,7 @@ def serve(site: Path, host: str, port: int, open_browser: bool | None, livereloa
     try:
         server = preview_server(site, host=host, port=port, livereload=livereload, log=click.echo)
     except OSError as error:
-        if error.errno == errno.EADDRINUSE:
-            click.echo(f"error: port {port} on {host} is in use; try --port {port + 1}", err=True)
-        else:
-            click.echo(f"error: cannot listen on {host}:{port} ({error.strerror})", err=True)
-        sys.exit(1)
+        cannot_listen(host, port, error)
     if not is_loopback(host):
         warn(f"listening on {host}: anyone on your network can see this preview and its sandbox API")
     server.handle_signals()
@@ -163,7 +158,7 @@ def gateway(upstream: str | None, host: str, port: int, workers: int, allow_orig
     to start without them. Stops gently on SIGTERM or Ctrl-C.
     """
     from ..gateway.errors import ConfigError
-    from ..gateway.server import run
+    from ..gateway.server import listening_socket, run
     from ..gateway.settings import Settings
 
     env = dict(os.environ)
@@ -190,4 +185,8 @@ def gateway(upstream: str | None, host: str, port: int, workers: int, allow_orig
         click.echo(f"bookgen gateway on http://{shown}:{bound} -> {settings.upstream} "
                    f"({workers} worker{'s' if workers != 1 else ''}; Ctrl-C to stop)", err=True)  # fmt: skip
 
-    run(env, host=host, port=port, workers=workers, forwarded_allow_ips=forwarded_allow_ips, announce=announce)
+    try:
+        sock = listening_socket(host, port)
+    except OSError as error:
+        cannot_listen(host, port, error)
+    run(env, sock, workers=workers, forwarded_allow_ips=forwarded_allow_ips, announce=announce)

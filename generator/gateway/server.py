@@ -37,10 +37,12 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run(env: Mapping[str, str], *, host: str, port: int, workers: int = 1,
+def run(env: Mapping[str, str], sock: socket.socket, *, workers: int = 1,
         forwarded_allow_ips: str = "127.0.0.1", graceful_seconds: int = 30,
         announce: Callable[[int], None] = lambda port: None) -> None:  # fmt: skip
-    """Validate ``env`` (``ConfigError`` on a problem), export it, and serve until stopped.
+    """Validate ``env`` (``ConfigError`` on a problem), export it, and serve on ``sock``
+    (from :func:`listening_socket`, bound by the caller so a busy port is its error to
+    word) until stopped.
 
     ``announce`` gets the port really bound (``port=0`` asks the system for a free one)
     before the first request can arrive."""
@@ -49,6 +51,7 @@ def run(env: Mapping[str, str], *, host: str, port: int, workers: int = 1,
 
     Settings.from_env(env)  # fail here, once, with one line, not in every worker
     os.environ.update(env)
+    host, port = sock.getsockname()[:2]
     config = uvicorn.Config(
         "generator.gateway.asgi:create",
         factory=True,
@@ -63,7 +66,6 @@ def run(env: Mapping[str, str], *, host: str, port: int, workers: int = 1,
         timeout_graceful_shutdown=graceful_seconds,
         lifespan="on",
     )
-    sock = listening_socket(host, port)
     announce(sock.getsockname()[1])
     if workers > 1:
         Multiprocess(config, sockets=[sock]).run()
