@@ -207,7 +207,7 @@ def test_large_files_are_refused_before_parsing(minisite: Path) -> None:
     path = minisite / "groups" / "shop" / "interventions.json"
     with path.open("wb") as handle:
         handle.truncate(17 * 1024 * 1024)
-    assert problems(minisite) == [f"{path}: is 17 MB; at most 16 MB is read"]
+    assert problems(minisite) == [f"{path}: is 17,825,792 bytes; at most 16,777,216 bytes (16 MiB) are read"]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -278,7 +278,7 @@ def test_a_markdown_image_is_read_within_the_file_size_limit(minisite: Path, ext
         handle.write(PNG)
         handle.truncate(MAX_FILE_BYTES + extra)  # sparse: cheap to make
     if extra:
-        assert problems(minisite) == [f"{pages / 'plan.png'}: is 16 MB; at most 16 MB is read"]
+        assert problems(minisite) == [f"{pages / 'plan.png'}: is 16,777,217 bytes; at most 16,777,216 bytes (16 MiB) are read"]
     else:
         assert dict(load_site(minisite).groups[1].images) == {"plan.png": pages / "plan.png"}
 

@@ -68,7 +68,7 @@ def test_a_theme_toml_at_the_size_limit_is_read_and_one_byte_more_is_refused(min
     assert path.stat().st_size == MAX_FILE_BYTES
     load_site(minisite)
     path.write_bytes(GOOD + b"#" + padding)
-    assert problems(minisite) == [f"{path}: is 16 MB; at most 16 MB is read"]  # the reader's words for 16 MB + 1
+    assert problems(minisite) == [f"{path}: is 16,777,217 bytes; at most 16,777,216 bytes (16 MiB) are read"]
 
 
 def test_a_missing_theme_named_by_extends_is_blamed_on_the_theme_that_names_it(minisite: Path) -> None:

@@ -67,7 +67,7 @@ class Reader:
                 self.add(path, "", not_a_file(info.st_mode))
                 return None
             if info.st_size > MAX_FILE_BYTES:
-                self.add(path, "", f"is {info.st_size // (1024 * 1024)} MB; at most 16 MB is read")
+                self.add(path, "", too_large(info.st_size))
                 return None
             descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
             with open(descriptor, "rb") as handle:
@@ -77,7 +77,7 @@ class Reader:
                     return None
                 raw = handle.read(MAX_FILE_BYTES + 1)
             if len(raw) > MAX_FILE_BYTES:
-                self.add(path, "", "is over 16 MB; at most 16 MB is read")
+                self.add(path, "", too_large(None))
                 return None
             self.loaded[(opened.st_dev, opened.st_ino)] = hashlib.sha256(raw).hexdigest()
             return raw
@@ -142,6 +142,14 @@ class Reader:
         except ValidationError as error:
             self.problems.extend(problems_from_validation(error, self.shown(path), prefix))
             return None
+
+
+def too_large(size: int | None) -> str:
+    """The message for a file over :data:`MAX_FILE_BYTES`, in bytes where the size is
+    known (in MB it read "is 16 MB; at most 16 MB" for 16 MB + 1 byte); ``None``: a file
+    that grew past the bound while it was read."""
+    limit = f"at most {MAX_FILE_BYTES:,} bytes (16 MiB) are read"
+    return f"is {size:,} bytes; {limit}" if size is not None else f"grew past the bound while read; {limit}"
 
 
 def _number_message(error: ValueError) -> str:
