@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from generator.load.config import WEEKDAYS, PageConfig
-from generator.sandbox.availability import day_slots, to_utc
+from generator.sandbox.availability import Busy, Schedule, day_slots, to_utc
 from generator.timezones import TIMEZONES, zone_for
 
 from .sandboxkit import Api, error, write_hours
@@ -111,3 +111,25 @@ def test_every_start_exists_is_unique_and_ends_by_closing_in_elapsed_time(case) 
         assert slot.end - slot.start == timedelta(minutes=length)
         if close is not None:
             assert slot.end <= close
+
+
+_T0 = datetime(2026, 3, 29, tzinfo=UTC)
+_holds = st.lists(st.tuples(st.integers(1, 3), st.integers(0, 600), st.integers(0, 240)), max_size=40)
+
+
+@given(_holds, st.integers(1, 3), st.integers(-60, 660), st.integers(1, 240))
+def test_the_schedule_counts_exactly_the_holds_that_overlap_an_interval(
+    holds: list[tuple[int, int, int]], calendar: int, start: int, length: int
+) -> None:
+    busy = [Busy(cid, _T0 + timedelta(minutes=m), _T0 + timedelta(minutes=m + n)) for cid, m, n in holds]
+    begin, end = _T0 + timedelta(minutes=start), _T0 + timedelta(minutes=start + length)
+    expected = sum(1 for b in busy if b.calendar_id == calendar and b.start < end and begin < b.end)
+    assert Schedule(busy).overlapping(calendar, begin, end) == expected
+
+
+def test_holds_that_only_touch_an_interval_do_not_overlap_it() -> None:
+    at = lambda minutes: _T0 + timedelta(minutes=minutes)  # noqa: E731
+    schedule = Schedule([Busy(1, at(0), at(30)), Busy(1, at(60), at(90)), Busy(1, at(30), at(60))])
+    assert schedule.overlapping(1, at(30), at(60)) == 1  # the one inside; the neighbours end/start at its edges
+    assert schedule.overlapping(1, at(29), at(61)) == 3
+    assert schedule.overlapping(2, at(0), at(90)) == 0

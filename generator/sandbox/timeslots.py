@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ..models import Calendar, Intervention
-from .availability import Busy, Slot, day_slots, free_calendars, is_deleted, to_wall
+from .availability import Busy, Schedule, Slot, day_slots, free_calendars, is_deleted, to_wall
 from .catalog import visible_group
 from .errors import bad
 from .lists import int_list
@@ -101,8 +101,9 @@ def calendars_for(
     return chosen
 
 
-def busy(store: Store, group_id: int) -> list[Busy]:
-    return [Busy(a.calendar_id, a.start, a.end) for a in store.booked.get(group_id, [])]
+def busy(store: Store, group_id: int) -> Schedule:
+    """The group's appointments as holds on their calendars."""
+    return Schedule(Busy(a.calendar_id, a.start, a.end) for a in store.booked.get(group_id, []))
 
 
 def horizon(store: Store, group_id: int) -> tuple[datetime, datetime]:
