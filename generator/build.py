@@ -37,7 +37,6 @@ from .publish.incremental import (
     start_twin,
     still_foreign,
     tree_matches,
-    walk_names,
 )
 from .publish.manifest import NAME, Manifest, shared_digest
 from .publish.outdir import displace, output_folder
@@ -194,7 +193,7 @@ def _publish(
         else:
             render_site_pages(plan, renderer, output, entries)
         if spare is not None:
-            remove_stale(staging, set(walk_names(staging)) - output.files.keys() - {PARTIAL})
+            remove_stale(staging, spare.stale(output.files))
         output.write_manifest(manifest, plan.assets)
         # Only once its manifest is written: a build killed in between leaves a tree that is
         # still marked as bookgen's (manifest or mark), never one the next build must refuse.
