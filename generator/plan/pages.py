@@ -31,6 +31,7 @@ from ..render.context import (
     group_context,
     group_parts,
     language_links,
+    page_parts,
     x_default_locale,
 )
 from ..render.snippets import MODES, Loader, button_colours, host_csp, snippet
@@ -159,8 +160,9 @@ class SitePlan:
         config = self.site.config
         parts = group_parts(config, source, image_urls)
         for locale in group_locales(config, source):
-            for template, name in (("booking.html", urls.BOOKING), ("widget.html", urls.WIDGET)):
-                context = group_context(config, source, locale, links, name, parts)
+            page = group_context(config, source, locale, links, urls.BOOKING, parts)
+            widget = {**page, **page_parts(config, source, urls.WIDGET)}  # the rest is the same
+            for template, name, context in (("booking.html", urls.BOOKING, page), ("widget.html", urls.WIDGET, widget)):
                 yield Page(urls.page_path(source.slug, locale, name), theme, locale, template, context, source.slug)
 
     def _embed_pages(self, source: GroupSource, loader: Loader) -> Iterator[Page]:
