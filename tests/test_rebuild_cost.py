@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from generator.build import build
+from generator.render.environment import Renderer
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
 from synth import make_site
@@ -117,4 +118,29 @@ def test_a_folder_added_deep_in_the_spare_never_reaches_out(site: Path, tmp_path
     (extra / "page.html").write_text("not ours", "utf-8")
     rename(site, "business-00001", "Second")
     build(site, out)
+    assert tree(out) == fresh(site, tmp_path)
+
+
+def test_a_rename_renders_the_directory_again_but_carries_the_sitemap(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    build(site, out)
+    rendered: list[str] = []
+    real = Renderer.render
+
+    def spy(self: Renderer, theme: Any, locale: str, template: str, context: Any, where: str) -> str:
+        rendered.append(template)
+        return real(self, theme, locale, template, context, where)
+
+    monkeypatch.setattr(Renderer, "render", spy)
+    rename(site, "business-00003", "Renamed")  # the directory shows names; the sitemap does not
+    build(site, out)
+    assert "index.html" in rendered and "sitemap.xml" not in rendered
+    page = site / "groups" / "business-00003" / "page.toml"
+    page.write_text(page.read_text("utf-8") + 'locales = ["fr"]\n', "utf-8")  # fewer locales: new sitemap
+    rendered.clear()
+    build(site, out)
+    assert "sitemap.xml" in rendered
+    monkeypatch.undo()
     assert tree(out) == fresh(site, tmp_path)

@@ -206,6 +206,17 @@ class SitePlan:
         }
         return Page(path, theme, locale, "embed.html", context, source.slug)
 
+    @staticmethod
+    def unchanged_site_pages(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) -> list[str]:
+        """The paths of the site pages that directory entries ``old`` and ``new`` render
+        alike: both when the entries are equal; the sitemap alone when only names, cities
+        or zip codes differ (it lists slugs and locales, which a rename leaves as they were)."""
+        if old == new:
+            return [urls.DIRECTORY, urls.SITEMAP]
+        def placed(entries: dict[str, dict[str, Any]]) -> dict[str, tuple[Any, Any]]:
+            return {slug: (entry["locales"], entry["x_default"]) for slug, entry in entries.items()}
+        return [urls.SITEMAP] if placed(old) == placed(new) else []
+
     def site_pages(self, entries: dict[str, dict[str, Any]]) -> list[Page]:
         """The directory of groups and the sitemap, from directory entries
         (:func:`directory_entry`), so groups an incremental build did not load are listed."""
