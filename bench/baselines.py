@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -51,16 +52,22 @@ def trivial_floor(out: Path, dest: Path, jobs: int) -> tuple[float, int, int]:
     paths = sorted(p for p in files if p.endswith(".html") and "/" in p)  # the groups' pages
     average = sum(os.path.getsize(out / p) for p in paths) // max(1, len(paths))
     _JOB = (dest, paths, "x" * average)
-    size = -(-len(paths) // (jobs * 8))
-    slices = [(i, min(i + size, len(paths))) for i in range(0, len(paths), size)]
+    return in_slices(_write_slice, len(paths), jobs), len(paths), average
+
+
+def in_slices(work: Callable[[tuple[int, int]], None], count: int, jobs: int) -> float:
+    """Seconds to run ``work`` over ``count`` items in slices (8 per job) on ``jobs``
+    forked processes, which inherit what ``work`` reads."""
+    size = max(1, -(-count // (jobs * 8)))
+    slices = [(i, min(i + size, count)) for i in range(0, count, size)]
     started = time.perf_counter()
     if jobs > 1:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            pool.map(_write_slice, slices)
+            pool.map(work, slices)
     else:
         for bounds in slices:
-            _write_slice(bounds)
-    return time.perf_counter() - started, len(paths), average
+            work(bounds)
+    return time.perf_counter() - started
 
 
 STAT_EVERY_INPUT = """

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import shutil
 import statistics
@@ -43,7 +42,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from baselines import CHILD_ENV, render_alone, stat_baseline, trivial_floor_in_child
+from baselines import CHILD_ENV, in_slices, render_alone, stat_baseline, trivial_floor_in_child
 from synth import make_site
 
 from generator.load.loader import load_site
@@ -90,16 +89,7 @@ def floor(site_dir: Path, out: Path, jobs: int) -> tuple[float, int]:
     for _path, env, template, _ in _PAGES[:50]:  # compile every template before the clock starts
         env.get_template(template)
     FLOOR_ROOT = out / "floor"
-    size = -(-len(_PAGES) // (jobs * 8))
-    slices = [(i, min(i + size, len(_PAGES))) for i in range(0, len(_PAGES), size)]
-    started = time.perf_counter()
-    if jobs > 1:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            pool.map(_floor_slice, slices)
-    else:
-        for bounds in slices:
-            _floor_slice(bounds)
-    seconds = time.perf_counter() - started
+    seconds = in_slices(_floor_slice, len(_PAGES), jobs)
     pages = len(_PAGES)
     _PAGES.clear()
     return seconds, pages

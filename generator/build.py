@@ -188,8 +188,10 @@ def _publish(
         result.pages = rendered.pages + sum(2 * len(e["locales"]) for s, e in entries.items() if s not in changed)
         result.locales = {code for entry in entries.values() for code in entry["locales"]}
         # The directory and sitemap list every group: carried over when what they show is as before.
-        kept = plan.unchanged_site_pages(old.groups, entries) if previous and old else []
-        carry_files(out, staging, kept, old.files if old else {}, spare, output, previous.written_ns if previous else 0)
+        kept: list[str] = []
+        if previous and old:
+            kept = plan.unchanged_site_pages(old.groups, entries)
+            carry_files(out, staging, kept, old.files, spare, output, previous.written_ns)
         render_site_pages(plan, renderer, output, entries, skip=kept)
         if spare is not None:
             remove_stale(staging, spare.stale(output.files))

@@ -28,6 +28,13 @@ def site(tmp_path: Path) -> Path:
     return make_site(tmp_path / "site", groups=6, locales=2)
 
 
+def with_spare(site: Path, out: Path) -> None:
+    """Two builds into ``out``: the second leaves a spare tree the next one updates."""
+    build(site, out)
+    rename(site, "business-00001", "Spare maker")
+    build(site, out)
+
+
 class Reads:
     """Records the folders listed and the files opened under ``root`` while active."""
 
@@ -62,9 +69,7 @@ def test_a_no_op_lists_only_outs_top_folder_and_opens_only_its_manifest(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "out"
-    build(site, out)
-    rename(site, "business-00001", "Spare maker")
-    build(site, out)  # a spare tree exists too: a no-op touches it no more than OUT
+    with_spare(site, out)  # a no-op touches the spare no more than OUT
     reads = Reads(tmp_path, monkeypatch)
     assert build(site, out).unchanged
     monkeypatch.undo()
@@ -97,9 +102,7 @@ def test_a_one_group_change_lists_no_unmodified_folder_of_the_spare(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "out"
-    build(site, out)
-    rename(site, "business-00001", "Spare maker")
-    build(site, out)
+    with_spare(site, out)
     rename(site, "business-00003", "Changed")
     reads = Reads(tmp_path, monkeypatch)
     assert build(site, out).rendered == 1
@@ -110,9 +113,7 @@ def test_a_one_group_change_lists_no_unmodified_folder_of_the_spare(
 
 def test_a_folder_added_deep_in_the_spare_never_reaches_out(site: Path, tmp_path: Path) -> None:
     out, spare = tmp_path / "out", tmp_path / ".out.spare"
-    build(site, out)
-    rename(site, "business-00001", "First")
-    build(site, out)
+    with_spare(site, out)
     extra = spare / "business-00004" / "en" / "extra" / "deeper"
     extra.mkdir(parents=True)
     (extra / "page.html").write_text("not ours", "utf-8")

@@ -222,7 +222,7 @@ def tree_matches(out: Path, previous: Previous) -> bool:
     Checked without reading or walking OUT: its top folder is listed, and every other
     folder and file the manifest implies gets one ``stat`` (a file added, removed or
     renamed moves its folder's mtime; an in-place edit moves the file's own). That is the
-    cost the guarantee needs: about 1.5 µs per file on a warm cache, no directory reads."""
+    cost the guarantee needs: a few µs per file on a warm cache, no directory reads."""
     files = previous.manifest.files
     written = previous.written_ns
     names = _expected(files)
