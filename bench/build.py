@@ -1,27 +1,37 @@
-"""Build benchmark: bookgen against the Jinja floor, measured in one run.
+"""Build benchmark: bookgen against its floors and baselines, measured in one run.
 
-    .venv/bin/python bench/build.py [--groups 1000] [--locales 6] [--jobs 2] [--repeat 3] [--keep DIR]
+    .venv/bin/python bench/build.py [--groups 1000] [--locales 6] [--jobs 2] [--repeat 3] [--no-double] [--keep DIR]
 
 Generates a synthetic site (bench/synth.py), then measures, on the same disk:
 
-- floor: plain Jinja rendering of the same templates with contexts computed beforehand
-  (not timed), written to disk by as many processes as the build uses;
+- Jinja floor: plain Jinja rendering of the same templates with contexts computed
+  beforehand (not timed), written to disk by as many processes as the build uses;
+- trivial floor: the same pages (paths, number, average size) written from a trivial
+  template by as many processes (bench/baselines.py): writing with no rendering;
 - cold build: `bookgen build` into an empty folder (a fresh interpreter: start-up,
   loading and validating every file, assets, pages, manifest, atomic publish);
-- no-op rebuild, and a one-group change, the first after the cold build and then in
-  steady state (once the spare tree exists, see docs/scale.md);
-
-cold builds and the floor alternate ``--repeat`` times and medians are compared;
+  cold builds and both floors alternate ``--repeat`` times, and the medians of the
+  per-run ratios are reported;
+- stat baseline: a fresh interpreter that imports bookgen's build and stats every input
+  file; no-op rebuilds alternate with it ``--repeat`` times (budget: no-op <= 1.5x);
+- one group changed (steady state, the spare tree in place), against the no-op plus twice
+  the time to render that group alone (load, plan, render, write; in a fresh process
+  after its imports, with the build's compiled templates; budget: <=). The same render
+  in a warm process is shown beside it;
+- the same rebuild measures on a site with twice the groups (twice the output), to show
+  they stay flat (skip with --no-double);
 - peak RSS of the largest process of each build.
 
-Prints pages per second and the ratio to the floor. Not a test: CI does not run it.
+Every process runs with Python's bytecode cache on (``PYTHONDONTWRITEBYTECODE`` is
+dropped), as installed packages do.
+
+Not a test: CI does not run it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import shutil
 import statistics
@@ -32,6 +42,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from baselines import CHILD_ENV, in_slices, render_alone, stat_baseline, trivial_floor_in_child
 from synth import make_site
 
 from generator.load.loader import load_site
@@ -45,7 +56,7 @@ def run_build(site: Path, out: Path, jobs: int, *extra: str) -> tuple[float, int
     """Seconds, peak RSS (KB) of the largest process, and the summary line of one build."""
     command = [sys.executable, "-m", "generator", "build", str(site), "-o", str(out), "-j", str(jobs), *extra]
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=CHILD_ENV)
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     output = process.stdout.read() + process.stderr.read()
@@ -78,16 +89,7 @@ def floor(site_dir: Path, out: Path, jobs: int) -> tuple[float, int]:
     for _path, env, template, _ in _PAGES[:50]:  # compile every template before the clock starts
         env.get_template(template)
     FLOOR_ROOT = out / "floor"
-    size = -(-len(_PAGES) // (jobs * 8))
-    slices = [(i, min(i + size, len(_PAGES))) for i in range(0, len(_PAGES), size)]
-    started = time.perf_counter()
-    if jobs > 1:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            pool.map(_floor_slice, slices)
-    else:
-        for bounds in slices:
-            _floor_slice(bounds)
-    seconds = time.perf_counter() - started
+    seconds = in_slices(_floor_slice, len(_PAGES), jobs)
     pages = len(_PAGES)
     _PAGES.clear()
     return seconds, pages
@@ -100,7 +102,7 @@ def floor_in_child(site: Path, work: Path, jobs: int) -> tuple[float, int]:
         f"print(json.dumps(b.floor(Path({str(site)!r}), Path({str(work)!r}), {jobs})))"
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            cwd=Path(__file__).parent.parent).stdout  # fmt: skip
+                            cwd=Path(__file__).parent.parent, env=CHILD_ENV).stdout  # fmt: skip
     seconds, pages = json.loads(output.strip().splitlines()[-1])
     shutil.rmtree(work / "floor", ignore_errors=True)
     return seconds, pages
@@ -113,12 +115,35 @@ def edit_one_group(site: Path, suffix: str) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
 
 
+def rebuild_costs(site: Path, out: Path, jobs: int, repeat: int) -> dict[str, float]:
+    """Medians of the stat baseline, the no-op, one group changed (steady state) and that
+    group rendered alone, on a site already built into ``out``."""
+    edit_one_group(site, "warm-up")
+    run_build(site, out, jobs)  # leaves a spare tree: the next changes are the steady state
+    baselines, noops, changes = [], [], []
+    for attempt in range(repeat):
+        baselines.append(stat_baseline(site)[0])
+        noops.append(run_build(site, out, jobs)[0])
+        edit_one_group(site, str(attempt))
+        changes.append(run_build(site, out, jobs)[0])
+    alone, warm = render_alone(site, "business-00042", out)
+    return {"baseline": statistics.median(baselines), "noop": statistics.median(noops),
+            "change": statistics.median(changes), "alone": alone, "warm": warm}  # fmt: skip
+
+
+def clear(work: Path, out: Path) -> None:
+    shutil.rmtree(out, ignore_errors=True)
+    for sibling in work.glob(f".{out.name}.*"):
+        shutil.rmtree(sibling, ignore_errors=True) if sibling.is_dir() else sibling.unlink()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--groups", type=int, default=1000)
     parser.add_argument("--locales", type=int, default=6)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--repeat", type=int, default=3, help="alternating cold/floor runs (medians)")
+    parser.add_argument("--repeat", type=int, default=3, help="alternating runs (medians)")
+    parser.add_argument("--no-double", action="store_true", help="skip the rebuilds at twice the groups")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="bookgen-bench-"))
@@ -128,54 +153,69 @@ def main() -> None:
         site = make_site(work / "site", groups=args.groups, locales=args.locales)
         n, locales, j = args.groups, args.locales, args.jobs
         print(f"bookgen build benchmark: {n} groups x {locales} locales, {j} jobs, {os.cpu_count()} cores")
-        # Cold builds and the floor alternate, and the medians are compared: the machine is
+        # Cold builds and the floors alternate, and the medians are compared: the machine is
         # shared and noisy, so a single pair can be off by 30 % either way.
         out = work / "out"
-        colds, floors, rss = [], [], 0
+        colds, floors, trivials, rss = [], [], [], 0
         for _ in range(args.repeat):
-            shutil.rmtree(out, ignore_errors=True)
-            for sibling in work.glob(".out.*"):
-                shutil.rmtree(sibling, ignore_errors=True) if sibling.is_dir() else sibling.unlink()
+            clear(work, out)
             seconds, peak, _ = run_build(site, out, j)
             colds.append(seconds)
             rss = max(rss, peak)
             floor_seconds, floor_pages = floor_in_child(site, work, j)
             floors.append(floor_seconds)
-        cold, floor_seconds = statistics.median(colds), statistics.median(floors)
+            trivial, trivial_pages, average = trivial_floor_in_child(out, work / "trivial", j)
+            shutil.rmtree(work / "trivial", ignore_errors=True)
+            trivials.append(trivial)
+        cold, floor_seconds, trivial = (statistics.median(x) for x in (colds, floors, trivials))
         ratio = statistics.median(c / f for c, f in zip(colds, floors, strict=True))
-        cold_rss = rss
-        noop, noop_rss, _ = run_build(site, out, j)
-        edit_one_group(site, "1")
-        first_change, _, _ = run_build(site, out, j)
-        changes = []
-        for attempt in range(args.repeat):
-            edit_one_group(site, f"{attempt + 2}")
-            seconds, change_rss, line = run_build(site, out, j)
-            changes.append(seconds)
-        steady_change = statistics.median(changes)
-        noop_again, _, _ = run_build(site, out, j)
+        trivial_ratio = statistics.median(c / t for c, t in zip(colds, trivials, strict=True))
+        costs = rebuild_costs(site, out, j, args.repeat)
+        doubled, rss2 = None, 0
+        if not args.no_double:
+            site2 = make_site(work / "site2", groups=2 * n, locales=locales)
+            out2 = work / "out2"
+            _, rss2, _ = run_build(site2, out2, j)
+            doubled = rebuild_costs(site2, out2, j, args.repeat)
         booking_pages = n * locales * 2
-        print(f"  pages per build: {booking_pages} booking pages and widgets + {floor_pages - booking_pages} embed pages")
-        print(f"  medians of {args.repeat} alternating runs; cold/floor ratios: "
-              + ", ".join(f"{c / f:.2f}" for c, f in zip(colds, floors, strict=True)))
+        print(f"  pages per build: {booking_pages} booking pages and widgets + {floor_pages - booking_pages} embed pages"
+              f" ({trivial_pages} pages of {average} bytes on average)")
+        print(f"  medians of {args.repeat} alternating runs; cold/Jinja floor: "
+              + ", ".join(f"{c / f:.2f}" for c, f in zip(colds, floors, strict=True))
+              + "; cold/trivial floor: " + ", ".join(f"{c / t:.2f}" for c, t in zip(colds, trivials, strict=True)))
         floor_rate, cold_rate = floor_pages / floor_seconds, floor_pages / cold
         rows = [
-            ("floor: Jinja render + write, contexts precomputed", floor_seconds, floor_rate, "1.00x", ""),
-            ("cold build (fresh interpreter, empty OUT)", cold, cold_rate, f"{ratio:.2f}x",
-             f"{cold_rss // 1024} MB"),
-            ("no-op rebuild", noop, None, "", f"{noop_rss // 1024} MB"),
-            ("one group changed, first after a cold build", first_change, None, "", ""),
-            ("one group changed, steady state", steady_change, None, "", f"{change_rss // 1024} MB"),
-            ("no-op rebuild, steady state", noop_again, None, "", ""),
+            ("trivial floor: trivial template + write", trivial, trivial_pages / trivial, "", ""),
+            ("Jinja floor: Jinja render + write, contexts ready", floor_seconds, floor_rate, "", ""),
+            ("cold build (fresh interpreter, empty OUT)", cold, cold_rate,
+             f"{trivial_ratio:.2f}x trivial, {ratio:.2f}x Jinja", f"{cold_rss_mb(rss)} MB"),
         ]
-        print(f"  {'measure':<48} {'seconds':>8} {'pages/s':>8} {'vs floor':>9} {'peak RSS':>9}")
-        for name, seconds, rate, ratio, rss in rows:
+        for label, costs_at in (("", costs), (" (2N)", doubled)):
+            if costs_at is None:
+                continue
+            budget = costs_at["noop"] + 2 * costs_at["alone"]
+            rows += [
+                (f"stat baseline: start, import, stat inputs{label}", costs_at["baseline"], None, "", ""),
+                (f"no-op rebuild{label}", costs_at["noop"], None,
+                 f"{costs_at['noop'] / costs_at['baseline']:.2f}x baseline (<= 1.5)", ""),
+                (f"one group rendered alone, fresh process{label}", costs_at["alone"], None,
+                 f"(warm: {costs_at['warm']:.3f} s)", ""),
+                (f"one group changed, steady state{label}", costs_at["change"], None,
+                 f"{costs_at['change'] / budget:.2f}x (no-op + 2x alone: {budget:.2f} s)", ""),
+            ]
+        print(f"  {'measure':<48} {'seconds':>8} {'pages/s':>8}  {'ratio':<42} {'peak RSS':>9}")
+        for name, seconds, rate, ratio_text, rss_text in rows:
             rate_text = f"{rate:.0f}" if rate else ""
-            print(f"  {name:<48} {seconds:>8.2f} {rate_text:>8} {ratio:>9} {rss:>9}")
-        print(f"  (pages/s counts all {floor_pages} pages; bookgen's summary counts booking pages: {line})")
+            print(f"  {name:<48} {seconds:>8.3f} {rate_text:>8}  {ratio_text:<42} {rss_text:>9}")
+        if rss2:
+            print(f"  peak RSS of a cold build: {cold_rss_mb(rss)} MB at {n} groups, {cold_rss_mb(rss2)} MB at {2 * n}")
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def cold_rss_mb(kilobytes: int) -> int:
+    return kilobytes // 1024
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ from .errors import Problem, SiteError
 from .load.loader import Site, group_folders, load_site
 from .plan.pages import SitePlan
 from .plan.shards import in_shard
-from .plan.urls import DIRECTORY, SITEMAP
 from .publish.atomic import PARTIAL, locked, spare_dir, staging_dir, swap_into_place
 from .publish.cachedir import BuildState, private_folder, read_state, write_state
 from .publish.incremental import (
@@ -37,7 +36,6 @@ from .publish.incremental import (
     start_twin,
     still_foreign,
     tree_matches,
-    walk_names,
 )
 from .publish.manifest import NAME, Manifest, shared_digest
 from .publish.outdir import displace, output_folder
@@ -189,12 +187,14 @@ def _publish(
         manifest.inputs.update(rendered.inputs)
         result.pages = rendered.pages + sum(2 * len(e["locales"]) for s, e in entries.items() if s not in changed)
         result.locales = {code for entry in entries.values() for code in entry["locales"]}
-        if previous and old and entries == old.groups:  # names, cities, locales as before
-            carry_files(out, staging, [DIRECTORY, SITEMAP], old.files, spare, output, previous.written_ns)
-        else:
-            render_site_pages(plan, renderer, output, entries)
+        # The directory and sitemap list every group: carried over when what they show is as before.
+        kept: list[str] = []
+        if previous and old:
+            kept = plan.unchanged_site_pages(old.groups, entries)
+            carry_files(out, staging, kept, old.files, spare, output, previous.written_ns)
+        render_site_pages(plan, renderer, output, entries, skip=kept)
         if spare is not None:
-            remove_stale(staging, set(walk_names(staging)) - output.files.keys() - {PARTIAL})
+            remove_stale(staging, spare.stale(output.files))
         output.write_manifest(manifest, plan.assets)
         # Only once its manifest is written: a build killed in between leaves a tree that is
         # still marked as bookgen's (manifest or mark), never one the next build must refuse.

@@ -213,6 +213,10 @@ class _Deadline:
         self.until = clock() + seconds
         self.seconds = seconds
 
+    def restart(self) -> None:
+        """Give the next page its own ``seconds`` from now."""
+        self.until = self.clock() + self.seconds
+
     def check(self) -> None:
         if self.clock() > self.until:
             raise MarkdownError(f"took over {self.seconds:g} s to render; split it or simplify it")
@@ -256,11 +260,23 @@ def _bounded_html(source: str, clock: Callable[[], float]) -> str:
             "or split long paragraphs with blank lines",
             line,
         )
-    deadline = _Deadline(MAX_SECONDS, clock)
+    deadline, md = _idle.pop(clock, (None, None))  # taken: a render that fails leaves it out
+    if deadline is None or md is None:
+        deadline = _Deadline(MAX_SECONDS, clock)
+        md = _renderer(deadline)
+    deadline.restart()
     try:
-        return _renderer(deadline).convert(source)
+        html = md.reset().convert(source)
     except RecursionError:
         raise MarkdownError("is nested too deeply to render") from None
+    _idle[clock] = (deadline, md)
+    return html
+
+
+_idle: dict[Callable[[], float], tuple[_Deadline, markdown.Markdown]] = {}
+"""A renderer per clock, reused (reset) between pages: making one, with its extensions and
+guards, took as long as rendering a short page. A thread or a failed render takes it out
+of here, so no two pages ever share one at once, and one left half-way is never reused."""
 
 
 def render_markdown(source: str, name: str, *, clock: Callable[[], float] = time.monotonic) -> TextPage:

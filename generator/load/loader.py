@@ -259,9 +259,18 @@ def group_folders(groups_dir: Path) -> list[Path]:
     if not groups_dir.is_dir():
         return []
     try:
-        return sorted(p for p in groups_dir.iterdir() if p.is_dir())
+        with os.scandir(groups_dir) as listing:  # entry types from the listing: no stat but for links
+            names = sorted(entry.name for entry in listing if _is_folder(entry))
     except OSError as error:
         raise SiteError([Problem(str(groups_dir), "", f"cannot be read ({error.strerror})")]) from None
+    return [groups_dir / name for name in names]
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()  # follows links, as Path.is_dir
+    except OSError:
+        return False
 
 
 def _check_themes(

@@ -31,6 +31,7 @@ from ..render.context import (
     group_context,
     group_parts,
     language_links,
+    page_parts,
     x_default_locale,
 )
 from ..render.snippets import MODES, Loader, button_colours, host_csp, snippet
@@ -159,8 +160,9 @@ class SitePlan:
         config = self.site.config
         parts = group_parts(config, source, image_urls)
         for locale in group_locales(config, source):
-            for template, name in (("booking.html", urls.BOOKING), ("widget.html", urls.WIDGET)):
-                context = group_context(config, source, locale, links, name, parts)
+            page = group_context(config, source, locale, links, urls.BOOKING, parts)
+            widget = {**page, **page_parts(config, source, urls.WIDGET)}  # the rest is the same
+            for template, name, context in (("booking.html", urls.BOOKING, page), ("widget.html", urls.WIDGET, widget)):
                 yield Page(urls.page_path(source.slug, locale, name), theme, locale, template, context, source.slug)
 
     def _embed_pages(self, source: GroupSource, loader: Loader) -> Iterator[Page]:
@@ -203,6 +205,17 @@ class SitePlan:
             "languages": language_links(config, source, lambda code: urls.embed_href(up, code)),
         }
         return Page(path, theme, locale, "embed.html", context, source.slug)
+
+    @staticmethod
+    def unchanged_site_pages(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) -> list[str]:
+        """The paths of the site pages that directory entries ``old`` and ``new`` render
+        alike: both when the entries are equal; the sitemap alone when only names, cities
+        or zip codes differ (it lists slugs and locales, which a rename leaves as they were)."""
+        if old == new:
+            return [urls.DIRECTORY, urls.SITEMAP]
+        def placed(entries: dict[str, dict[str, Any]]) -> dict[str, tuple[Any, Any]]:
+            return {slug: (entry["locales"], entry["x_default"]) for slug, entry in entries.items()}
+        return [urls.SITEMAP] if placed(old) == placed(new) else []
 
     def site_pages(self, entries: dict[str, dict[str, Any]]) -> list[Page]:
         """The directory of groups and the sitemap, from directory entries

@@ -24,7 +24,7 @@ from .. import __version__
 from ..errors import Problem, SiteError
 from ..themes import TEMPLATES_DIR, THEMES_DIR
 
-__all__ = ["Manifest", "group_digest", "group_stamp", "read_manifest", "shared_digest", "walk_files"]
+__all__ = ["Manifest", "ManifestFile", "group_digest", "group_stamp", "read_manifest", "read_manifest_file", "shared_digest", "walk_files"]
 
 NAME = "manifest.json"
 LOCALES_DIR = Path(__file__).parent / "locales"
@@ -64,11 +64,40 @@ class Manifest:
 def read_manifest(out: Path) -> Manifest | None:
     """The manifest of a previous build in ``out``; ``None`` if absent, unreadable or not
     bookgen's (its ``generator`` must start with ``bookgen``)."""
+    found = read_manifest_file(out)
+    return found.manifest if found else None
+
+
+@dataclass(frozen=True)
+class ManifestFile:
+    """A manifest as read from disk: its contents, the sha256 of its bytes and its mtime
+    (ns; no file of its tree is newer unless it was edited after the tree was made)."""
+
+    manifest: Manifest
+    sha: str
+    written_ns: int
+
+
+_parsed: dict[tuple[int, int, int, int, int], tuple[dict[str, Any], str]] = {}
+"""(st_dev, st_ino, st_size, st_mtime_ns, st_ctime_ns) → (the JSON body, sha256): one build
+asks for OUT's manifest several times (is OUT ours? what did it build from?); it is parsed
+once. A file written since has another key."""
+
+
+def read_manifest_file(out: Path) -> ManifestFile | None:
+    """``out``'s manifest with its sha256 and mtime, or ``None`` as :func:`read_manifest`."""
     try:
-        data = json.loads((out / NAME).read_text("utf-8"))
+        with open(out / NAME, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+            if key not in _parsed:
+                raw = handle.read()
+                _parsed.clear()  # at most one (OUT's or the spare's): memory stays flat
+                _parsed[key] = (json.loads(raw.decode("utf-8")), hashlib.sha256(raw).hexdigest())
+        data, sha = _parsed[key]
         if not str(data["generator"]).startswith("bookgen"):
             return None
-        return Manifest(
+        manifest = Manifest(
             generator=data["generator"],
             shared=data.get("shared", ""),
             inputs=dict(data.get("inputs", {})),
@@ -79,6 +108,7 @@ def read_manifest(out: Path) -> Manifest | None:
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+    return ManifestFile(manifest, sha, info.st_mtime_ns)
 
 
 OnError = Callable[[str, str], None]

@@ -26,7 +26,7 @@ from .booking import bookable_calendars, flow_data, reminder_facts, service_grou
 
 __all__ = [
     "PageLinks", "content_security_policy", "group_context", "group_language", "group_locales", "group_parts",
-    "language_links", "locale_messages", "x_default_locale",
+    "language_links", "locale_messages", "page_parts", "x_default_locale",
 ]  # fmt: skip
 
 
@@ -214,15 +214,23 @@ def group_context(
         "description": description,
         "og_locale": locale,
         "json_ld": structured,
-        "languages": language_links(config, source, lambda code: sibling_href(code, page)),
         "sms_start": fmt.time(day.replace(hour=9)),
         "sms_end": fmt.time(day.replace(hour=19)),
         "step_names": step_names(gettext),
         "messages": {**locale_messages(locale), "zone_name": zone_name},
-        # frame.js first: it must be listening before booking.js announces its first step.
-        "scripts": ["frame.js", "booking.js"] if page == WIDGET else ["booking.js"],
         "canonical": canonical,
         "links": links,
+        **page_parts(config, source, page),
+    }
+
+
+def page_parts(config: SiteConfig, source: GroupSource, page: str) -> dict[str, Any]:
+    """What differs between the booking page and the widget of one locale (``page``, the
+    file name): the rest of :func:`group_context` is computed once for both."""
+    return {
+        "languages": language_links(config, source, lambda code: sibling_href(code, page)),
+        # frame.js first: it must be listening before booking.js announces its first step.
+        "scripts": ["frame.js", "booking.js"] if page == WIDGET else ["booking.js"],
     }
 
 

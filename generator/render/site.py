@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,14 @@ def render_group(plan: SitePlan, renderer: Renderer, output: Output, source: Gro
     return sum(not page.is_embed for page in pages)
 
 
-def render_site_pages(plan: SitePlan, renderer: Renderer, output: Output, entries: dict[str, dict[str, Any]]) -> None:
-    """Write the directory and the sitemap of the groups ``entries`` describe."""
+def render_site_pages(
+    plan: SitePlan, renderer: Renderer, output: Output, entries: dict[str, dict[str, Any]], skip: Collection[str] = ()
+) -> None:
+    """Write the directory and the sitemap of the groups ``entries`` describe, but for
+    the paths in ``skip`` (carried over instead)."""
     for page in plan.site_pages(entries):
+        if page.path in skip:
+            continue
         output.write(page.path, renderer.render(page.theme, page.locale, page.template, page.context, page.where))
 
 
