@@ -379,7 +379,7 @@ def test_an_api_body_over_the_sandboxs_bound_is_refused_before_it_is_read(minisi
         chunked = head.replace("Content-Length: {n}", "Transfer-Encoding: chunked").format(o=origin)
         reply = _raw_exchange(server.port, chunked, chunk * 2 + b"0\r\n\r\n")
         assert reply.split()[1:2] in ([], ["400"])
-        status, body = get(f"http://{origin}/api/v1/groups/1/availabletimeslots.json?intervention_ids[]=100")
+        status, _ = get(f"http://{origin}/api/v1/groups/1/availabletimeslots.json?intervention_ids[]=100")
         assert status == 200  # and the server goes on
 
 
