@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from generator.cli import main
 
@@ -160,6 +160,27 @@ def test_an_editors_dangling_lock_link_is_ignored(minisite: Path, tmp_path: Path
     assert run_cli(["check", str(minisite)]).returncode == 0
 
 
+def _build_failing_at_write(cli: CliRunner, minisite: Path, out: Path, monkeypatch: pytest.MonkeyPatch,
+                            error: OSError, *, only: str = "") -> tuple[Result, dict[Path, bytes]]:  # fmt: skip
+    """Build, then build a change again with ``error`` raised by every write of a path
+    ending in ``only`` (every write when empty): the second result and OUT as the first left it."""
+    from generator.publish.output import Output
+
+    assert cli.invoke(main, ["build", str(minisite), "-o", str(out)]).exit_code == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    real = Output.write
+
+    def failing(self: Output, path: str, data: bytes | str, *, atomic: bool = False) -> None:
+        if path.endswith(only):
+            raise error
+        real(self, path, data, atomic=atomic)
+
+    monkeypatch.setattr(Output, "write", failing)
+    group = group_json(minisite)
+    group.write_text(group.read_text("utf-8").replace("Test Spa", "Full Disk"), "utf-8")
+    return cli.invoke(main, ["build", str(minisite), "-o", str(out), "-j", "1"]), before
+
+
 @pytest.mark.parametrize(("code", "text"), [(errno.ENOSPC, "No space left on device"),
                                             (errno.EROFS, "Read-only file system"),
                                             (errno.EBUSY, "Device or resource busy"),
@@ -168,22 +189,9 @@ def test_an_editors_dangling_lock_link_is_ignored(minisite: Path, tmp_path: Path
 def test_filesystem_failures_while_writing_are_one_line_and_out_is_untouched(
     cli: CliRunner, minisite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, text: str
 ) -> None:
-    from generator.publish.output import Output
-
     out = tmp_path / "out"
-    assert cli.invoke(main, ["build", str(minisite), "-o", str(out)]).exit_code == 0
-    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    real = Output.write
-
-    def failing(self: Output, path: str, data: bytes | str, *, atomic: bool = False) -> None:
-        if path.endswith("widget.html"):
-            raise OSError(code, text, str(self.root / path))
-        real(self, path, data, atomic=atomic)
-
-    monkeypatch.setattr(Output, "write", failing)
-    group = group_json(minisite)
-    group.write_text(group.read_text("utf-8").replace("Test Spa", "Full Disk"), "utf-8")
-    result = cli.invoke(main, ["build", str(minisite), "-o", str(out)])
+    error = OSError(code, text, str(out / "spa" / "fr" / "widget.html"))
+    result, before = _build_failing_at_write(cli, minisite, out, monkeypatch, error, only="widget.html")
     assert result.exit_code == 1
     assert result.output.startswith("error: ") and result.output.rstrip().endswith(text)
     assert len(result.output.strip().splitlines()) == 1
@@ -197,19 +205,8 @@ def test_a_failing_write_that_names_no_file_is_located_at_out(
 ) -> None:
     # A real full disk fails in a worker's write(), whose OSError carries no file name: the
     # line was "error: No space left on device", naming nothing.
-    from generator.publish.output import Output
-
     out = tmp_path / "out"
-    assert cli.invoke(main, ["build", str(minisite), "-o", str(out)]).exit_code == 0
-    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-
-    def failing(self: Output, path: str, data: bytes | str, *, atomic: bool = False) -> None:
-        raise OSError(code, text)
-
-    monkeypatch.setattr(Output, "write", failing)
-    group = group_json(minisite)
-    group.write_text(group.read_text("utf-8").replace("Test Spa", "Full Disk"), "utf-8")
-    result = cli.invoke(main, ["build", str(minisite), "-o", str(out), "-j", "1"])
+    result, before = _build_failing_at_write(cli, minisite, out, monkeypatch, OSError(code, text))
     assert result.exit_code == 1
     assert result.output.splitlines() == [
         f"error: {out}: cannot be built ({text}); the output folder is as it was",
