@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from generator.render.context import locale_messages
+from tests.browser.test_display import spaced
 from tests.servekit import running
 
 EN = locale_messages("en")
@@ -299,9 +300,9 @@ def test_a_dst_night_in_paris_books_in_wall_clock_time(spa: Path, browser, night
         page.click(f".date[data-date='{night}']")  # the grid opens on the first free day
         slot = page.locator(f".slot[data-slot='{start}']")
         # The button shows the visitor's weekday and time; its name, the date and zone too.
-        assert slot.locator(".slot-mine").inner_text().replace("\u202f", " ") == (
+        assert spaced(slot.locator(".slot-mine").inner_text()) == (
             mine.split(",")[0] + " " + mine.split(", ")[2].removesuffix(" EDT your time"))
-        assert mine in slot.get_attribute("aria-label").replace("\u202f", " ")
+        assert mine in spaced(slot.get_attribute("aria-label"))
         slot.click()
         fill_details(page)
         confirm(page)
