@@ -749,3 +749,32 @@ def test_content_hashed_files_may_be_kept_by_the_browser_and_pages_may_not(minis
         for client in ("/livereload.js", "/__bookgen__/preview.js"):
             assert raw_request(server.port, client)[1]["cache-control"] == "no-cache", client  # ETag → 304
         assert f'data-generation="{server.generation}"'.encode() in body
+
+
+def test_the_reload_commands_are_sent_without_waiting_for_acks(minisite: Path) -> None:
+    """Each command of a rebuild leaves at once (TCP_NODELAY): with Nagle's algorithm, every
+    command after the first waited for the browser's delayed ACK, 40 ms on Linux, so a page
+    whose reload was not first in the list reloaded 40 ms late."""
+    import asyncio
+
+    from livereload.handlers import LiveReloadHandler
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    async def nodelay_of_the_servers_end(port: int) -> int:
+        url, origin = f"ws://127.0.0.1:{port}/livereload", f"http://127.0.0.1:{port}"
+        before = set(LiveReloadHandler.waiters)  # another test's pages, if any
+        client = await websocket_connect(HTTPRequest(url, headers={"Origin": origin}))
+        hello = {"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]}
+        await client.write_message(json.dumps(hello))
+        assert json.loads(await client.read_message())["command"] == "hello"
+        await client.write_message(json.dumps({"command": "info", "url": origin + "/spa/fr/"}))
+        while not LiveReloadHandler.waiters - before:  # the server's thread adds it
+            await asyncio.sleep(0.01)
+        [waiter] = LiveReloadHandler.waiters - before
+        nodelay = waiter.ws_connection.stream.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        client.close()
+        return int(nodelay)
+
+    with running(minisite) as (server, _):
+        assert asyncio.run(nodelay_of_the_servers_end(server.port))
