@@ -4,6 +4,7 @@ reliability review's tables is one line, ``error: file: field.path: message`` or
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import json
@@ -274,21 +275,50 @@ def _processes_writing(out: Path) -> list[int]:
     return found
 
 
+def _rendering(root: Path) -> bool:
+    return any(p.is_dir() for staging in root.glob(".out.staging-*") for p in staging.glob("business-*"))
+
+
+def _build_caught_rendering(site: Path, out: Path, attempts: int = 5) -> subprocess.Popen[str]:
+    """A build stopped (SIGSTOP, its whole process group) while its workers render: group
+    folders are in the staging tree and OUT is not published. A fast build can finish
+    between the poll that sees rendering begin and the stop (seen on a loaded CI machine):
+    that attempt is thrown away and the build started again, so the signal the test sends
+    next always lands mid-build, whatever the machine's speed."""
+    root = out.parent
+    for _ in range(attempts):
+        process = subprocess.Popen([*PYTHON, "build", str(site), "-o", str(out), "-j", "2"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   start_new_session=True)  # fmt: skip
+        # Rendering has begun in the workers: group folders appear in the staging tree.
+        _wait_for(lambda build=process: build.poll() is not None or _rendering(root), "the workers to render")
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGSTOP)
+        if process.poll() is None and not out.exists():
+            return process
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGCONT)
+        process.communicate(timeout=120)
+        shutil.rmtree(out, ignore_errors=True)  # the build won the race: its output is ours to remove
+        for leftover in root.glob(".out.*"):
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+    raise AssertionError(f"every one of {attempts} builds finished before it could be stopped mid-render")
+
+
 @pytest.mark.parametrize("how", ["SIGINT to the process group", "SIGTERM", "SIGKILL"])
 def test_a_signal_stops_the_workers_at_once_releases_the_lock_and_prints_no_worker_traceback(
     tmp_path: Path, how: str
 ) -> None:
     site = _slow_site(tmp_path)
     out = tmp_path / "out"
-    process = subprocess.Popen([*PYTHON, "build", str(site), "-o", str(out), "-j", "2"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
-    # Rendering has begun in the workers: group folders appear in the staging tree.
-    _wait_for(lambda: any(p.is_dir() for s in tmp_path.glob(".out.staging-*") for p in s.glob("business-*")),
-              "the workers to render")  # fmt: skip
+    process = _build_caught_rendering(site, out)
     if how == "SIGINT to the process group":
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C on a terminal
     else:
         process.send_signal(getattr(signal, how))
+    with contextlib.suppress(ProcessLookupError):  # a SIGKILLed group may be gone already
+        os.killpg(process.pid, signal.SIGCONT)  # the signal is pending: it lands as they resume
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == {"SIGTERM": 143, "SIGKILL": -signal.SIGKILL}.get(how, 1)
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
