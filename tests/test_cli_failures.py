@@ -275,6 +275,14 @@ def _processes_writing(out: Path) -> list[int]:
     return found
 
 
+def _ctrl_c_as_on_a_terminal() -> None:
+    """SIGINT back to its default in the child, as a command run from a terminal has it: a
+    test run started in the background by a shell without job control (CI scripts, `cmd &`
+    in a script) inherits SIGINT ignored, and Python then installs no KeyboardInterrupt, so
+    Ctrl-C would never reach the build (the POSIX rule for background jobs, not bookgen's)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _rendering(root: Path) -> bool:
     return any(p.is_dir() for staging in root.glob(".out.staging-*") for p in staging.glob("business-*"))
 
@@ -289,7 +297,7 @@ def _build_caught_rendering(site: Path, out: Path, attempts: int = 5) -> subproc
     for _ in range(attempts):
         process = subprocess.Popen([*PYTHON, "build", str(site), "-o", str(out), "-j", "2"],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                   start_new_session=True)  # fmt: skip
+                                   start_new_session=True, preexec_fn=_ctrl_c_as_on_a_terminal)  # fmt: skip
         # Rendering has begun in the workers: group folders appear in the staging tree.
         _wait_for(lambda build=process: build.poll() is not None or _rendering(root), "the workers to render")
         with contextlib.suppress(ProcessLookupError):
