@@ -91,28 +91,25 @@ def _id_number(value: Any) -> int | None:
     return None
 
 
-def _parse_id(value: Any) -> int:
-    number = _id_number(value)
-    if number is None or not 1 <= number <= MAX_ID:
-        raise fail(f"{_describe(value)} is not a record id (a whole number from 1 to {MAX_ID})")
-    return number
+def _id_parser(kind: str) -> Callable[[Any], int]:
+    """A validator for ids from 1 to :data:`MAX_ID`; its message names ``kind`` of id."""
+
+    def parse(value: Any) -> int:
+        number = _id_number(value)
+        if number is None or not 1 <= number <= MAX_ID:
+            raise fail(f"{_describe(value)} is not a {kind} id (a whole number from 1 to {MAX_ID})")
+        return number
+
+    return parse
 
 
 _ID_SCHEMA = {"oneOf": [{"type": "integer", "minimum": 1, "maximum": MAX_ID},
                         {"type": "string", "pattern": "^[1-9][0-9]{0,9}$"}]}  # fmt: skip
 
-ApiId = Annotated[int, BeforeValidator(_parse_id), WithJsonSchema(_ID_SCHEMA)]
+ApiId = Annotated[int, BeforeValidator(_id_parser("record")), WithJsonSchema(_ID_SCHEMA)]
 """A record id: a whole number from 1 to :data:`MAX_ID`, possibly sent as a string."""
 
-
-def _parse_group_id(value: Any) -> int:
-    number = _id_number(value)
-    if number is None or not 1 <= number <= MAX_ID:
-        raise fail(f"{_describe(value)} is not a group id (a whole number from 1 to {MAX_ID})")
-    return number
-
-
-GroupId = Annotated[int, BeforeValidator(_parse_group_id), WithJsonSchema(_ID_SCHEMA)]
+GroupId = Annotated[int, BeforeValidator(_id_parser("group")), WithJsonSchema(_ID_SCHEMA)]
 """A group's id as the API gives it (clicrdv-api.md, "Groups"): a whole number from 1 to
 :data:`MAX_ID`, possibly as a string."""
 
