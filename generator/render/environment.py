@@ -25,6 +25,7 @@ from ..errors import Problem, SiteError
 from ..i18n import translations
 from ..publish.atomic import replace_file
 from ..themes import Theme
+from .gettext import template_gettext
 from .snippets import Loader
 from .static import embed_loader
 
@@ -109,6 +110,7 @@ class Renderer:
             auto_reload=False,
         )
         env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+        env.globals.update(template_gettext(translations(locale)))  # the same results, a third of the calls
         env.filters["json_script"] = json_script
         env.globals["bookgen_version"] = __version__
         return env
