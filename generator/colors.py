@@ -8,6 +8,7 @@ strings produced by :func:`hex_colour`, so nothing from the input can inject CSS
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -60,8 +61,10 @@ def mix(colour: str, other: str, amount: float) -> str:
     return _hex((r1 + (r2 - r1) * amount, g1 + (g2 - g1) * amount, b1 + (b2 - b1) * amount))
 
 
+@functools.lru_cache(maxsize=65536)
 def relative_luminance(colour: str) -> float:
-    """WCAG 2.2 relative luminance."""
+    """WCAG 2.2 relative luminance (remembered: the contrast searches of
+    :func:`nearest_passing` ask for the same few colours thousands of times a build)."""
 
     def channel(c: int) -> float:
         s = c / 255
