@@ -223,7 +223,12 @@ class SitePlan:
         config = self.site.config
         locale = default_locale(config)
         theme, assets = self._site_assets()
-        groups = [{"slug": slug, **entry} for slug, entry in sorted(entries.items())]
+        # What the directory's list shows of each group, worked out here, once, rather than
+        # in the template's loop: its cost grows with the number of groups.
+        groups = [
+            {"slug": slug, **entry, "search": " ".join((entry["name"], entry.get("city") or "", entry.get("zipcode") or "")).lower()}
+            for slug, entry in sorted(entries.items())
+        ]
         context = {
             "site": config.site,
             "groups": groups,
