@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic import replace_file
+from .manifest import json_lines
 
 __all__ = ["STATE", "BuildState", "private_folder", "read_state", "write_state"]
 
@@ -74,4 +75,4 @@ def write_state(folder: Path | None, state: BuildState) -> None:
     body = {"manifest": state.manifest, "stamps": dict(sorted(state.stamps.items())),
             "bytecode": dict(sorted(state.bytecode.items()))}  # fmt: skip
     with contextlib.suppress(OSError):
-        replace_file(folder / STATE, (json.dumps(body, indent=1) + "\n").encode())
+        replace_file(folder / STATE, json_lines(body).encode())
