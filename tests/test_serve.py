@@ -488,6 +488,27 @@ def test_head_is_answered_like_get_without_a_body(minisite: Path) -> None:
         assert raw_request(server.port, "/nothing/here", method="HEAD")[:3:2] == (404, b"")
 
 
+
+def test_head_on_the_booking_api_answers_as_get_without_a_body_and_changes_nothing(minisite: Path) -> None:
+    with running(minisite) as (server, _):
+        for target in ("/api/v1/groups/1", "/api/v1/groups/1/calendars.json",
+                       "/api/v1/groups/1/availabletimeslots?intervention_ids[]=100", "/api/v1/groups/999"):  # fmt: skip
+            get_status, get_headers, get_body = raw_request(server.port, target)
+            status, headers, body = raw_request(server.port, target, method="HEAD")
+            assert (status, body) == (get_status, b""), target
+            assert {k: v for k, v in headers.items() if k not in ("date", "x-request-id")} == {
+                k: v for k, v in get_headers.items() if k not in ("date", "x-request-id")
+            }, target
+            assert int(headers["content-length"]) == len(get_body) > 0 and "etag" not in headers
+        status, headers, body = raw_request(server.port, "/api/v1/groups/1/appointments", method="HEAD")
+        assert (status, headers["allow"], body) == (405, "POST, OPTIONS", b"")
+        # A confirmation link's GET confirms: a HEAD (a mail scanner) is refused and confirms nothing.
+        link = server.sandbox.send_confirmation(server.sandbox.add_account(1, "ana@example.test"))["link"]
+        status, headers, body = raw_request(server.port, link, method="HEAD")
+        assert (status, headers["allow"], body) == (405, "GET, POST", b"")
+        assert not server.sandbox.accounts_for("ana@example.test")[0].validated
+        assert raw_request(server.port, link)[0] == 200
+
 @pytest.mark.parametrize(
     "host", ["evil.example", "evil.example:{port}", "127.0.0.1.evil.example:{port}", "localhost.evil.example",
              "127.0.0.1:{other}", "", "127.0.0.2:{port}"],
