@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -802,3 +803,38 @@ def test_the_reload_commands_are_sent_without_waiting_for_acks(minisite: Path) -
 
     with running(minisite) as (server, _):
         assert asyncio.run(nodelay_of_the_servers_end(server.port))
+
+
+class _BrokenPreview(_FakePreview):
+    """A build side whose every build fails with ``count`` problems."""
+
+    def __init__(self, out: Path, url: str, count: int) -> None:
+        super().__init__(out, url)
+        self.count = count
+
+    def build_all(self) -> object:
+        from generator.errors import Problem, SiteError
+
+        where = [f"groups/g{i:03}/group.json" for i in range(self.count)]
+        raise SiteError([Problem(file, "group.name", "is required") for file in where])
+
+
+@pytest.mark.parametrize(("count", "limit", "shown"), [(100, 100, 100), (101, 100, 100), (101, None, 101)])
+def test_the_preview_prints_at_most_its_limit_of_problems_then_counts_the_rest(
+    tmp_path: Path, count: int, limit: int | None, shown: int
+) -> None:
+    from generator.preview.server import PreviewServer
+
+    lines: list[str] = []
+    make = functools.partial(_BrokenPreview, count=count)
+    server = PreviewServer(make, [tmp_path], port=0, log=lines.append, max_errors=limit)
+    try:
+        server.first_build()
+    finally:
+        server.close()
+    expected = [f"error: groups/g{i:03}/group.json: group.name: is required" for i in range(shown)]
+    if count > shown:
+        more = "(fix these first, or run again as `bookgen --all-errors ...` to list them all)"
+        expected.append(f"error: {count - shown} more problem not shown {more}")
+    assert lines == [*expected, f"{count} problems; serving the last good build"]
+    assert len(server.preview.problems) == count  # the overlay and the status page keep them all
