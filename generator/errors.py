@@ -12,6 +12,7 @@ The tree (httpx-style; the module that raises each is named on the right)::
     ├── sandbox.errors.ApiError   a refusal the sandbox answers with        (sandbox)
     ├── GatewayError              a refusal the gateway answers with        (gateway.errors)
     ├── BundleError               a runtime module graph that cannot be inlined (render.static)
+    ├── RenderTimeout             a project theme's page took too long; also a TemplateError (untrusted)
     └── ConfigError               the gateway cannot start                  (gateway.errors)
 
 The CLI prints any :class:`BookgenError` as ``error: <problem>`` lines (the first
