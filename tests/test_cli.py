@@ -359,3 +359,88 @@ def test_serve_hands_its_limit_to_the_preview(
     monkeypatch.setattr(serving, "preview_server", record)
     result = cli.invoke(main, [*flags, "serve", str(minisite), "--no-open"])
     assert result.exit_code == 1 and seen["max_errors"] == limit
+
+
+# -- a project theme's templates: sandboxed and time-limited --------------------------------------
+
+NESTED_LOOP = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+TOO_LONG = "template error: rendering took longer than 0.5 s"
+
+
+def _contact_partial(site: Path, source: str, *, themed: str = "site.toml") -> Path:
+    """A project theme ``mine`` (extends classic) whose contact partial is ``source``, used by
+    the whole site (``themed="site.toml"``) or by one group (``themed="spa"``)."""
+    partial = site / "themes" / "mine" / "templates" / "partials" / "contact.html"
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    (site / "themes" / "mine" / "theme.toml").write_text('name = "mine"\nextends = "classic"\n', "utf-8")
+    partial.write_text(source, "utf-8")
+    if themed == "site.toml":
+        toml = site / "site.toml"
+        toml.write_text(toml.read_text("utf-8").replace('theme = "classic"', 'theme = "mine"'), "utf-8")
+    else:
+        (site / "groups" / themed / "page.toml").write_text('theme = "mine"\n', "utf-8")
+    return partial
+
+
+def _files(out: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+
+def test_a_project_theme_template_builds_sandboxed_like_any_other(
+    cli: CliRunner, minisite: Path, tmp_path: Path
+) -> None:
+    source = '<address class="mine">{{ group.name }} {{ _("Phone") }}</address>\n'
+    _contact_partial(minisite, source, themed="spa")
+    result = cli.invoke(main, ["build", str(minisite), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "out" / "spa" / "fr" / "index.html").read_text("utf-8")
+    assert '<address class="mine">Test Spa Téléphone</address>' in page
+
+
+def test_a_looping_theme_template_is_stopped_and_reported_where_it_loops(
+    cli: CliRunner, minisite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import generator.untrusted as untrusted
+
+    monkeypatch.setattr(untrusted, "RENDER_SECONDS", 0.5)
+    out = tmp_path / "out"
+    assert cli.invoke(main, ["build", str(minisite), "-o", str(out)]).exit_code == 0
+    before = _files(out)
+    partial = _contact_partial(minisite, "<address>\n{{ group.name }}\n" + NESTED_LOOP + "\n</address>\n")
+    result = cli.invoke(main, ["build", str(minisite), "-o", str(out)])
+    assert result.exit_code == 1
+    assert _error_lines(result.output) == [f"error: {partial}:3: {TOO_LONG}"]
+    assert _files(out) == before  # nothing written, the previous output intact
+    fresh = cli.invoke(main, ["build", str(minisite), "-o", str(tmp_path / "fresh")])
+    assert fresh.exit_code == 1 and not (tmp_path / "fresh").exists()
+
+
+def test_a_looping_theme_template_is_stopped_in_the_forked_workers_too(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    import generator.untrusted as untrusted
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
+    from synth import make_site
+
+    monkeypatch.setattr(untrusted, "RENDER_SECONDS", 0.5)
+    site = make_site(tmp_path / "site", groups=4, locales=1)  # 4 groups, 2 jobs: rendered in workers
+    toml = site / "site.toml"
+    toml.write_text(toml.read_text("utf-8").replace("[booking]", 'theme = "classic"\n[booking]'), "utf-8")
+    partial = _contact_partial(site, NESTED_LOOP)
+    result = cli.invoke(main, ["build", str(site), "-o", str(tmp_path / "out"), "-j", "2"])
+    assert result.exit_code == 1 and not (tmp_path / "out").exists()
+    assert _error_lines(result.output) == [f"error: {partial}:1: {TOO_LONG}"]
+
+
+def test_a_theme_template_reaching_python_internals_is_a_located_error(
+    cli: CliRunner, minisite: Path, tmp_path: Path
+) -> None:
+    partial = _contact_partial(minisite, "<address>\n{{ ''.__class__.__mro__ }}\n</address>\n")
+    result = cli.invoke(main, ["build", str(minisite), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1 and not (tmp_path / "out").exists()
+    assert _error_lines(result.output) == [
+        f"error: {partial}:2: template error: access to attribute '__class__' of 'str' object is unsafe."
+    ]

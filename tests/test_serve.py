@@ -702,6 +702,30 @@ def test_a_template_failing_while_rendering_is_listed_and_reloads(minisite: Path
         assert status_of(server)["problems"] == []
 
 
+
+def test_a_looping_theme_template_is_stopped_in_the_servers_thread_and_listed(
+    minisite: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The preview renders on its event loop's thread (here not the main one): the time limit
+    stops the render there, the last good build keeps being served."""
+    import generator.untrusted as untrusted
+
+    monkeypatch.setattr(untrusted, "RENDER_SECONDS", 0.5)
+    partials = minisite / "themes" / "mine" / "templates" / "partials"
+    partials.mkdir(parents=True)
+    (partials.parent.parent / "theme.toml").write_text('name = "mine"\nextends = "classic"\n', "utf-8")
+    (partials / "contact.html").write_text("<p>{{ group.name }} mine</p>\n", "utf-8")
+    (minisite / "groups" / "spa" / "page.toml").write_text('theme = "mine"\n', "utf-8")
+    with running(minisite) as (server, _):
+        assert "Test Spa mine" in get(f"http://127.0.0.1:{server.port}/spa/fr/")[1]
+        loop = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+        write_later(partials / "contact.html", "<p>\n" + loop + "</p>\n")
+        wait_for(lambda: status_of(server)["problems"])
+        assert status_of(server)["problems"] == [
+            f"{partials / 'contact.html'}:2: template error: rendering took longer than 0.5 s"
+        ]
+        assert "Test Spa mine" in get(f"http://127.0.0.1:{server.port}/spa/fr/")[1]
+
 def test_what_held_still_holds_symlinks_and_other_methods(minisite: Path, tmp_path: Path) -> None:
     """Review rows 59 and 63: a planted link out of the preview folder is 404, one inside is
     served; methods other than GET and HEAD on a page are 405."""
