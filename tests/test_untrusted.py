@@ -207,3 +207,9 @@ def test_one_watchdog_thread_per_process_started_by_the_first_timed_render(tmp_p
             _watchdog_threads_in_child, (load_theme("classic"), project)
         )
     assert none_for_plain and started and kept
+
+
+def test_the_default_limit_is_30_seconds_and_the_message_says_so() -> None:
+    assert untrusted.RENDER_SECONDS == 30.0
+    assert str(untrusted.RenderTimeout()) == "rendering took longer than 30 s"
+    assert isinstance(untrusted.RenderTimeout(), jinja2.TemplateError)  # located by template name if need be
