@@ -3,9 +3,9 @@
 The gateway and the sandbox route a ``HEAD`` like the ``GET`` of the same path (never like
 a method that changes state) and wrap their app in :class:`HeadWithoutBody`, which drops
 the body bytes of a ``HEAD``'s answer and keeps its status and headers, ``Content-Length``
-included: the length of the body a ``GET`` would have had. uvicorn drops them on the wire
-too, but in-process callers (the preview's chain over httpx's ASGI transport, tests) see
-the app's own messages, so the app must not send them.
+included: the length of the body a ``GET`` would have had. uvicorn and httpx's ASGI
+transport drop such bytes too, but the gateway's access log counts what the app sends,
+and another server or caller may pass on whatever it is handed.
 """
 
 from __future__ import annotations

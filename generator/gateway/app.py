@@ -1,12 +1,12 @@
 """The gateway as an ASGI application: ``create_app(settings)`` → Starlette.
 
-Order of work for a request under ``/api/v1``: match a public route (404/405; ``HEAD`` runs
-as the path's ``GET``), answer a
-CORS preflight, check the ``Origin`` of writes (403), count it against the client IP's
-rate limit (429), read the body up to ``BOOKGEN_MAX_BODY`` (413), read the session
-cookie, run the route's handler under the request deadline (504), set the cookie, add
-CORS headers for allowed origins. ``/healthz`` answers while the process runs;
-``/readyz`` when ClicRDV answers the gateway's key and Pro login (and Redis, if used).
+Order of work for a request under ``/api/v1``: match a public route (404/405; ``HEAD``
+runs as the path's ``GET``), answer a CORS preflight, check the ``Origin`` of writes
+(403), count it against the client IP's rate limit (429), read the body up to
+``BOOKGEN_MAX_BODY`` (413), read the session cookie, run the route's handler under the
+request deadline (504), set the cookie, add CORS headers for allowed origins.
+``/healthz`` answers while the process runs; ``/readyz`` when ClicRDV answers the
+gateway's key and Pro login (and Redis, if used).
 Every answer goes through :class:`~generator.gateway.accesslog.AccessLog`, and the answer
 to a ``HEAD`` through :class:`~generator.headbody.HeadWithoutBody` (the GET's status and
 headers, no body).
