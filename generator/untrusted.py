@@ -10,7 +10,7 @@ templates included, in a :class:`ProjectEnvironment`:
   with ``_`` (``''.__class__.__mro__``), no internals of functions, frames or generators,
   no method that changes a list, dict or set (``append``, ``update``), ``range()`` of at
   most :data:`~jinja2.sandbox.MAX_RANGE` (100,000) items. A refusal raises
-  :class:`~jinja2.sandbox.SecurityError` (or ``OverflowError`` for ``range``) inside the
+  :class:`~jinja2.exceptions.SecurityError` (or ``OverflowError`` for ``range``) inside the
   template, which the renderer reports as a located one-line problem,
   ``themes/mine/templates/x.html:3: template error: access to attribute '__class__' of
   'str' object is unsafe.``
@@ -21,7 +21,9 @@ templates included, in a :class:`ProjectEnvironment`:
 - :class:`TimedTemplate`: one page whose rendering runs over :data:`RENDER_SECONDS`
   (nested loops of 100,000 items each) is stopped with :class:`RenderTimeout` raised
   where the template was, ``...x.html:3: template error: rendering took longer than
-  30 s``, like Hugo's ``timeout``. Tests lower the constant.
+  30 s``, like Hugo's ``timeout``. Tests lower the constant. A build stops at the first
+  such page; ``bookgen check`` goes on with the next group, so a template that loops for
+  every group costs the limit once per group there.
 
 How the limit stops a render: one daemon watchdog thread per process (started by the
 first timed render, made again in a forked worker, asleep while no render is timed) raises
