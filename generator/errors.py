@@ -12,10 +12,12 @@ The tree (httpx-style; the module that raises each is named on the right)::
     ├── sandbox.errors.ApiError   a refusal the sandbox answers with        (sandbox)
     ├── GatewayError              a refusal the gateway answers with        (gateway.errors)
     ├── BundleError               a runtime module graph that cannot be inlined (render.static)
+    ├── RenderTimeout             a project theme's page took too long; also a TemplateError (untrusted)
     └── ConfigError               the gateway cannot start                  (gateway.errors)
 
-The CLI prints any :class:`BookgenError` as ``error: <problem>`` lines and exits with
-its ``exit_code``: no bookgen error ends in a traceback. (``cli.Terminated`` stays a
+The CLI prints any :class:`BookgenError` as ``error: <problem>`` lines (the first
+:data:`MAX_LISTED`, then one line counting the rest: :func:`listed`) and exits with its
+``exit_code``: no bookgen error ends in a traceback. (``cli.Terminated`` stays a
 ``BaseException`` on purpose: SIGTERM must unwind past every ``except Exception``.)
 """
 
@@ -28,7 +30,16 @@ from typing import ClassVar, Literal
 
 from pydantic import ValidationError
 
-__all__ = ["BookgenError", "Problem", "Severity", "SiteError", "in_reading_order", "problems_from_validation"]
+__all__ = [
+    "MAX_LISTED",
+    "BookgenError",
+    "Problem",
+    "Severity",
+    "SiteError",
+    "in_reading_order",
+    "listed",
+    "problems_from_validation",
+]
 
 _DIGITS = re.compile(r"(\d+)")
 
@@ -91,6 +102,23 @@ def in_reading_order(problems: Iterable[Problem]) -> list[Problem]:
     """``problems`` once each, by file, then field path, then message, numbers compared as
     numbers: ``records[2]`` before ``records[10]``, ``groups/a2`` before ``groups/a10``."""
     return sorted(set(problems), key=lambda p: (_natural(p.file), _natural(p.path), p.message))
+
+
+MAX_LISTED = 100
+"""How many problems a command prints before one line counting the rest."""
+
+
+def listed(problems: Sequence[object], limit: int | None = MAX_LISTED) -> list[str]:
+    """The texts of the ``error:`` lines for ``problems``, in their order (the caller adds
+    the prefix): every problem when there are at most ``limit`` (``None``: no limit), else
+    the first ``limit`` and then one line, ``N more problems not shown (...)``, naming
+    ``bookgen --all-errors``, which lifts the limit. ``limit`` is at least 1."""
+    if limit is None or len(problems) <= limit:
+        return [str(problem) for problem in problems]
+    rest = len(problems) - limit
+    more = f"{rest} more problem{'s' if rest != 1 else ''} not shown"
+    hint = "fix these first, or run again as `bookgen --all-errors ...` to list them all"
+    return [*(str(problem) for problem in problems[:limit]), f"{more} ({hint})"]
 
 
 def _natural(text: str) -> tuple[tuple[int, int | str], ...]:

@@ -73,6 +73,13 @@ class Theme:
         return [*dirs, TEMPLATES_DIR]
 
     @property
+    def project_templates(self) -> bool:
+        """Whether any of :attr:`template_dirs` comes from a site project (a theme folder
+        outside bookgen's built-in ``themes/``): the project's code, so every page of this
+        theme renders sandboxed and time-limited (:mod:`generator.untrusted`)."""
+        return any((folder / "templates").is_dir() for folder in self.folders if folder.parent != THEMES_DIR)
+
+    @property
     def stylesheets(self) -> list[Path]:
         """CSS in cascade order: base first, then ancestors, then this theme."""
         sheets = [TEMPLATES_DIR / "static" / "base.css"]

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from generator import __version__
 from generator.cli import main
+from generator.errors import Problem, SiteError
 
 
 def test_version_and_help(cli: CliRunner) -> None:
@@ -241,3 +242,205 @@ def test_check_strict_fails_on_a_warning_without_calling_the_site_valid(
     assert result.exit_code == (1 if strict else 0)
     assert ("groups valid" in result.output) is not strict
     assert (f"error: {minisite}: 1 warning (listed above); --strict counts warnings as errors" in result.output) is strict
+
+
+# -- long problem lists: the first 100, then one line counting the rest ---------------------------
+
+MORE = "(fix these first, or run again as `bookgen --all-errors ...` to list them all)"
+
+
+def _bad_services(site: Path, count: int) -> Path:
+    """``count`` services whose length is not a number: ``count`` problems, in record order."""
+    target = site / "groups" / "spa" / "interventions.json"
+    records = [{"id": 200 + i, "name": f"s{i}", "length": "x"} for i in range(count)]
+    target.write_text(json.dumps({"records": records}), "utf-8")
+    return target
+
+
+def _error_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith("error: ")]
+
+
+@pytest.mark.parametrize(("count", "shown"), [(100, 100), (101, 100)])
+def test_a_build_lists_at_most_100_problems_in_reading_order_then_counts_the_rest(
+    cli: CliRunner, minisite: Path, tmp_path: Path, count: int, shown: int
+) -> None:
+    target, out = _bad_services(minisite, count), tmp_path / "out"
+    result = cli.invoke(main, ["build", str(minisite), "-o", str(out)])
+    assert result.exit_code == 1 and not out.exists()
+    lines = _error_lines(result.output)
+    expected = [f"error: {target}: records[{i}].length: 'x' is not a whole number" for i in range(shown)]
+    if count > shown:
+        expected.append(f"error: {count - shown} more problem not shown {MORE}")
+    assert lines == expected
+    assert result.output.endswith(f"{count} problems found; nothing was written.\n")
+
+
+def test_all_errors_lists_every_problem(cli: CliRunner, minisite: Path, tmp_path: Path) -> None:
+    _bad_services(minisite, 101)
+    result = cli.invoke(main, ["--all-errors", "check", str(minisite)])
+    assert result.exit_code == 1
+    lines = _error_lines(result.output)
+    assert len(lines) == 101 and lines[-1].endswith("records[100].length: 'x' is not a whole number")
+
+
+def _many(n: int) -> SiteError:
+    return SiteError([Problem(f"groups/g{i:03}/group.json", "group.name", "is required") for i in range(n)])
+
+
+def _raiser(count: int):  # type: ignore[no-untyped-def]
+    def fail(*args: object, **kwargs: object) -> None:
+        raise _many(count)
+
+    return fail
+
+
+# Each command that prints a problem list, with the function it gets its problems from.
+PROBLEM_COMMANDS = {
+    "build": ("generator.build.build", ["build", "{site}", "-o", "{tmp}/out"]),
+    "check": ("generator.load.loader.load_site", ["check", "{site}"]),
+    "merge": ("generator.merge.merge", ["merge", "{tmp}", "-o", "{tmp}/out", "--site", "{site}"]),
+    "themes": ("generator.themes.available_themes", ["themes", "--site", "{site}"]),
+    "snippet": ("generator.load.loader.load_site", ["snippet", "spa", "--site", "{site}"]),
+    "pull": ("generator.cli.remote.open_api", ["pull", "{site}"]),
+    "push": ("generator.remote.push.load_group", ["push", "spa", "--site", "{site}", "--yes"]),
+    "sandbox": ("generator.sandbox.run.SandboxServer", ["sandbox", "{site}"]),
+}
+
+
+@pytest.mark.parametrize("count", [100, 101])
+@pytest.mark.parametrize("command", sorted(PROBLEM_COMMANDS))
+def test_every_command_lists_at_most_100_problems_then_counts_the_rest(
+    cli: CliRunner, minisite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, count: int
+) -> None:
+    target, arguments = PROBLEM_COMMANDS[command]
+    monkeypatch.setattr(target, _raiser(count))
+    result = cli.invoke(main, [a.format(site=minisite, tmp=tmp_path) for a in arguments])
+    assert result.exit_code == 1, result.output
+    lines = _error_lines(result.output)
+    listed = [f"error: groups/g{i:03}/group.json: group.name: is required" for i in range(min(count, 100))]
+    assert lines[:100] == listed
+    assert lines[100:] == ([f"error: 1 more problem not shown {MORE}"] if count > 100 else [])
+    assert f"{count} problems found" in result.output
+
+
+@pytest.mark.parametrize("count", [100, 101])
+def test_the_gateway_lists_at_most_100_setting_problems(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch, count: int
+) -> None:
+    from generator.gateway.errors import ConfigError
+    from generator.gateway.settings import Settings
+
+    def refuse(env: object = None) -> Settings:
+        raise ConfigError(*(f"BOOKGEN_X{i:03} is not set" for i in range(count)))
+
+    monkeypatch.setattr(Settings, "from_env", staticmethod(refuse))
+    result = cli.invoke(main, ["gateway", "--port", "0"])
+    assert result.exit_code == 1
+    lines = _error_lines(result.output)
+    assert lines[:100] == [f"error: BOOKGEN_X{i:03} is not set" for i in range(min(count, 100))]
+    assert lines[100:] == ([f"error: 1 more problem not shown {MORE}"] if count > 100 else [])
+
+
+@pytest.mark.parametrize(("flags", "limit"), [([], 100), (["--all-errors"], None)])
+def test_serve_hands_its_limit_to_the_preview(
+    cli: CliRunner, minisite: Path, monkeypatch: pytest.MonkeyPatch, flags: list[str], limit: int | None
+) -> None:
+    import errno
+
+    import generator.preview.serve as serving
+
+    seen: dict[str, object] = {}
+
+    def record(*args: object, **kwargs: object) -> None:
+        seen.update(kwargs)
+        raise OSError(errno.EADDRINUSE, "in use")  # stop there: the limit is what is looked at
+
+    monkeypatch.setattr(serving, "preview_server", record)
+    result = cli.invoke(main, [*flags, "serve", str(minisite), "--no-open"])
+    assert result.exit_code == 1 and seen["max_errors"] == limit
+
+
+# -- a project theme's templates: sandboxed and time-limited --------------------------------------
+
+NESTED_LOOP = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+TOO_LONG = "template error: rendering took longer than 0.5 s"
+
+
+def _contact_partial(site: Path, source: str, *, themed: str = "site.toml") -> Path:
+    """A project theme ``mine`` (extends classic) whose contact partial is ``source``, used by
+    the whole site (``themed="site.toml"``) or by one group (``themed="spa"``)."""
+    partial = site / "themes" / "mine" / "templates" / "partials" / "contact.html"
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    (site / "themes" / "mine" / "theme.toml").write_text('name = "mine"\nextends = "classic"\n', "utf-8")
+    partial.write_text(source, "utf-8")
+    if themed == "site.toml":
+        toml = site / "site.toml"
+        toml.write_text(toml.read_text("utf-8").replace('theme = "classic"', 'theme = "mine"'), "utf-8")
+    else:
+        (site / "groups" / themed / "page.toml").write_text('theme = "mine"\n', "utf-8")
+    return partial
+
+
+def _files(out: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+
+def test_a_project_theme_template_builds_sandboxed_like_any_other(
+    cli: CliRunner, minisite: Path, tmp_path: Path
+) -> None:
+    source = '<address class="mine">{{ group.name }} {{ _("Phone") }}</address>\n'
+    _contact_partial(minisite, source, themed="spa")
+    result = cli.invoke(main, ["build", str(minisite), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "out" / "spa" / "fr" / "index.html").read_text("utf-8")
+    assert '<address class="mine">Test Spa Téléphone</address>' in page
+
+
+def test_a_looping_theme_template_is_stopped_and_reported_where_it_loops(
+    cli: CliRunner, minisite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import generator.untrusted as untrusted
+
+    monkeypatch.setattr(untrusted, "RENDER_SECONDS", 0.5)
+    out = tmp_path / "out"
+    assert cli.invoke(main, ["build", str(minisite), "-o", str(out)]).exit_code == 0
+    before = _files(out)
+    partial = _contact_partial(minisite, "<address>\n{{ group.name }}\n" + NESTED_LOOP + "\n</address>\n")
+    result = cli.invoke(main, ["build", str(minisite), "-o", str(out)])
+    assert result.exit_code == 1
+    assert _error_lines(result.output) == [f"error: {partial}:3: {TOO_LONG}"]
+    assert _files(out) == before  # nothing written, the previous output intact
+    fresh = cli.invoke(main, ["build", str(minisite), "-o", str(tmp_path / "fresh")])
+    assert fresh.exit_code == 1 and not (tmp_path / "fresh").exists()
+
+
+def test_a_looping_theme_template_is_stopped_in_the_forked_workers_too(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    import generator.untrusted as untrusted
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
+    from synth import make_site
+
+    monkeypatch.setattr(untrusted, "RENDER_SECONDS", 0.5)
+    site = make_site(tmp_path / "site", groups=4, locales=1)  # 4 groups, 2 jobs: rendered in workers
+    toml = site / "site.toml"
+    toml.write_text(toml.read_text("utf-8").replace("[booking]", 'theme = "classic"\n[booking]'), "utf-8")
+    partial = _contact_partial(site, NESTED_LOOP)
+    result = cli.invoke(main, ["build", str(site), "-o", str(tmp_path / "out"), "-j", "2"])
+    assert result.exit_code == 1 and not (tmp_path / "out").exists()
+    assert _error_lines(result.output) == [f"error: {partial}:1: {TOO_LONG}"]
+
+
+def test_a_theme_template_reaching_python_internals_is_a_located_error(
+    cli: CliRunner, minisite: Path, tmp_path: Path
+) -> None:
+    partial = _contact_partial(minisite, "<address>\n{{ ''.__class__.__mro__ }}\n</address>\n")
+    result = cli.invoke(main, ["build", str(minisite), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1 and not (tmp_path / "out").exists()
+    assert _error_lines(result.output) == [
+        f"error: {partial}:2: template error: access to attribute '__class__' of 'str' object is unsafe."
+    ]

@@ -105,3 +105,37 @@ def test_problems_are_listed_once_each_with_numbers_in_numeric_order() -> None:
         ("groups/a10/interventions.json", "records[100].price"),
         ("groups/a10/interventions.json", "records[1000].price"),
     ]
+
+
+# -- the cap on listed problems ------------------------------------------------------------------
+
+
+def _problems(count: int) -> list[Problem]:
+    return [Problem(f"groups/g{i}/group.json", "group.name", "is required") for i in range(count)]
+
+
+def test_up_to_the_limit_every_problem_is_listed_in_the_order_given() -> None:
+    from generator.errors import MAX_LISTED, listed
+
+    problems = _problems(MAX_LISTED)
+    assert listed(problems) == [str(p) for p in problems]
+    assert listed([]) == []
+
+
+@pytest.mark.parametrize(("over", "counted"), [(1, "1 more problem"), (2, "2 more problems")])
+def test_past_the_limit_the_first_are_listed_and_one_line_counts_the_rest(over: int, counted: str) -> None:
+    from generator.errors import MAX_LISTED, listed
+
+    problems = _problems(MAX_LISTED + over)
+    lines = listed(problems)
+    assert lines[:-1] == [str(p) for p in problems[:MAX_LISTED]]
+    hint = "(fix these first, or run again as `bookgen --all-errors ...` to list them all)"
+    assert lines[-1] == f"{counted} not shown {hint}"
+
+
+def test_no_limit_lists_every_problem() -> None:
+    from generator.errors import listed
+
+    problems = _problems(250)
+    assert listed(problems, None) == [str(p) for p in problems]
+    assert listed(problems, 1)[1].startswith("249 more problems not shown")

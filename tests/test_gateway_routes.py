@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from .gatewaykit import APIKEY, FakeClicRDV, appointment, gateway_client
+from .gatewaykit import APIKEY, ORIGIN, FakeClicRDV, appointment, gateway_client
 
 pytestmark = pytest.mark.anyio
 
@@ -203,3 +203,98 @@ async def test_a_body_of_the_wrong_shape_is_a_400_without_python_class_names(bod
         response = await client.post("/api/v1/groups/1/appointments", content=json.dumps(body).encode())
     assert response.status_code == 400 and response.json()["error"]["message"] == message
     assert fake.appointments == []
+
+
+# -- HEAD (RFC 9110 §9.3.2): a GET's status and headers, no body, no other effect -------------
+
+GET_PATHS = [
+    "/api/v1/groups/1",
+    "/api/v1/groups/1.json",
+    "/api/v1/groups/1/interventionsets",
+    "/api/v1/groups/1/interventions.json",
+    "/api/v1/groups/1/calendars?intervention_ids[]=21",
+    "/api/v1/groups/1/availabletimeslots?intervention_ids[]=21",
+    "/api/v1/groups/2/calendars",  # a 200 for a group that takes no bookings
+    "/api/v1/groups/4",  # ClicRDV's own 404, passed through
+    "/api/v1/groups/1/availabletimeslots?intervention_ids[]=99",  # the gateway's own 400
+    "/healthz",
+    "/readyz",
+]
+
+
+def _comparable(response: httpx.Response) -> dict[str, str]:
+    return {k: v for k, v in response.headers.items() if k != "x-request-id"}  # new per request
+
+
+@pytest.mark.parametrize("path", GET_PATHS)
+async def test_head_on_a_get_path_answers_the_gets_status_and_headers_without_a_body(path: str) -> None:
+    got_fake, head_fake = FakeClicRDV(), FakeClicRDV()
+    async with gateway_client(got_fake) as client:
+        got = await client.get(path, headers={"Origin": ORIGIN})
+    async with gateway_client(head_fake) as client:
+        head = await client.head(path, headers={"Origin": ORIGIN})
+    assert head.status_code == got.status_code
+    assert _comparable(head) == _comparable(got)
+    assert int(head.headers["content-length"]) == len(got.content) > 0
+    assert head.content == b""
+
+
+@pytest.mark.parametrize("path", GET_PATHS[:6])
+async def test_head_reaches_clicrdv_as_the_same_get_and_nothing_else(path: str) -> None:
+    got_fake, head_fake = FakeClicRDV(), FakeClicRDV()
+    async with gateway_client(got_fake) as client:
+        await client.get(path)
+    async with gateway_client(head_fake) as client:
+        await client.head(path)
+    assert head_fake.seen == got_fake.seen and {s["method"] for s in head_fake.seen} == {"GET"}
+
+
+WRITE_PATHS = [
+    "/api/v1/groups/1/appointments",
+    "/api/v1/sessions/login",
+    "/api/v1/sessions/logout",
+    "/api/v1/accounts",
+]
+
+
+@pytest.mark.parametrize("path", WRITE_PATHS)
+async def test_head_on_a_write_path_is_a_405_naming_the_allowed_methods_and_writes_nothing(path: str) -> None:
+    fake = FakeClicRDV()
+    async with gateway_client(fake) as client:
+        response = await client.head(path, headers={"Cookie": "bookgen_session=x"})
+    assert response.status_code == 405 and response.content == b""
+    assert response.headers["allow"] == "POST, OPTIONS"
+    assert fake.seen == [] and fake.appointments == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("GET", "/api/v1/groups/1/appointments", "POST, OPTIONS"),
+        ("PUT", "/api/v1/groups/1", "GET, HEAD, OPTIONS"),
+        ("DELETE", "/api/v1/groups/1/calendars.json", "GET, HEAD, OPTIONS"),
+    ],
+)
+async def test_a_405_names_the_methods_the_path_has(method: str, path: str, allow: str) -> None:
+    async with gateway_client(FakeClicRDV()) as client:
+        response = await client.request(method, path)
+    assert response.status_code == 405 and response.headers["allow"] == allow
+
+
+@pytest.mark.parametrize("path", ["/api/v1/groups", "/", "/api/v1/%0a0", "/api/v1/groups/99999999999"])
+async def test_head_on_an_unknown_path_is_a_404_without_a_body(path: str) -> None:
+    fake = FakeClicRDV()
+    async with gateway_client(fake) as client:
+        got, head = await client.get(path), await client.head(path)
+    assert got.status_code == head.status_code == 404
+    assert head.headers["content-length"] == got.headers["content-length"] and head.content == b""
+    assert fake.seen == []
+
+
+async def test_head_counts_against_the_read_rate_limit_like_a_get() -> None:
+    async with gateway_client(FakeClicRDV(), rate_read="2/minute") as client:
+        answers = [await client.head("/api/v1/groups/1"), await client.get("/api/v1/groups/1"),
+                   await client.head("/api/v1/groups/1")]  # fmt: skip
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[2].content == b"" and "retry-after" in answers[2].headers
+

@@ -51,6 +51,54 @@ def test_date_times_are_naive_strings_without_offset_or_t(api: Api) -> None:
         assert len(answer.json()[name]) == 19 and answer.json()[name][10] == " ", name
 
 
+
+# HEAD (RFC 9110 §9.3.2): the GET's status and headers, no body, and never a change of state.
+
+
+HEAD_PATHS = [*GROUP_PATHS, "groups/999", "groups/1/availabletimeslots", "/sandbox/outbox"]
+
+
+@pytest.mark.parametrize("path", HEAD_PATHS)
+def test_head_answers_the_gets_status_and_headers_without_a_body(api: Api, path: str) -> None:
+    got, head = api.get(path), api.call("HEAD", path)
+    assert head.status_code == got.status_code
+    assert head.headers == got.headers
+    assert int(head.headers["content-length"]) == len(got.content) > 0 and head.content == b""
+
+
+def test_head_on_appointments_lists_them_and_books_nothing(api: Api) -> None:
+    assert api.book("2026-12-01 09:00:00").status_code == 201
+    before = api.store.appointments(1)
+    assert api.call("HEAD", "groups/1/appointments", body={"appointment": {}}).status_code == 200
+    assert api.store.appointments(1) == before
+
+
+@pytest.mark.parametrize(("path", "allow"), [("accounts", "POST"), ("sessions/login", "POST")])
+def test_head_on_a_path_that_only_writes_is_a_405_naming_its_methods(api: Api, path: str, allow: str) -> None:
+    login = {"account[email]": CLIENT[0], "account[password]": sha1(CLIENT[1])}
+    answer = api.call("HEAD", path, auth=None, params=login)
+    assert answer.status_code == 405 and answer.headers["allow"] == allow and answer.content == b""
+    assert "set-cookie" not in answer.headers
+
+
+def test_head_on_logout_is_a_405_and_the_session_goes_on(api: Api) -> None:
+    # GET logs out here (the sandbox's reading of §2); a HEAD must change nothing, so it is refused.
+    api.post("sessions/login", auth=None, data={"account[email]": CLIENT[0], "account[password]": sha1(CLIENT[1])})
+    answer = api.call("HEAD", "sessions/logout", auth=None)
+    assert answer.status_code == 405 and answer.headers["allow"] == "POST, GET, DELETE"
+    assert api.get("groups/1/calendars", auth=None).status_code == 200
+    assert api.get("sessions/logout", auth=None).status_code == 200
+    assert api.get("groups/1/calendars", auth=None).status_code == 401
+
+
+@pytest.mark.parametrize(("method", "path", "allow"), [
+    ("POST", "groups", "GET, HEAD"), ("DELETE", "groups/1", "GET, PUT, HEAD"),
+    ("POST", "groups/1/calendars", "GET, HEAD"), ("GET", "accounts", "POST"),
+])  # fmt: skip
+def test_a_405_names_the_paths_methods_in_allow(api: Api, method: str, path: str, allow: str) -> None:
+    answer = api.call(method, path)
+    assert answer.status_code == 405 and answer.headers["allow"] == allow and error(answer)
+
 # -- §2 authentication -------------------------------------------------------------------------
 
 

@@ -275,6 +275,19 @@ def test_validate_email_parks_the_booking_until_the_link_is_opened(api: Api) -> 
     assert api.post("sessions/login", auth=None, data=login).status_code == 200
 
 
+
+def test_head_on_a_confirmation_link_is_a_405_and_the_link_still_works(api: Api) -> None:
+    # A mail scanner's HEAD must not confirm the account or book the parked time.
+    account = {"account": {"email": "ana@example.test", "group_id": 1, "pendingRdv": pending()}}
+    api.post("accounts", account, auth=None)
+    [mail] = api.store.outbox("ana@example.test")
+    answer = api.call("HEAD", mail["link"], key=None, auth=None)
+    assert answer.status_code == 405 and answer.headers["allow"] == "GET, POST" and answer.content == b""
+    assert api.store.appointments(1) == []
+    assert api.get(mail["link"], key=None, auth=None).status_code == 200
+    assert len(api.store.appointments(1)) == 1
+
+
 def test_a_parked_time_taken_before_the_link_is_opened_is_not_available(api: Api) -> None:
     api.post("accounts", {"account": {"email": "ana@example.test", "group_id": 1, "pendingRdv": pending()}}, auth=None)
     assert api.book("2026-12-01 09:00:00").status_code == 201

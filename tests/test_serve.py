@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -488,6 +489,27 @@ def test_head_is_answered_like_get_without_a_body(minisite: Path) -> None:
         assert raw_request(server.port, "/nothing/here", method="HEAD")[:3:2] == (404, b"")
 
 
+
+def test_head_on_the_booking_api_answers_as_get_without_a_body_and_changes_nothing(minisite: Path) -> None:
+    with running(minisite) as (server, _):
+        for target in ("/api/v1/groups/1", "/api/v1/groups/1/calendars.json",
+                       "/api/v1/groups/1/availabletimeslots?intervention_ids[]=100", "/api/v1/groups/999"):  # fmt: skip
+            get_status, get_headers, get_body = raw_request(server.port, target)
+            status, headers, body = raw_request(server.port, target, method="HEAD")
+            assert (status, body) == (get_status, b""), target
+            assert {k: v for k, v in headers.items() if k not in ("date", "x-request-id")} == {
+                k: v for k, v in get_headers.items() if k not in ("date", "x-request-id")
+            }, target
+            assert int(headers["content-length"]) == len(get_body) > 0 and "etag" not in headers
+        status, headers, body = raw_request(server.port, "/api/v1/groups/1/appointments", method="HEAD")
+        assert (status, headers["allow"], body) == (405, "POST, OPTIONS", b"")
+        # A confirmation link's GET confirms: a HEAD (a mail scanner) is refused and confirms nothing.
+        link = server.sandbox.send_confirmation(server.sandbox.add_account(1, "ana@example.test"))["link"]
+        status, headers, body = raw_request(server.port, link, method="HEAD")
+        assert (status, headers["allow"], body) == (405, "GET, POST", b"")
+        assert not server.sandbox.accounts_for("ana@example.test")[0].validated
+        assert raw_request(server.port, link)[0] == 200
+
 @pytest.mark.parametrize(
     "host", ["evil.example", "evil.example:{port}", "127.0.0.1.evil.example:{port}", "localhost.evil.example",
              "127.0.0.1:{other}", "", "127.0.0.2:{port}"],
@@ -680,6 +702,30 @@ def test_a_template_failing_while_rendering_is_listed_and_reloads(minisite: Path
         assert status_of(server)["problems"] == []
 
 
+
+def test_a_looping_theme_template_is_stopped_in_the_servers_thread_and_listed(
+    minisite: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The preview renders on its event loop's thread (here not the main one): the time limit
+    stops the render there, the last good build keeps being served."""
+    import generator.untrusted as untrusted
+
+    monkeypatch.setattr(untrusted, "RENDER_SECONDS", 0.5)
+    partials = minisite / "themes" / "mine" / "templates" / "partials"
+    partials.mkdir(parents=True)
+    (partials.parent.parent / "theme.toml").write_text('name = "mine"\nextends = "classic"\n', "utf-8")
+    (partials / "contact.html").write_text("<p>{{ group.name }} mine</p>\n", "utf-8")
+    (minisite / "groups" / "spa" / "page.toml").write_text('theme = "mine"\n', "utf-8")
+    with running(minisite) as (server, _):
+        assert "Test Spa mine" in get(f"http://127.0.0.1:{server.port}/spa/fr/")[1]
+        loop = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+        write_later(partials / "contact.html", "<p>\n" + loop + "</p>\n")
+        wait_for(lambda: status_of(server)["problems"])
+        assert status_of(server)["problems"] == [
+            f"{partials / 'contact.html'}:2: template error: rendering took longer than 0.5 s"
+        ]
+        assert "Test Spa mine" in get(f"http://127.0.0.1:{server.port}/spa/fr/")[1]
+
 def test_what_held_still_holds_symlinks_and_other_methods(minisite: Path, tmp_path: Path) -> None:
     """Review rows 59 and 63: a planted link out of the preview folder is 404, one inside is
     served; methods other than GET and HEAD on a page are 405."""
@@ -781,3 +827,38 @@ def test_the_reload_commands_are_sent_without_waiting_for_acks(minisite: Path) -
 
     with running(minisite) as (server, _):
         assert asyncio.run(nodelay_of_the_servers_end(server.port))
+
+
+class _BrokenPreview(_FakePreview):
+    """A build side whose every build fails with ``count`` problems."""
+
+    def __init__(self, out: Path, url: str, count: int) -> None:
+        super().__init__(out, url)
+        self.count = count
+
+    def build_all(self) -> object:
+        from generator.errors import Problem, SiteError
+
+        where = [f"groups/g{i:03}/group.json" for i in range(self.count)]
+        raise SiteError([Problem(file, "group.name", "is required") for file in where])
+
+
+@pytest.mark.parametrize(("count", "limit", "shown"), [(100, 100, 100), (101, 100, 100), (101, None, 101)])
+def test_the_preview_prints_at_most_its_limit_of_problems_then_counts_the_rest(
+    tmp_path: Path, count: int, limit: int | None, shown: int
+) -> None:
+    from generator.preview.server import PreviewServer
+
+    lines: list[str] = []
+    make = functools.partial(_BrokenPreview, count=count)
+    server = PreviewServer(make, [tmp_path], port=0, log=lines.append, max_errors=limit)
+    try:
+        server.first_build()
+    finally:
+        server.close()
+    expected = [f"error: groups/g{i:03}/group.json: group.name: is required" for i in range(shown)]
+    if count > shown:
+        more = "(fix these first, or run again as `bookgen --all-errors ...` to list them all)"
+        expected.append(f"error: {count - shown} more problem not shown {more}")
+    assert lines == [*expected, f"{count} problems; serving the last good build"]
+    assert len(server.preview.problems) == count  # the overlay and the status page keep them all

@@ -1,6 +1,6 @@
 """The ``bookgen`` command group and what every command shares: the site argument, error
-printing (one line per problem, exit status from the error), SIGTERM as a clean stop, and
-build progress on a terminal."""
+printing (one line per problem, the first 100 unless ``--all-errors``, exit status from
+the error), SIGTERM as a clean stop, and build progress on a terminal."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from .. import __version__
-from ..errors import BookgenError
+from ..errors import MAX_LISTED, BookgenError, listed
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -74,6 +74,21 @@ def _error(message: str) -> None:
     click.echo(click.style("error: ", fg="red", bold=True) + message, err=True)
 
 
+def error_limit() -> int | None:
+    """How many problems the running command prints: :data:`~generator.errors.MAX_LISTED`,
+    or ``None`` (all) when it runs as ``bookgen --all-errors ...``."""
+    context = click.get_current_context(silent=True)
+    every = context is not None and bool(context.find_root().params.get("all_errors"))
+    return None if every else MAX_LISTED
+
+
+def print_problems(problems: Sequence[object]) -> None:
+    """One ``error:`` line per problem on stderr, in the order given, up to
+    :func:`error_limit`, then one line counting the rest."""
+    for line in listed(problems, error_limit()):
+        _error(line)
+
+
 class _Main(click.Group):
     """The command group; every error a command lets through becomes one line."""
 
@@ -86,8 +101,7 @@ class _Main(click.Group):
             _error("stopped by SIGTERM; the output folder is as it was")
             sys.exit(143)
         except BookgenError as error:  # from a command without its own report
-            for problem in error.problems:
-                _error(str(problem))
+            print_problems(error.problems)
             sys.exit(error.exit_code)
         except OSError as error:
             if ctx.params.get("debug"):
@@ -109,8 +123,7 @@ def reports_site_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except BookgenError as error:
-            for problem in error.problems:
-                click.echo(click.style("error: ", fg="red", bold=True) + str(problem), err=True)
+            print_problems(error.problems)
             count = len(error.problems)
             click.echo(f"{count} problem{'s' if count != 1 else ''} found; nothing was written.", err=True)
             sys.exit(error.exit_code)
@@ -148,7 +161,10 @@ class _Progress:
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", "-V", prog_name="bookgen")
 @click.option("--debug", is_flag=True, help="Show a traceback for unexpected and filesystem errors.")
-def main(debug: bool) -> None:
+@click.option(
+    "--all-errors", is_flag=True, help=f"List every problem (default: the first {MAX_LISTED}, then a count)."
+)
+def main(debug: bool, all_errors: bool) -> None:
     """Build localized booking pages and embeddable widgets for ClicRDV groups.
 
     A site project (default: ./site) holds site.toml and groups/<slug>/ folders with

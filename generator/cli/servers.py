@@ -12,7 +12,9 @@ from .app import (
     APIKEY_FILE_OPTION,
     SITE_ARGUMENT,
     cannot_listen,
+    error_limit,
     main,
+    print_problems,
     reports_site_errors,
     warn,
 )
@@ -105,7 +107,8 @@ def serve(site: Path, host: str, port: int, open_browser: bool | None, livereloa
     if not site.is_dir():
         raise click.UsageError(f"{site} is not a folder (expected a site project)")
     try:
-        server = preview_server(site, host=host, port=port, livereload=livereload, log=click.echo)
+        server = preview_server(site, host=host, port=port, livereload=livereload, log=click.echo,
+                                max_errors=error_limit())  # fmt: skip
     except OSError as error:
         cannot_listen(host, port, error)
     if not is_loopback(host):
@@ -176,8 +179,7 @@ def gateway(upstream: str | None, host: str, port: int, workers: int, allow_orig
     try:
         settings = Settings.from_env(env)
     except ConfigError as error:
-        for message in error.messages:
-            click.echo(f"error: {message}", err=True)
+        print_problems(error.problems)
         sys.exit(1)
     shown = f"[{host}]" if ":" in host else host
 

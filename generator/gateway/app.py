@@ -1,12 +1,15 @@
 """The gateway as an ASGI application: ``create_app(settings)`` → Starlette.
 
-Order of work for a request under ``/api/v1``: match a public route (404/405), answer a
-CORS preflight, check the ``Origin`` of writes (403), count it against the client IP's
-rate limit (429), read the body up to ``BOOKGEN_MAX_BODY`` (413), read the session
-cookie, run the route's handler under the request deadline (504), set the cookie, add
-CORS headers for allowed origins. ``/healthz`` answers while the process runs;
-``/readyz`` when ClicRDV answers the gateway's key and Pro login (and Redis, if used).
-Every answer goes through :class:`~generator.gateway.accesslog.AccessLog`.
+Order of work for a request under ``/api/v1``: match a public route (404/405; ``HEAD``
+runs as the path's ``GET``), answer a CORS preflight, check the ``Origin`` of writes
+(403), count it against the client IP's rate limit (429), read the body up to
+``BOOKGEN_MAX_BODY`` (413), read the session cookie, run the route's handler under the
+request deadline (504), set the cookie, add CORS headers for allowed origins.
+``/healthz`` answers while the process runs; ``/readyz`` when ClicRDV answers the
+gateway's key and Pro login (and Redis, if used).
+Every answer goes through :class:`~generator.gateway.accesslog.AccessLog`, and the answer
+to a ``HEAD`` through :class:`~generator.headbody.HeadWithoutBody` (the GET's status and
+headers, no body).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from ..headbody import HeadWithoutBody
 from .accesslog import AccessLog
 from .errors import GatewayError, error_response
 from .handlers import HANDLERS, KEEP, Call, Services
@@ -184,6 +188,7 @@ def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None
         await answer(scope, receive, send)
 
     app.router.default = unmatched
-    app.add_middleware(AccessLog)
+    app.add_middleware(HeadWithoutBody)
+    app.add_middleware(AccessLog)  # outermost: it logs the bytes really sent
     app.state.gateway = gateway
     return app

@@ -22,7 +22,7 @@ from .settings import Settings
 __all__ = ["PreviewChain"]
 
 #: Answer headers the preview passes back to the browser.
-PASSED_BACK = ("content-type", "set-cookie", "retry-after", "x-request-id", "cache-control", "vary",
+PASSED_BACK = ("content-type", "set-cookie", "retry-after", "allow", "x-request-id", "cache-control", "vary",
                "access-control-allow-origin", "access-control-allow-credentials", "access-control-allow-methods",
                "access-control-allow-headers", "access-control-max-age", "access-control-expose-headers")  # fmt: skip
 #: Request headers the browser's call keeps on its way to the gateway.
@@ -54,7 +54,9 @@ class PreviewChain:
 
     async def forward(self, method: str, path: str, query: str, headers: dict[str, str],
                       body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:  # fmt: skip
-        """Send one call to the gateway (``/api/v1/...``) or the sandbox (``/sandbox/...``)."""
+        """Send one call to the gateway (``/api/v1/...``) or the sandbox (``/sandbox/...``):
+        its status, the :data:`PASSED_BACK` headers (and, for a ``HEAD``, ``Content-Length``:
+        the length of the GET's body, which the caller cannot count) and the body."""
         kept = {k: v for k, v in headers.items() if k.lower() in PASSED_ON}
         host = kept.get("Host") or kept.get("host") or "127.0.0.1"
         if path.startswith("/sandbox/"):
@@ -67,4 +69,6 @@ class PreviewChain:
             url = path + (f"?{query}" if query else "")
             answer = await client.request(method, url, content=body or None, headers=kept)
         passed = [(k, v) for k, v in answer.headers.multi_items() if k.lower() in PASSED_BACK]
+        if method == "HEAD" and "content-length" in answer.headers:  # the GET's length; no body to count
+            passed.append(("content-length", answer.headers["content-length"]))
         return answer.status_code, passed, answer.content

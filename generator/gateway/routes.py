@@ -16,8 +16,14 @@ logout                POST    /api/v1/sessions/logout                         wr
 accounts              POST    /api/v1/accounts                                write
 ====================  ======  ==============================================  ======
 
-Any other path → 404 ``not_found``; another method on a known path → 405. Only the
-documented query parameters of each route are passed on (§3 paging and sorting, the
+``HEAD`` on a GET path is answered as that GET without its body (RFC 9110 §9.3.2): same
+status and headers, ``Content-Length`` included, counted as a read. It is relayed to
+ClicRDV as a ``GET``: ClicRDV documents no ``HEAD``, GET is safe there too, and the
+gateway's own answer (the group cut to its public fields) only exists once the GET's body
+is read. ``HEAD`` on a POST path is a 405 like any other method, never a write.
+
+Any other path → 404 ``not_found``; another method on a known path → 405 with ``Allow``.
+Only the documented query parameters of each route are passed on (§3 paging and sorting, the
 filters of §5); ``apikey`` and anything else the page sends are dropped.
 """
 
@@ -85,9 +91,10 @@ ROUTES: tuple[Route, ...] = (
 def match(method: str, path: str) -> tuple[Route, int | None]:
     """The route for ``method path`` and its group id; 404 or 405 ``GatewayError`` otherwise.
 
-    ``OPTIONS`` matches any route's path (the CORS preflight).
+    ``OPTIONS`` matches any route's path (the CORS preflight); ``HEAD`` matches a ``GET``
+    route, which then runs as that GET. A 405 names the path's methods in ``Allow``.
     """
-    found = False
+    found: Route | None = None
     for route in ROUTES:
         m = route.pattern.fullmatch(path)
         if m is None:
@@ -95,9 +102,10 @@ def match(method: str, path: str) -> tuple[Route, int | None]:
         group = m.groupdict().get("group")
         if group and int(group) > MAX_ID:  # no group has it: the loader and the bodies stop there too
             continue
-        found = True
-        if method == route.method or method == "OPTIONS":
+        found = route
+        if method in (route.method, "OPTIONS") or (method == "HEAD" and route.method == "GET"):
             return route, int(group) if group else None
-    if found:
-        raise GatewayError(405, "method_not_allowed", f"{method} is not available here")
+    if found is not None:
+        allow = "GET, HEAD, OPTIONS" if found.method == "GET" else f"{found.method}, OPTIONS"
+        raise GatewayError(405, "method_not_allowed", f"{method} is not available here", {"Allow": allow})
     raise GatewayError(404, "not_found", "no such path on the booking gateway")

@@ -104,6 +104,11 @@ class _ApiProxy(web.RequestHandler):
     gateway's JSON 413 before anything is read, and a chunked body that runs past it ends the
     connection (Tornado's per-request limit), so the preview's memory stays bounded
     (tornado's default would buffer 100 MB first).
+
+    ``HEAD`` goes on as ``HEAD`` (the gateway answers it as the path's GET, the sandbox
+    refuses it where its GET changes state) and comes back with the GET's ``Content-Length``
+    and no body. No ``ETag`` (the gateway sends none, and tornado's would be computed from
+    the empty body of a ``HEAD``).
     """
 
     def initialize(self, server: PreviewServer) -> None:
@@ -138,7 +143,10 @@ class _ApiProxy(web.RequestHandler):
             self.add_header(name, value)
         self.finish(body)
 
-    get = post = put = delete = options = _handle
+    def compute_etag(self) -> str | None:
+        return None
+
+    get = head = post = put = delete = options = _handle
 
 
 class _Pages(web.RequestHandler):

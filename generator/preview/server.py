@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 from tornado import httpserver, netutil, web
 
-from ..errors import Problem, SiteError
+from ..errors import MAX_LISTED, Problem, SiteError, listed
 from ..load.loader import Site
 from .changes import RELOAD, PageChanges
 from .handlers import Application, pages_route, routes
@@ -72,10 +72,13 @@ class PreviewServer:
         port: int = 8000,
         livereload: bool = True,
         log: Callable[[str], None] = print,
+        max_errors: int | None = MAX_LISTED,
     ) -> None:
         """``make_preview(out, url)``: the build side, rendering into the folder ``out`` this
         server serves, for embed snippets that name ``url``; ``watch``: folders whose
-        edits are handed to its ``rebuild``."""
+        edits are handed to its ``rebuild``; ``max_errors``: how many problems each report
+        to ``log`` lists before one line counting the rest (``None``: all; the overlay and
+        ``/__bookgen__/status`` always list all)."""
         host = host.removeprefix("[").removesuffix("]")  # "[::1]" as written in a URL
         self.sockets = netutil.bind_sockets(port, host, family=socket.AF_INET if "." in host else socket.AF_UNSPEC)
         self.host = host
@@ -83,6 +86,7 @@ class PreviewServer:
         self.allowed_hosts = allowed_hosts(host, self.port)
         self.livereload = livereload
         self.log = log
+        self.max_errors = max_errors
         self.out = Path(tempfile.mkdtemp(prefix="bookgen-preview-"))
         # Embed snippets name an address the preview answers at, for pasting into a test page.
         self.preview = make_preview(self.out, f"http://{url_host(reachable_host(host))}:{self.port}/")
@@ -127,8 +131,8 @@ class PreviewServer:
 
     def _report(self) -> None:
         problems = self.preview.problems
-        for problem in problems:
-            self.log(printable(f"error: {problem}"))
+        for line in listed(problems, self.max_errors):
+            self.log(printable(f"error: {line}"))
         self.log(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}; serving the last good build")
 
     def _changed(self, paths: set[Path]) -> None:

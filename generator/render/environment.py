@@ -99,7 +99,9 @@ class Renderer:
         return env
 
     def _make_environment(self, theme: Theme, locale: str) -> jinja2.Environment:
-        env = jinja2.Environment(
+        from ..untrusted import ProjectEnvironment  # a project's templates: sandboxed, time-limited
+
+        env = (ProjectEnvironment if theme.project_templates else jinja2.Environment)(
             bytecode_cache=self.templates,
             loader=jinja2.FileSystemLoader([str(p) for p in theme.template_dirs]),
             autoescape=True,

@@ -5,6 +5,10 @@ only). Bodies of POST/PUT are JSON (``Content-Type: application/json``), at most
 ``MAX_BODY_BYTES`` (larger → 413) and ``MAX_DEPTH`` levels deep (deeper → 400);
 ``sessions/login`` also takes form fields or query parameters. Answers are JSON,
 never an HTML error page: an unexpected fault is a 500 in the one error shape.
+
+``HEAD`` is answered as the path's ``GET`` without the body (RFC 9110 §9.3.2), except
+where that GET changes state (``sessions/logout``, ``/sandbox/confirm/...``): a HEAD never
+does, so it gets the 405. Every 405 names the path's methods in ``Allow``.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..errors import BookgenError
+from ..headbody import HeadWithoutBody
 from . import catalog
 from .auth import SESSION_COOKIE, check_apikey, identify, login
 from .booking import confirm_account, create_account, create_appointment
@@ -135,9 +140,14 @@ def _json(payload: Any, status: int = 200) -> JSONResponse:
     return JSONResponse(payload, status_code=status, headers={"Cache-Control": "no-store"})
 
 
-def _allowed(call: _Call, *methods: str) -> None:
+def _allowed(call: _Call, *methods: str, head: bool = True) -> None:
+    """405 unless ``call`` uses one of ``methods``; ``HEAD`` passes where ``GET`` does and
+    then runs as that GET, unless ``head`` is False (this path's GET changes state)."""
+    if head and "GET" in methods:
+        methods = (*methods, "HEAD")
     if call.method not in methods:
-        raise ApiError(405, f"{call.method} is not available here (use {', '.join(methods)})")
+        allow = ", ".join(methods)
+        raise ApiError(405, f"{call.method} is not available here (use {allow})", headers={"Allow": allow})
 
 
 class _Api:
@@ -153,7 +163,9 @@ class _Api:
             call = _Call(request, await _read(request) if request.method in ("POST", "PUT", "PATCH") else b"")
             return await self.route(call, request.url.path)
         except ApiError as error:
-            return _json(error.body(), error.status)
+            answer = _json(error.body(), error.status)
+            answer.headers.update(error.headers)
+            return answer
         except Exception:
             log.exception("sandbox fault on %s %s", request.method, request.url.path)
             return _json(error_body("the sandbox failed on this request"), 500)
@@ -178,7 +190,7 @@ class _Api:
             identity, kind = login(self.store, call.form())
             return self.logged_in(identity, kind)
         if rest == "sessions/logout":
-            _allowed(call, "POST", "GET", "DELETE")
+            _allowed(call, "POST", "GET", "DELETE", head=False)
             token = call.request.cookies.get(SESSION_COOKIE)
             if token:
                 self.store.close_session(token)
@@ -189,7 +201,7 @@ class _Api:
                             call.request.cookies.get(SESSION_COOKIE))  # fmt: skip
         if rest == "groups":
             if call.method == "POST":
-                raise ApiError(405, "creating a group is not available")
+                raise ApiError(405, "creating a group is not available", headers={"Allow": "GET, HEAD"})
             _allowed(call, "GET")
             return _json(catalog.list_groups(self.store, identity, call.query))
         match = _GROUP_PATH.fullmatch(rest)
@@ -244,7 +256,7 @@ class _Api:
 
     def sandbox_route(self, call: _Call, rest: str) -> Response:
         if rest.startswith("confirm/"):
-            _allowed(call, "GET", "POST")
+            _allowed(call, "GET", "POST", head=False)
             password = None
             if call.method == "POST" and call.body:
                 password = dict(parse_qsl(call.body.decode("utf-8", "replace"))).get("password") or None
@@ -262,5 +274,6 @@ def build_app(store: Store, apikey: str, *, hosts: Sequence[str] | None = None) 
     endpoint: Callable[[Request], Awaitable[Response]] = _Api(store, apikey, hosts).handle
     methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
     app = Starlette(routes=[Route("/{path:path}", endpoint, methods=methods)])
+    app.add_middleware(HeadWithoutBody)
     app.state.sandbox = store
     return app

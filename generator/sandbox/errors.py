@@ -39,17 +39,20 @@ STATUSES = frozenset({200, 201, 400, 401, 403, 404, 405, 413, 500})
 
 
 class ApiError(BookgenError):
-    """A refusal: ``status`` from the documented set, optional code name and field path."""
+    """A refusal: ``status`` from the documented set, optional code name and field path, and
+    ``headers`` for the answer (``Allow`` on a 405)."""
 
     def __init__(
-        self, status: int, message: str, *, code: str | None = None, field: str | None = None
-    ) -> None:
+        self, status: int, message: str, *, code: str | None = None, field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:  # fmt: skip
         if status not in STATUSES:  # pragma: no cover - a programming error, caught by tests
             raise ValueError(f"undocumented status {status}")
         if code is not None and code not in APPOINTMENT_CODES:  # pragma: no cover
             raise ValueError(f"undocumented code {code}")
         super().__init__(message)
         self.status, self.message, self.code, self.field = status, message, code, field
+        self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
         return error_body(self.message, code=self.code, field=self.field)

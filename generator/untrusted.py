@@ -1,0 +1,236 @@
+"""Templates a site project brings (its themes' ``templates/``): sandboxed, and stopped
+when one page takes too long to render.
+
+bookgen's own templates (the built-in themes and the base ``templates/``) are trusted and
+render in a plain Jinja environment. A theme whose chain includes a project's templates
+(:attr:`generator.themes.Theme.project_templates`) renders every page, its built-in
+templates included, in a :class:`ProjectEnvironment`:
+
+- Jinja's :class:`~jinja2.sandbox.ImmutableSandboxedEnvironment`: no attribute that starts
+  with ``_`` (``''.__class__.__mro__``), no internals of functions, frames or generators,
+  no method that changes a list, dict or set (``append``, ``update``), ``range()`` of at
+  most :data:`~jinja2.sandbox.MAX_RANGE` (100,000) items. A refusal raises
+  :class:`~jinja2.exceptions.SecurityError` (or ``OverflowError`` for ``range``) inside the
+  template, which the renderer reports as a located one-line problem,
+  ``themes/mine/templates/x.html:3: template error: access to attribute '__class__' of
+  'str' object is unsafe.``
+- ``*`` and ``**`` refuse, with ``SecurityError``, results over :data:`MAX_ITEMS` items
+  (a string, list or tuple repeated) or :data:`MAX_INT_BITS` bits (an integer): each is
+  one C-level operation, which nothing can interrupt (``'x' * 10**12``,
+  ``10 ** (10 ** 10)``).
+- :class:`TimedTemplate`: one page whose rendering runs over :data:`RENDER_SECONDS`
+  (nested loops of 100,000 items each) is stopped with :class:`RenderTimeout` raised
+  where the template was, ``...x.html:3: template error: rendering took longer than
+  30 s``, like Hugo's ``timeout``. Tests lower the constant. A build stops at the first
+  such page; ``bookgen check`` goes on with the next group, so a template that loops for
+  every group costs the limit once per group there.
+
+How the limit stops a render: one daemon watchdog thread per process (started by the
+first timed render, made again in a forked worker, asleep while no render is timed) raises
+:class:`RenderTimeout` in the rendering thread with CPython's
+``PyThreadState_SetAsyncExc``. That works in whichever thread renders: the main thread of
+``bookgen build`` and ``check``, the forked workers of a parallel build, and the thread
+that runs ``bookgen serve``'s event loop (a test's server thread too), where a
+``SIGALRM`` timer could not (signals reach the main thread only, and pytest-timeout uses
+that one). What it cannot stop: a single long operation in C, which sees the exception
+only when it returns (hence the ``*`` and ``**`` bounds above); memory is not limited.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import os
+import threading
+import time
+from typing import Any
+
+import jinja2
+import jinja2.bccache
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from .errors import BookgenError
+
+__all__ = [
+    "MAX_INT_BITS",
+    "MAX_ITEMS",
+    "RENDER_SECONDS",
+    "ProjectEnvironment",
+    "RenderTimeout",
+    "TimedTemplate",
+]
+
+#: Longest one page of a project theme may take to render, in seconds.
+RENDER_SECONDS = 30.0
+#: Most items (characters of a string) a ``*`` may make in a project's template.
+MAX_ITEMS = 1_000_000
+#: Most bits of an integer a ``*`` or ``**`` may make in a project's template.
+MAX_INT_BITS = 100_000
+
+
+class RenderTimeout(BookgenError, jinja2.TemplateError):
+    """A page took longer than :data:`RENDER_SECONDS` to render. Raised inside the
+    template by the watchdog (made without arguments: the message reads the limit)."""
+
+    def __init__(self) -> None:
+        super().__init__(f"rendering took longer than {RENDER_SECONDS:g} s")
+
+
+class _Alarm:
+    """One timed render: its thread, its deadline (``time.monotonic()``), whether it fired."""
+
+    __slots__ = ("deadline", "fired", "ident")
+
+    def __init__(self, ident: int, deadline: float) -> None:
+        self.ident, self.deadline, self.fired = ident, deadline, False
+
+
+def _raise_in(ident: int, error: type[BaseException] | None) -> None:
+    """Have thread ``ident`` raise ``error`` at its next bytecode boundary (``None``
+    withdraws an exception not raised yet)."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(ident), ctypes.py_object(error) if error else None
+    )
+
+
+class _Watchdog:
+    """Raises :class:`RenderTimeout` in threads whose render outlived its deadline.
+
+    Everything shared is changed under :attr:`lock`, and an alarm is taken out of
+    :attr:`armed` when it fires: a render that ends just as its alarm fires withdraws the
+    exception in :meth:`disarm`, or gets it on its way out, never in later code.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.armed: dict[int, _Alarm] = {}  # thread ident → its outermost timed render
+        self.wake = threading.Event()
+        self.waiting_until = math.inf  # the deadline the thread sleeps until
+        self.thread: threading.Thread | None = None
+
+    def arm(self, seconds: float) -> _Alarm | None:
+        """Time this thread's render; ``None`` when an outer render of it is timed already."""
+        ident = threading.get_ident()
+        with self.lock:
+            if ident in self.armed:
+                return None
+            alarm = self.armed[ident] = _Alarm(ident, time.monotonic() + seconds)
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._watch, name="bookgen-render-limit", daemon=True)
+                self.thread.start()
+            elif alarm.deadline < self.waiting_until:
+                self.wake.set()
+        return alarm
+
+    def disarm(self, alarm: _Alarm) -> None:
+        with self.lock:
+            if self.armed.get(alarm.ident) is alarm:
+                del self.armed[alarm.ident]
+            if alarm.fired:
+                _raise_in(alarm.ident, None)
+
+    def _watch(self) -> None:
+        while True:
+            with self.lock:
+                now = time.monotonic()
+                for ident, alarm in list(self.armed.items()):
+                    if alarm.deadline <= now:
+                        del self.armed[ident]
+                        alarm.fired = True
+                        _raise_in(ident, RenderTimeout)
+                self.waiting_until = min((a.deadline for a in self.armed.values()), default=math.inf)
+                self.wake.clear()
+                pause = None if math.isinf(self.waiting_until) else self.waiting_until - now
+            self.wake.wait(pause)
+
+
+_watchdog = _Watchdog()
+
+
+def _after_fork() -> None:
+    """A forked child has no watchdog thread, and may have a copy of a held lock."""
+    global _watchdog
+    _watchdog = _Watchdog()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
+class TimedTemplate(jinja2.Template):
+    """A template whose :meth:`render` raises :class:`RenderTimeout` after
+    :data:`RENDER_SECONDS` (read at each render); a render inside another one of the same
+    thread counts towards the outer one's time."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        watchdog = _watchdog
+        alarm = watchdog.arm(RENDER_SECONDS)
+        try:
+            return super().render(*args, **kwargs)
+        finally:
+            if alarm is not None:
+                watchdog.disarm(alarm)
+
+
+class _OwnKeys(jinja2.BytecodeCache):
+    """``cache`` (the renderer's), under keys of the sandbox's own.
+
+    Jinja compiles calls and intercepted operators differently for a sandbox, and a
+    cache's key is only the template's name, file and source: code compiled for a plain
+    environment (by an older bookgen, or for a theme without project templates) must never
+    be loaded into a sandboxed one, nor the other way round.
+    """
+
+    def __init__(self, cache: jinja2.BytecodeCache) -> None:
+        self.cache = cache
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        return "sandboxed-" + super().get_cache_key(name, filename)
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.cache.load_bytecode(bucket)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.cache.dump_bytecode(bucket)
+
+
+class ProjectEnvironment(ImmutableSandboxedEnvironment):
+    """The environment of a theme with project templates: the immutable sandbox, bounded
+    ``*`` and ``**``, :class:`TimedTemplate` pages, and its own keys in the bytecode cache
+    it is given. Takes :class:`jinja2.Environment`'s options."""
+
+    intercepted_binops = frozenset({"*", "**"})
+    template_class = TimedTemplate
+
+    def __init__(self, **options: Any) -> None:
+        if options.get("bytecode_cache") is not None:
+            options["bytecode_cache"] = _OwnKeys(options["bytecode_cache"])
+        super().__init__(**options)
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            _check_product(left, right)
+        elif operator == "**":
+            _check_power(left, right)
+        return super().call_binop(context, operator, left, right)
+
+
+def _check_product(left: Any, right: Any) -> None:
+    if isinstance(left, int) and isinstance(right, int):
+        if abs(left).bit_length() + abs(right).bit_length() > MAX_INT_BITS:
+            raise SecurityError(f"the sandbox refuses a '*' of over {MAX_INT_BITS} bits")
+        return
+    for times, items in ((left, right), (right, left)):
+        if (
+            isinstance(times, int)
+            and isinstance(items, str | bytes | list | tuple)
+            and len(items) * times > MAX_ITEMS
+        ):
+            raise SecurityError(f"the sandbox refuses a '*' of over {MAX_ITEMS} items")
+
+
+def _check_power(left: Any, right: Any) -> None:
+    if not (isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and right > 0):
+        return
+    if (abs(left).bit_length() - 1) * right > MAX_INT_BITS:
+        raise SecurityError(f"the sandbox refuses a '**' of over {MAX_INT_BITS} bits")
