@@ -84,6 +84,7 @@ def build(
         raise click.BadParameter(str(error), param_hint="--shard") from None
     progress = _Progress(enabled=not quiet)
     stops_on_sigterm()
+    few_collections()
     try:
         with _names_out(out):
             result = run_build(site, out, strict=strict, progress=progress, jobs=jobs or os.cpu_count() or 1,
@@ -106,6 +107,25 @@ def build(
         f"Built {result.pages} pages for {groups} in {len(result.locales)} locales into {out}/ "
         f"in {result.seconds:.2f}s ({detail})"
     )
+
+
+YOUNG_OBJECTS = 100_000
+"""Allocations between two collections of the garbage collector's youngest generation
+during a build (Python's default: 700)."""
+
+
+def few_collections() -> None:
+    """Collect garbage less often for the rest of this process (a build, then exit).
+
+    A build allocates in bursts (parsed manifests, a page's strings) on top of objects
+    that live until it ends, and each full collection walks all of them: in a one-group
+    rebuild at 400 groups one landed in the directory page's render, 24 ms of the
+    rebuild's 120 ms (7 ms without it). Fewer young collections mean fewer full ones;
+    cycles are still collected, every :data:`YOUNG_OBJECTS` allocations.
+    """
+    import gc
+
+    gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
 
 
 @main.command(short_help="Combine --shard slices into one output.")
