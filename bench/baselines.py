@@ -3,7 +3,9 @@
 - :func:`trivial_floor`: write the pages a build wrote (same paths, so the same folders;
   the same number; each of the build's average page size) from a trivial Jinja template
   (one substitution), by ``jobs`` forked processes on the same disk: what writing the
-  output costs when rendering costs nothing. Seconds.
+  output costs when rendering costs nothing, timed inside the process. Seconds.
+- :func:`trivial_program`: the same floor as a program, timed from outside like a build
+  (interpreter start-up, importing Jinja, forking, writing). Seconds.
 - :func:`stat_baseline`: a fresh interpreter that imports what ``bookgen build`` imports
   and ``stat``s every input file (the project, bookgen's code, templates, themes and
   catalogs): the least a no-op rebuild can do. Seconds, wall clock, from outside.
@@ -52,6 +54,7 @@ def trivial_floor(out: Path, dest: Path, jobs: int) -> tuple[float, int, int]:
     paths = sorted(p for p in files if p.endswith(".html") and "/" in p)  # the groups' pages
     average = sum(os.path.getsize(out / p) for p in paths) // max(1, len(paths))
     _JOB = (dest, paths, "x" * average)
+    os.sync()
     return in_slices(_write_slice, len(paths), jobs), len(paths), average
 
 
@@ -88,6 +91,7 @@ print(count)
 def stat_baseline(site: Path) -> tuple[float, int]:
     """(seconds, files stat'ed) of a fresh interpreter that imports bookgen's build and
     stats every input file once."""
+    os.sync()
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", STAT_EVERY_INPUT, str(site)], capture_output=True, text=True,
                           check=True, cwd=REPO, env=CHILD_ENV)  # fmt: skip
@@ -125,10 +129,41 @@ def render_alone(site: Path, slug: str, out: Path) -> tuple[float, float]:
     (first time in a fresh process, with the compiled templates of the build into ``out``
     as a build has them; warm, best of 3)."""
     cache = out.parent / f".{out.name}.cache"
+    os.sync()
     done = subprocess.run([sys.executable, "-c", RENDER_ONE, str(site), slug, str(cache)], capture_output=True,
                           text=True, check=True, cwd=REPO, env=CHILD_ENV)  # fmt: skip
     first, warm, _imports = json.loads(done.stdout.strip().splitlines()[-1])
     return float(first), float(warm)
+
+
+TRIVIAL_PROGRAM = """
+import json, multiprocessing, sys
+import jinja2
+from pathlib import Path
+sys.path.insert(0, 'bench')
+import baselines as b
+job = json.loads(Path(sys.argv[1]).read_text('utf-8'))
+b._JOB = (Path(job['dest']), job['paths'], 'x' * job['average'])
+b.in_slices(b._write_slice, len(job['paths']), job['jobs'])
+"""
+
+
+def trivial_program(out: Path, dest: Path, jobs: int) -> float:
+    """Seconds, wall clock from outside, of the trivial floor as a program: a fresh
+    interpreter that imports Jinja, forks ``jobs`` processes and writes the pages of the
+    build in ``out`` again into ``dest`` (same paths, number and average size) from a
+    trivial template. Timed as ``bookgen build`` is, start-up included."""
+    files = json.loads((out / "manifest.json").read_text("utf-8"))["files"]
+    paths = sorted(p for p in files if p.endswith(".html") and "/" in p)
+    average = sum(os.path.getsize(out / p) for p in paths) // max(1, len(paths))
+    spec = dest.parent / f"{dest.name}.json"
+    spec.write_text(json.dumps({"dest": str(dest), "paths": paths, "average": average, "jobs": jobs}), "utf-8")
+    os.sync()
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", TRIVIAL_PROGRAM, str(spec)], check=True, cwd=REPO, env=CHILD_ENV)
+    seconds = time.perf_counter() - started
+    spec.unlink()
+    return seconds
 
 
 def trivial_floor_in_child(out: Path, dest: Path, jobs: int) -> tuple[float, int, int]:

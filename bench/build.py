@@ -7,10 +7,12 @@ Generates a synthetic site (bench/synth.py), then measures, on the same disk:
 - Jinja floor: plain Jinja rendering of the same templates with contexts computed
   beforehand (not timed), written to disk by as many processes as the build uses;
 - trivial floor: the same pages (paths, number, average size) written from a trivial
-  template by as many processes (bench/baselines.py): writing with no rendering;
+  template by as many processes (bench/baselines.py): writing with no rendering. Twice:
+  as a program (a fresh interpreter that imports Jinja, forks and writes, timed from
+  outside as the cold build is) and as the write loop alone, timed inside its process;
 - cold build: `bookgen build` into an empty folder (a fresh interpreter: start-up,
   loading and validating every file, assets, pages, manifest, atomic publish);
-  cold builds and both floors alternate ``--repeat`` times, and the medians of the
+  cold builds and the floors alternate ``--repeat`` times, and the medians of the
   per-run ratios are reported;
 - stat baseline: a fresh interpreter that imports bookgen's build and stats every input
   file; no-op rebuilds alternate with it ``--repeat`` times (budget: no-op <= 1.5x);
@@ -23,7 +25,8 @@ Generates a synthetic site (bench/synth.py), then measures, on the same disk:
 - peak RSS of the largest process of each build.
 
 Every process runs with Python's bytecode cache on (``PYTHONDONTWRITEBYTECODE`` is
-dropped), as installed packages do.
+dropped), as installed packages do, and every measure starts after ``sync``: the writeback
+of what the measure before it wrote (100 MB a round) does not compete with it for the disk.
 
 Not a test: CI does not run it.
 """
@@ -42,7 +45,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from baselines import CHILD_ENV, in_slices, render_alone, stat_baseline, trivial_floor_in_child
+from baselines import (
+    CHILD_ENV,
+    in_slices,
+    render_alone,
+    stat_baseline,
+    trivial_floor_in_child,
+    trivial_program,
+)
 from synth import make_site
 
 from generator.load.loader import load_site
@@ -55,6 +65,7 @@ _PAGES: list[tuple[str, object, str, dict]] = []
 def run_build(site: Path, out: Path, jobs: int, *extra: str) -> tuple[float, int, str]:
     """Seconds, peak RSS (KB) of the largest process, and the summary line of one build."""
     command = [sys.executable, "-m", "generator", "build", str(site), "-o", str(out), "-j", str(jobs), *extra]
+    os.sync()  # what earlier measures wrote is on disk: its writeback does not run during this one
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=CHILD_ENV)
     _, status, usage = os.wait4(process.pid, 0)
@@ -89,6 +100,7 @@ def floor(site_dir: Path, out: Path, jobs: int) -> tuple[float, int]:
     for _path, env, template, _ in _PAGES[:50]:  # compile every template before the clock starts
         env.get_template(template)
     FLOOR_ROOT = out / "floor"
+    os.sync()
     seconds = in_slices(_floor_slice, len(_PAGES), jobs)
     pages = len(_PAGES)
     _PAGES.clear()
@@ -156,7 +168,7 @@ def main() -> None:
         # Cold builds and the floors alternate, and the medians are compared: the machine is
         # shared and noisy, so a single pair can be off by 30 % either way.
         out = work / "out"
-        colds, floors, trivials, rss = [], [], [], 0
+        colds, floors, trivials, programs, rss = [], [], [], [], 0
         for _ in range(args.repeat):
             clear(work, out)
             seconds, peak, _ = run_build(site, out, j)
@@ -167,9 +179,12 @@ def main() -> None:
             trivial, trivial_pages, average = trivial_floor_in_child(out, work / "trivial", j)
             shutil.rmtree(work / "trivial", ignore_errors=True)
             trivials.append(trivial)
-        cold, floor_seconds, trivial = (statistics.median(x) for x in (colds, floors, trivials))
+            programs.append(trivial_program(out, work / "trivial", j))
+            shutil.rmtree(work / "trivial", ignore_errors=True)
+        cold, floor_seconds, trivial, program = (statistics.median(x) for x in (colds, floors, trivials, programs))
         ratio = statistics.median(c / f for c, f in zip(colds, floors, strict=True))
         trivial_ratio = statistics.median(c / t for c, t in zip(colds, trivials, strict=True))
+        program_ratio = statistics.median(c / t for c, t in zip(colds, programs, strict=True))
         costs = rebuild_costs(site, out, j, args.repeat)
         doubled, rss2 = None, 0
         if not args.no_double:
@@ -182,13 +197,16 @@ def main() -> None:
               f" ({trivial_pages} pages of {average} bytes on average)")
         print(f"  medians of {args.repeat} alternating runs; cold/Jinja floor: "
               + ", ".join(f"{c / f:.2f}" for c, f in zip(colds, floors, strict=True))
-              + "; cold/trivial floor: " + ", ".join(f"{c / t:.2f}" for c, t in zip(colds, trivials, strict=True)))
+              + "; cold/trivial program: " + ", ".join(f"{c / t:.2f}" for c, t in zip(colds, programs, strict=True))
+              + "; cold/trivial loop: " + ", ".join(f"{c / t:.2f}" for c, t in zip(colds, trivials, strict=True)))
         floor_rate, cold_rate = floor_pages / floor_seconds, floor_pages / cold
         rows = [
-            ("trivial floor: trivial template + write", trivial, trivial_pages / trivial, "", ""),
+            ("trivial floor as a program (start, fork, write)", program, trivial_pages / program, "", ""),
+            ("trivial floor, write loop alone", trivial, trivial_pages / trivial, "", ""),
             ("Jinja floor: Jinja render + write, contexts ready", floor_seconds, floor_rate, "", ""),
             ("cold build (fresh interpreter, empty OUT)", cold, cold_rate,
-             f"{trivial_ratio:.2f}x trivial, {ratio:.2f}x Jinja", f"{cold_rss_mb(rss)} MB"),
+             f"{program_ratio:.2f}x program, {trivial_ratio:.2f}x loop, {ratio:.2f}x Jinja",
+             f"{cold_rss_mb(rss)} MB"),
         ]
         for label, costs_at in (("", costs), (" (2N)", doubled)):
             if costs_at is None:
