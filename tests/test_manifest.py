@@ -35,3 +35,12 @@ def test_the_same_manifest_is_the_same_bytes_whatever_order_its_files_were_added
     one = Manifest(files={"b": "2", "a": "1"}, inputs={"y": "1", "x": "2"})
     other = Manifest(files={"a": "1", "b": "2"}, inputs={"x": "2", "y": "1"})
     assert one.to_json() == other.to_json()
+
+
+@given(st.dictionaries(st.text(), st.text(), min_size=1))
+def test_a_member_of_strings_has_one_line_per_entry_whatever_the_strings_hold(files: dict[str, str]) -> None:
+    text = json_lines({"files": files})  # '", "', quotes, newlines and non-ASCII inside
+    lines = text.splitlines()
+    assert lines[0] == "{" and lines[1] == '"files": {' and lines[-2:] == ["}", "}"]
+    assert len(lines) == 4 + len(files)
+    assert json.loads(text) == {"files": files}

@@ -62,6 +62,7 @@ class Manifest:
 
 
 _compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ": ")).encode
+_one_per_line = json.JSONEncoder(ensure_ascii=False, separators=(",\n ", ": ")).encode
 
 
 def json_lines(body: dict[str, Any]) -> str:
@@ -73,7 +74,10 @@ def json_lines(body: dict[str, Any]) -> str:
     members = []
     for key, value in body.items():
         if isinstance(value, dict) and value:
-            entries = ",\n".join(f" {_compact(k)}: {_compact(v)}" for k, v in value.items())
+            if all(isinstance(v, str) for v in value.values()):  # files, inputs: one call
+                entries = " " + _one_per_line(value)[1:-1]
+            else:
+                entries = ",\n".join(f" {_compact(k)}: {_compact(v)}" for k, v in value.items())
             members.append(f"{_compact(key)}: {{\n{entries}\n}}")
         else:
             members.append(f"{_compact(key)}: {_compact(value)}")
