@@ -40,7 +40,7 @@ def test_the_same_manifest_is_the_same_bytes_whatever_order_its_files_were_added
 @given(st.dictionaries(st.text(), st.text(), min_size=1))
 def test_a_member_of_strings_has_one_line_per_entry_whatever_the_strings_hold(files: dict[str, str]) -> None:
     text = json_lines({"files": files})  # '", "', quotes, newlines and non-ASCII inside
-    lines = text.splitlines()
+    lines = text.split("\n")[:-1]  # lines as diff reads them (U+0085, U+2028 stay inside a line)
     assert lines[0] == "{" and lines[1] == '"files": {' and lines[-2:] == ["}", "}"]
     assert len(lines) == 4 + len(files)
     assert json.loads(text) == {"files": files}
