@@ -115,17 +115,23 @@ during a build (Python's default: 700)."""
 
 
 def few_collections() -> None:
-    """Collect garbage less often for the rest of this process (a build, then exit).
+    """Collect garbage less often for the rest of this process (a build, then exit), and
+    not at all on the way out.
 
     A build allocates in bursts (parsed manifests, a page's strings) on top of objects
     that live until it ends, and each full collection walks all of them: in a one-group
     rebuild at 400 groups one landed in the directory page's render, 24 ms of the
     rebuild's 120 ms (7 ms without it). Fewer young collections mean fewer full ones;
-    cycles are still collected, every :data:`YOUNG_OBJECTS` allocations.
+    cycles are still collected, every :data:`YOUNG_OBJECTS` allocations. At exit the
+    interpreter's last collection walked everything once more, 50 ms of a one-group
+    rebuild at 800 groups: the objects are frozen first (``gc.freeze``), so it skips
+    them; they are still freed, and the process ends anyway.
     """
+    import atexit
     import gc
 
     gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
+    atexit.register(gc.freeze)
 
 
 @main.command(short_help="Combine --shard slices into one output.")
