@@ -173,7 +173,7 @@ def _publish(
             carry_files(out, staging, carried, old.files, spare, output, previous.written_ns)
         else:
             output.write_assets(plan.shared_assets())
-        job = Job(site_dir, started_ns, renderer, staging, plan.assets, output.live, twin)
+        job = Job(site_dir, site, started_ns, renderer, staging, plan.assets, output.live, twin)
         rendered = render_groups(job, sorted(changed), jobs, progress)
         output.files.update(rendered.files)
         output.twin_failed |= rendered.twin_failed

@@ -446,3 +446,20 @@ def test_a_project_theme_with_text_templates_and_other_files_loads(minisite: Pat
     (folder / "static" / "theme.css").write_text("body { color: #111; }\n", "utf-8")
     (folder / "static" / "mark.png").write_bytes(b"\x89PNG\r\n\x1a\n\xff")  # not text, not read as text
     assert [g.slug for g in load_site(minisite).groups] == ["shop", "spa"]
+
+
+def test_groups_loaded_with_the_builds_settings_do_not_read_site_toml_again(minisite: Path) -> None:
+    settings = load_site(minisite, only=lambda slug: False)
+    (minisite / "site.toml").write_text("not = [valid", "utf-8")  # read now, it would be a problem
+    site = load_site(minisite, only={"spa"}.__contains__, settings=settings)
+    assert site.config == settings.config
+    assert [source.slug for source in site.groups] == ["spa"]
+    with pytest.raises(SiteError):
+        load_site(minisite, only={"spa"}.__contains__)
+
+
+def test_a_groups_own_theme_is_still_checked_with_the_builds_settings(minisite: Path) -> None:
+    settings = load_site(minisite, only=lambda slug: False)
+    (minisite / "groups" / "shop" / "page.toml").write_text('theme = "nope"\n', "utf-8")
+    with pytest.raises(SiteError, match="no such theme"):
+        load_site(minisite, only={"shop"}.__contains__, settings=settings)

@@ -218,20 +218,26 @@ def _image_file(
     return None
 
 
-def load_site(root: Path | str, *, only: Callable[[str], bool] | None = None) -> Site:
+def load_site(root: Path | str, *, only: Callable[[str], bool] | None = None, settings: Site | None = None) -> Site:
     """Load and validate the site project at ``root``.
 
     ``only`` selects groups by slug (for sharded builds); unselected groups are not
-    read at all. Raises :class:`SiteError` listing every problem found.
+    read at all. ``settings``, the same project loaded before in this build (its groups
+    not needed), gives ``site.toml`` and the site's theme as they were checked then: a
+    build's every slice of groups does not read and check them again. Raises
+    :class:`SiteError` listing every problem found.
     """
     root = Path(root)
     reader = Reader(root)
     if not root.is_dir():
         raise SiteError([Problem(str(root), "", "is not a folder (expected a site project)")])
     config_file = root / "site.toml"
-    config = reader.settings(SiteConfig, config_file)
-    if not config_file.exists():
-        reader.add(config_file, "", "is missing (run `bookgen new` to start a project)")
+    if settings is not None:
+        config = settings.config
+    else:
+        config = reader.settings(SiteConfig, config_file)
+        if not config_file.exists():
+            reader.add(config_file, "", "is missing (run `bookgen new` to start a project)")
 
     groups_dir = root / "groups"
     groups = []
@@ -244,7 +250,8 @@ def load_site(root: Path | str, *, only: Callable[[str], bool] | None = None) ->
             groups.append(source)
     theme_dirs = (root / "themes",) if (root / "themes").is_dir() else ()
     checked: set[Path] = set()
-    _check_themes(reader, config_file, config.site.theme, theme_dirs, checked)
+    if settings is None:
+        _check_themes(reader, config_file, config.site.theme, theme_dirs, checked)
     for source in groups:
         if source.page.theme:
             _check_themes(reader, source.directory / "page.toml", source.page.theme, theme_dirs, checked)

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..errors import Problem, SiteError, in_reading_order
 from ..load.checks import check
-from ..load.loader import load_site
+from ..load.loader import Site, load_site
 from ..plan.pages import SitePlan, directory_entry
 from ..publish.manifest import group_digest, group_stamp
 from ..publish.output import Output
@@ -54,11 +54,13 @@ class Rendered:
 
 @dataclass(frozen=True)
 class Job:
-    """What every slice of groups is rendered with: the site folder, the build's start
-    (for stamps), the renderer, the output folder (``live``, ``twin``: see
+    """What every slice of groups is rendered with: the site folder and its settings
+    (``site.toml`` and the site's theme, loaded and checked once by the build), the
+    build's start (for stamps), the renderer, the output folder (``live``, ``twin``: see
     :class:`~generator.publish.output.Output`) and the plan's asset registry so far."""
 
     site_dir: Path
+    settings: Site
     started_ns: int
     renderer: Renderer
     root: Path
@@ -79,7 +81,7 @@ def _load_and_render(job: Job, slugs: list[str]) -> Rendered:
     groups = job.site_dir / "groups"
     try:
         stamps = {slug: group_stamp(groups / slug, job.started_ns, follow=follow) for slug in slugs}
-        site = load_site(job.site_dir, only=wanted.__contains__)
+        site = load_site(job.site_dir, only=wanted.__contains__, settings=job.settings)
         inputs = {slug: group_digest(groups / slug, follow=follow, loaded=site.loaded) for slug in slugs}
     except SiteError as error:
         return Rendered(groups=len(slugs), problems=error.problems)
