@@ -43,12 +43,15 @@ import math
 import os
 import threading
 import time
+from pathlib import PurePath
+from types import CodeType, ModuleType
 from typing import Any
 
 import jinja2
 import jinja2.bccache
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from pydantic import BaseModel
 
 from .errors import BookgenError
 
@@ -63,6 +66,8 @@ __all__ = [
 
 #: Longest one page of a project theme may take to render, in seconds.
 RENDER_SECONDS = 30.0
+#: Seconds between two raises of :class:`RenderTimeout` in a render that outlived its limit.
+REFIRE_SECONDS = 0.1
 #: Most items (characters of a string) a ``*`` may make in a project's template.
 MAX_ITEMS = 1_000_000
 #: Most bits of an integer a ``*`` or ``**`` may make in a project's template.
@@ -71,10 +76,15 @@ MAX_INT_BITS = 100_000
 
 class RenderTimeout(BookgenError, jinja2.TemplateError):
     """A page took longer than :data:`RENDER_SECONDS` to render. Raised inside the
-    template by the watchdog (made without arguments: the message reads the limit)."""
+    template by the watchdog (made without arguments: the message reads the limit);
+    :class:`TimedTemplate` raises the one that leaves a render with ``template_file``
+    and ``template_line`` set to where the template was (or ``None``), for the renderer's
+    one-line problem."""
 
-    def __init__(self) -> None:
+    def __init__(self, template_file: str | None = None, template_line: int | None = None) -> None:
         super().__init__(f"rendering took longer than {RENDER_SECONDS:g} s")
+        self.template_file = template_file
+        self.template_line = template_line
 
 
 class _Alarm:
@@ -97,9 +107,12 @@ def _raise_in(ident: int, error: type[BaseException] | None) -> None:
 class _Watchdog:
     """Raises :class:`RenderTimeout` in threads whose render outlived its deadline.
 
-    Everything shared is changed under :attr:`lock`, and an alarm is taken out of
-    :attr:`armed` when it fires: a render that ends just as its alarm fires withdraws the
-    exception in :meth:`disarm`, or gets it on its way out, never in later code.
+    Everything shared is changed under :attr:`lock`. An alarm that fired stays armed and
+    fires again every :data:`REFIRE_SECONDS` until its render ends: library code that
+    catches ``Exception`` (Jinja's ``is sequence`` test, the sandbox's item lookup) may
+    swallow one raise, not all of them. A render that ends just as its alarm fires
+    withdraws the exception in :meth:`disarm`, or gets it on its way out, never in later
+    code; :class:`TimedTemplate` reports any render whose alarm fired as a timeout.
     """
 
     def __init__(self) -> None:
@@ -136,8 +149,8 @@ class _Watchdog:
                 now = time.monotonic()
                 for ident, alarm in list(self.armed.items()):
                     if alarm.deadline <= now:
-                        del self.armed[ident]
                         alarm.fired = True
+                        alarm.deadline = now + REFIRE_SECONDS
                         _raise_in(ident, RenderTimeout)
                 self.waiting_until = min((a.deadline for a in self.armed.values()), default=math.inf)
                 self.wake.clear()
@@ -166,10 +179,64 @@ class TimedTemplate(jinja2.Template):
         watchdog = _watchdog
         alarm = watchdog.arm(RENDER_SECONDS)
         try:
-            return super().render(*args, **kwargs)
-        finally:
-            if alarm is not None:
-                watchdog.disarm(alarm)
+            try:
+                page = super().render(*args, **kwargs)
+            finally:
+                if alarm is not None:
+                    watchdog.disarm(alarm)
+        except Exception as error:
+            if alarm is None or not alarm.fired:
+                raise
+            # Whatever came out once the limit passed (the timeout itself, or an error of
+            # code that caught it, or of Jinja's traceback rewriting), it is a timeout.
+            raise RenderTimeout(*_where(_timeout_in(error) or error)) from None
+        if alarm is not None and alarm.fired:  # swallowed every time, yet the page ran late
+            raise RenderTimeout(self.filename or self.name)
+        return page
+
+
+def _timeout_in(error: BaseException) -> BaseException | None:
+    """The :class:`RenderTimeout` among ``error`` and the errors it was raised while handling."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, RenderTimeout):
+            return current
+        seen.add(id(current))
+        current = current.__context__
+    return None
+
+
+def _line_before(code: CodeType, offset: int) -> int | None:
+    """The line of the last instruction at or before ``offset`` that has one. An exception
+    raised from another thread can land on an instruction CPython gives no line (a loop's
+    jump back), where a traceback's ``tb_lineno`` is ``None``."""
+    line = None
+    for start, _end, number in code.co_lines():
+        if start > offset:
+            break
+        if number is not None:
+            line = number
+    return line
+
+
+def _where(error: BaseException) -> tuple[str | None, int | None]:
+    """The innermost template file and line of ``error``'s traceback: from the frames of
+    compiled template code (their ``__jinja_template__`` maps a Python line back to the
+    template's), or from the frames Jinja's traceback rewriting made (a template's own
+    file and line); ``(None, None)`` when no template frame is there."""
+    found: tuple[str | None, int | None] = (None, None)
+    tb = error.__traceback__
+    while tb is not None:
+        template = tb.tb_frame.f_globals.get("__jinja_template__")
+        filename = tb.tb_frame.f_code.co_filename
+        line = tb.tb_lineno if tb.tb_lineno is not None else _line_before(tb.tb_frame.f_code, tb.tb_lasti)
+        if line is not None and template is not None:
+            found = (template.filename or template.name, template.get_corresponding_lineno(line))
+        elif line is not None and not filename.endswith(".py") and not filename.startswith("<"):
+            found = (filename, line)
+        tb = tb.tb_next
+    return found
 
 
 class _OwnKeys(jinja2.BytecodeCache):
@@ -206,6 +273,17 @@ class ProjectEnvironment(ImmutableSandboxedEnvironment):
         if options.get("bytecode_cache") is not None:
             options["bytecode_cache"] = _OwnKeys(options["bytecode_cache"])
         super().__init__(**options)
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        """The sandbox's rule, and none of: a file path's attributes (``read_text``,
+        ``write_text``, ``unlink``: the file system), a module's or a class's, a module as a
+        value, or pydantic's own machinery on a model (``parse_file`` reads a file,
+        ``model_*``, ``copy``, ``json``): a model's fields and bookgen's properties stay."""
+        if not super().is_safe_attribute(obj, attr, value):
+            return False
+        if isinstance(obj, PurePath | ModuleType | type) or isinstance(value, ModuleType):
+            return False
+        return not (isinstance(obj, BaseModel) and attr not in type(obj).model_fields and hasattr(BaseModel, attr))
 
     def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
         if operator == "*":

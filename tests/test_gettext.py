@@ -24,6 +24,11 @@ TEMPLATES = [
     '{% trans %}Contact{% endtrans %}',
     '{% trans n=count %}{{ n }} day{% pluralize %}{{ n }} days{% endtrans %}',
     '{{ _("Contact") ~ name }}',  # joined with a string that must still be escaped
+    # Inside autoescape false, Jinja's gettext gives a plain string and escapes nothing.
+    '{% autoescape false %}{{ _("About %(name)s", name=name) }}{{ _("Contact") }}{% endautoescape %}',
+    '{% autoescape false %}{{ ngettext("%(num)s %(name)s", "%(num)s %(name)ss", count, name=name) }}{% endautoescape %}',
+    '{% autoescape false %}{% trans z=name %}Times in {{ z }}.{% endtrans %}{% endautoescape %}',
+    '{{ _("Contact") }}{% autoescape false %}{{ _("Contact") ~ name }}{% endautoescape %}{{ _("Contact") ~ name }}',
 ]
 
 
@@ -61,6 +66,6 @@ def test_a_translated_message_is_looked_up_once() -> None:
     counting = Catalog.__new__(Catalog)
     counting.__dict__.update(catalog.__dict__)
     env = jinja2.Environment(autoescape=True, extensions=["jinja2.ext.i18n"])
-    env.globals.update(template_gettext(counting))
+    env.globals.update(template_gettext(counting))  # type: ignore[arg-type]
     assert env.from_string('{{ _("Contact") }}{{ _("Contact") }}').render() == "ContactContact"
     assert looked_up == ["Contact"]

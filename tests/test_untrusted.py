@@ -6,7 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import threading
 import time
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import jinja2
 import pytest
@@ -213,3 +213,89 @@ def test_the_default_limit_is_30_seconds_and_the_message_says_so() -> None:
     assert untrusted.RENDER_SECONDS == 30.0
     assert str(untrusted.RenderTimeout()) == "rendering took longer than 30 s"
     assert isinstance(untrusted.RenderTimeout(), jinja2.TemplateError)  # located by template name if need be
+
+
+# -- the file system and pydantic's machinery (breaker, 2026-12-05) -------------------------------
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ p.read_text() }}",
+        "{{ p.joinpath('/etc/passwd').read_text() }}",
+        "{{ p.write_text('owned') }}",
+        "{{ p['read_text']() }}",
+        "{{ (p|attr('unlink'))() }}",
+        "{{ m.parse_file('/etc/passwd') }}",  # pydantic's deprecated class method reads a file
+        "{{ m.model_dump() }}",
+        "{{ m.copy() }}",
+    ],
+)
+def test_a_theme_template_cannot_reach_the_file_system_or_pydantics_machinery(
+    tmp_path: Path, source: str
+) -> None:
+    from generator.models import Calendar
+
+    target = tmp_path / "target.txt"
+    target.write_text("secret", "utf-8")
+    theme = project_theme(tmp_path, {"x.html": source})
+    problem = problem_of(theme, p=target, m=Calendar(id=1, name="Camille"))
+    assert "template error:" in problem and "secret" not in problem
+    assert target.read_text("utf-8") == "secret"
+
+
+def test_a_models_fields_and_bookgens_properties_stay_readable_in_the_sandbox(tmp_path: Path) -> None:
+    from generator.models import Calendar
+
+    theme = project_theme(tmp_path, {"x.html": "{{ m.name }} {{ m.label }} {{ m.id }}"})
+    page = Renderer().render(theme, "fr", "x.html", {"m": Calendar(id=1, name="Camille")}, "spa")
+    assert page == "Camille Camille 1"
+
+
+def test_pages_get_no_object_that_holds_the_groups_files(minisite: Path) -> None:
+    from generator.load.loader import GroupSource, load_site
+    from generator.render.context import group_parts
+
+    site = load_site(minisite)
+    for source in site.groups:
+        values = list(group_parts(site.config, source).values())
+        while values:  # every value reachable through containers
+            value = values.pop()
+            assert not isinstance(value, GroupSource | PurePath)
+            if isinstance(value, dict):
+                values += value.values()
+            elif isinstance(value, list | tuple):
+                values += value
+
+
+# -- a timeout that library code swallows ----------------------------------------------------------
+
+SWALLOWING = "{% for i in range(100000) %}{% for j in range(100000) %}{% if loop is sequence %}{% endif %}{% endfor %}{% endfor %}"
+
+
+def test_a_timeout_that_library_code_catches_is_raised_again_and_reported_where_it_was(
+    tmp_path: Path, short_limit: float
+) -> None:
+    # Jinja's `is sequence` test catches Exception: a single raise can be swallowed.
+    theme = project_theme(tmp_path, {"x.html": "<p>\n" + SWALLOWING + "\n</p>"})
+    template = tmp_path / "themes" / "mine" / "templates" / "x.html"
+    for _ in range(5):
+        started = time.monotonic()
+        problem = problem_of(theme)
+        assert problem == f"{template}:2: template error: rendering took longer than 0.3 s"
+        assert time.monotonic() - started < short_limit + 2
+
+
+def test_a_render_that_swallowed_its_timeout_and_ended_late_is_still_a_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(untrusted, "RENDER_SECONDS", 0.05)
+    monkeypatch.setattr(untrusted, "REFIRE_SECONDS", 60.0)  # one raise only, swallowed below
+    theme = project_theme(tmp_path, {"x.html": "{% for i in range(3000) %}{% if loop is sequence %}{% endif %}{{ slow() }}{% endfor %}"})
+
+    def slow() -> str:
+        time.sleep(0.0001)
+        return ""
+
+    problem = problem_of(theme, slow=slow)
+    assert problem.endswith("template error: rendering took longer than 0.05 s")

@@ -146,7 +146,6 @@ def group_parts(config: SiteConfig, source: GroupSource, image_urls: dict[str, s
     return {
         "site": config.site,
         "booking": config.booking,
-        "source": source,
         "group": group,
         "slug": source.slug,
         "zone_key": group.timezone,

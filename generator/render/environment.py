@@ -148,6 +148,8 @@ def template_problem(error: Exception, name: str, where: str = "") -> Problem | 
     if isinstance(error, jinja2.TemplateSyntaxError):
         message = f"template syntax error: {error.message}"
         return Problem(error.filename or name, "", message, error.lineno)
+    if getattr(error, "template_file", None):  # generator.untrusted.RenderTimeout, located
+        return Problem(error.template_file, "", f"template error: {error}", error.template_line)  # type: ignore[attr-defined]
     frames = [
         frame for frame in traceback.extract_tb(error.__traceback__)
         if not frame.filename.endswith(".py") and not frame.filename.startswith("<")
