@@ -99,14 +99,14 @@ def build(
     cache = private_folder(out.parent / f".{out.name}.cache") if out.parent.is_dir() else None
     state = read_state(cache)
     # Plan the work: which groups changed since the previous build (none → OUT is up to date).
-    previous = previous_build(out, manifest, incremental and not strict and not foreign)
+    previous = previous_build(out, manifest, incremental and not strict and not foreign, state)
     stamps: dict[str, str] = {}
     if previous:  # (a full build has its workers digest the groups)
         known = state.stamps if state.manifest == previous.sha else {}
         stamps, manifest.inputs = changed_inputs(site_dir, previous, known, slugs, started_ns)
         if previous.manifest.inputs == manifest.inputs and tree_matches(out, previous):
             if stamps != known:  # refresh stale stamps, so the next build need not read again
-                write_state(cache, BuildState(previous.sha, stamps, state.bytecode))
+                write_state(cache, BuildState(previous.sha, stamps, state.bytecode, previous.written_ns))
             return _up_to_date(previous, len(slugs), time.perf_counter() - started)
     changed = {slug for slug in slugs if not previous or previous.manifest.inputs.get(slug) != manifest.inputs.get(slug)}
     site = _load_settings(site_dir, changed)
@@ -126,7 +126,8 @@ def build(
             out_edited = False
             bytecode = {**state.bytecode, **rendered.bytecode, **renderer.templates.written}
             kept = {k: v for k, v in bytecode.items() if cache and (cache / k).is_file()}
-            write_state(cache, BuildState(rendered.manifest_sha, {**stamps, **rendered.stamps}, kept))
+            write_state(cache, BuildState(rendered.manifest_sha, {**stamps, **rendered.stamps}, kept,
+                                          rendered.manifest_written_ns))  # fmt: skip
     if out_edited:
         return build(site_dir, out, strict=strict, progress=progress, jobs=jobs, shard=shard, incremental=False)
     result.seconds = time.perf_counter() - started
@@ -199,7 +200,7 @@ def _publish(
         # Only once its manifest is written: a build killed in between leaves a tree that is
         # still marked as bookgen's (manifest or mark), never one the next build must refuse.
         (staging / PARTIAL).unlink(missing_ok=True)
-        rendered.manifest_sha = output.manifest_sha
+        rendered.manifest_sha, rendered.manifest_written_ns = output.manifest_sha, output.manifest_written_ns
         result.files = output.files
         _swap(staging, out)
         if twin is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 import shutil
 import subprocess
 import sys
@@ -332,6 +333,33 @@ def test_an_in_place_edit_of_out_with_nothing_else_changed_is_repaired_too(minis
         handle.write("<!-- x -->")
     assert not build(minisite, out).unchanged  # "Nothing changed" would keep the lie
     assert_out_is_true(out)
+
+
+@pytest.mark.parametrize("resave", ["touch", "rewrite", "reindent"])
+@pytest.mark.parametrize("other_change", [False, True])
+def test_an_edit_of_out_hidden_by_saving_the_manifest_again_is_still_repaired(
+    minisite: Path, tmp_path: Path, resave: str, other_change: bool
+) -> None:
+    # The breaker's case: OUT's files count as unedited when no newer than the manifest,
+    # so a manifest saved after a hand edit made the edit look like the build's.
+    out = tmp_path / "out"
+    build(minisite, out)
+    with open(out / "index.html", "a", encoding="utf-8") as handle:
+        handle.write("<!-- hand edit -->")
+    manifest = out / "manifest.json"
+    time.sleep(0.01)
+    if resave == "touch":
+        os.utime(manifest)
+    elif resave == "rewrite":
+        manifest.write_bytes(manifest.read_bytes())
+    else:
+        manifest.write_text(json.dumps(json.loads(manifest.read_text("utf-8")), indent=2), "utf-8")
+    if other_change:
+        set_name(minisite, "spa", "Another")
+    assert not build(minisite, out).unchanged
+    assert "<!-- hand edit -->" not in (out / "index.html").read_text("utf-8")
+    assert_out_is_true(out)
+    assert snapshot(out) == clean_build(minisite, tmp_path)
 
 
 @pytest.mark.parametrize("damage", ["delete", "edit", "add"])

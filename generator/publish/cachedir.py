@@ -52,6 +52,7 @@ class BuildState:
     manifest: str = ""  # sha256 of the manifest.json bytes the stamps describe
     stamps: dict[str, str] = field(default_factory=dict)  # slug → generator.publish.manifest.group_stamp
     bytecode: dict[str, str] = field(default_factory=dict)  # bytecode entry name → sha256 of its bytes
+    written_ns: int = 0  # that manifest's mtime when the build wrote it (a later touch moves the file's)
 
 
 def read_state(folder: Path | None) -> BuildState:
@@ -60,8 +61,9 @@ def read_state(folder: Path | None) -> BuildState:
         return BuildState()
     try:
         data = json.loads((folder / STATE).read_text("utf-8"))
-        state = BuildState(str(data["manifest"]), dict(data["stamps"]), dict(data["bytecode"]))
-    except (OSError, ValueError, KeyError, TypeError):
+        state = BuildState(str(data["manifest"]), dict(data["stamps"]), dict(data["bytecode"]),
+                           int(data.get("written_ns", 0)))  # fmt: skip
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return BuildState()
     if not all(isinstance(v, str) for v in (*state.stamps.values(), *state.bytecode.values())):
         return BuildState()
@@ -72,7 +74,7 @@ def write_state(folder: Path | None, state: BuildState) -> None:
     """Save ``state`` atomically; a cache that cannot be written is simply not used."""
     if folder is None:
         return
-    body = {"manifest": state.manifest, "stamps": dict(sorted(state.stamps.items())),
+    body = {"manifest": state.manifest, "written_ns": state.written_ns, "stamps": dict(sorted(state.stamps.items())),
             "bytecode": dict(sorted(state.bytecode.items()))}  # fmt: skip
     with contextlib.suppress(OSError):
         replace_file(folder / STATE, json_lines(body).encode())

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from ..errors import BookgenError
 from ..plan.urls import LOADER
 from .atomic import PARTIAL, discard_tree, is_ours, link_or_copy, spare_dir
+from .cachedir import BuildState
 from .manifest import NAME, Manifest, group_digest, group_stamp, read_manifest_file
 
 if TYPE_CHECKING:
@@ -39,9 +40,15 @@ class Previous:
     sha: str  # sha256 of OUT's manifest.json bytes (what the cached stamps belong to)
 
 
-def previous_build(out: Path, manifest: Manifest, incremental: bool) -> Previous | None:
+def previous_build(out: Path, manifest: Manifest, incremental: bool, state: BuildState | None = None) -> Previous | None:
     """The previous build in ``out`` when this one may reuse it: incremental, and built by
-    the same bookgen from the same shared inputs, as the same shard."""
+    the same bookgen from the same shared inputs, as the same shard.
+
+    Files of OUT count as unedited when no newer than the manifest (their tree's build),
+    so a manifest saved or touched after a hand edit would hide the edit. With the
+    private cache's ``state`` of the last build into OUT: a manifest whose bytes are not
+    the ones that build wrote is not reused (everything is rendered again), and the time
+    is the one the state recorded when it wrote them, not the file's mtime now."""
     if not incremental:
         return None
     found = read_manifest_file(out)
@@ -50,7 +57,13 @@ def previous_build(out: Path, manifest: Manifest, incremental: bool) -> Previous
     previous = found.manifest
     if (previous.generator, previous.shared, previous.shard) != (manifest.generator, manifest.shared, manifest.shard):
         return None
-    return Previous(previous, found.written_ns, found.sha)
+    written_ns = found.written_ns
+    if state is not None and state.manifest:
+        if state.manifest != found.sha:
+            return None
+        if state.written_ns:
+            written_ns = min(written_ns, state.written_ns)
+    return Previous(previous, written_ns, found.sha)
 
 
 def still_foreign(out: Path) -> bool:

@@ -32,6 +32,7 @@ class Output:
         self.twin_failed = False  # no hard links there: the next incremental build makes its own tree
         self.files: dict[str, str] = {}  # path → sha256, for the manifest
         self.manifest_sha = ""  # sha256 of the manifest.json written (see write_manifest)
+        self.manifest_written_ns = 0  # and its mtime then
         self._folders: set[Path] = set()
 
     def write(self, path: str, data: bytes | str, *, atomic: bool = False) -> None:
@@ -77,3 +78,4 @@ class Output:
         raw = manifest.to_json().encode("utf-8")
         (self.root / NAME).write_bytes(raw)
         self.manifest_sha = hashlib.sha256(raw).hexdigest()
+        self.manifest_written_ns = os.stat(self.root / NAME).st_mtime_ns

@@ -50,6 +50,7 @@ class Rendered:
     bytecode: dict[str, str] = field(default_factory=dict)  # compiled templates written: name → sha256
     assets: dict[str, str] = field(default_factory=dict)  # the plan's registry, with themes first used here
     manifest_sha: str = ""  # set by the build once the manifest is written
+    manifest_written_ns: int = 0  # and its mtime then
 
 
 @dataclass(frozen=True)
