@@ -191,6 +191,9 @@ def _publish(
         # The directory and sitemap list every group: carried over when what they show is as before.
         kept: list[str] = []
         if previous and old:
+            for path in plan.drop_unused_theme_css(entries):  # a group left the theme, or left
+                output.files.pop(path, None)
+                (staging / path).unlink(missing_ok=True)
             kept = plan.unchanged_site_pages(old.groups, entries)
             carry_files(out, staging, kept, old.files, spare, output, previous.written_ns)
         render_site_pages(plan, renderer, output, entries, skip=kept)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
 import shutil
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -333,6 +333,30 @@ def test_an_in_place_edit_of_out_with_nothing_else_changed_is_repaired_too(minis
         handle.write("<!-- x -->")
     assert not build(minisite, out).unchanged  # "Nothing changed" would keep the lie
     assert_out_is_true(out)
+
+
+@pytest.mark.parametrize("how", ["theme removed", "group removed"])
+def test_a_theme_stylesheet_no_group_uses_any_more_leaves_an_incremental_build(
+    minisite: Path, tmp_path: Path, how: str
+) -> None:
+    # The breaker's case: the stylesheet of a theme only one group used was carried over
+    # with the shared assets, build after build, so OUT differed from a full build.
+    page = minisite / "groups" / "shop" / "page.toml"
+    original = page.read_text("utf-8")
+    page.write_text(original.replace('theme = "minimal"', 'theme = "contrast"'), "utf-8")
+    out = tmp_path / "out"
+    build(minisite, out)
+    assert any(path.startswith("assets/contrast.") for path in snapshot(out))
+    if how == "theme removed":
+        page.write_text(original, "utf-8")  # back to minimal
+    else:
+        shutil.rmtree(minisite / "groups" / "shop")
+    for _ in range(2):  # the spare tree, updated the next time, too
+        build(minisite, out)
+        assert not any(path.startswith("assets/contrast.") for path in snapshot(out))
+        assert_out_is_true(out)
+        assert snapshot(out) == clean_build(minisite, tmp_path)
+        set_name(minisite, "spa", f"Renamed {_}")
 
 
 @pytest.mark.parametrize("resave", ["touch", "rewrite", "reindent"])

@@ -79,6 +79,7 @@ def directory_entry(site: Site, source: GroupSource) -> dict[str, Any]:
         "zipcode": group.zipcode or "",
         "locales": [url_locale(x) for x in group_locales(site.config, source)],
         "x_default": x_default_locale(site.config, source),
+        "theme": theme_for(site, source).name,  # so a rebuild that loads no group knows which stylesheets are used
     }
 
 
@@ -125,6 +126,18 @@ class SitePlan:
         asset = _hashed("assets", theme.name, ".css", css, shared=True)
         self.assets[key] = asset.path
         return [asset]
+
+    def drop_unused_theme_css(self, entries: dict[str, dict[str, Any]]) -> list[str]:
+        """Take out of the registry the stylesheets of themes that neither the site nor any
+        group of ``entries`` (:func:`directory_entry`) uses any more, and return their
+        paths: an incremental build carried them over with the shared assets, and a full
+        build would not write them. Nothing is taken when an entry does not name its theme."""
+        themes = [entry.get("theme") for entry in entries.values()]
+        if None in themes:
+            return []
+        used = {theme_for(self.site, None).name, *themes}
+        unused = [key for key in self.assets if key.startswith("css:") and key != "css:site" and key[4:] not in used]
+        return [self.assets.pop(key) for key in unused]
 
     def group(self, source: GroupSource, loader: Loader) -> tuple[list[Asset], list[Page]]:
         """A group's own assets (stylesheet, logo, images) and its pages, with ``loader``
@@ -211,7 +224,9 @@ class SitePlan:
         """The paths of the site pages that directory entries ``old`` and ``new`` render
         alike: both when the entries are equal; the sitemap alone when only names, cities
         or zip codes differ (it lists slugs and locales, which a rename leaves as they were)."""
-        if old == new:
+        def shown(entries: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+            return {slug: {k: v for k, v in entry.items() if k != "theme"} for slug, entry in entries.items()}
+        if shown(old) == shown(new):
             return [urls.DIRECTORY, urls.SITEMAP]
         def placed(entries: dict[str, dict[str, Any]]) -> dict[str, tuple[Any, Any]]:
             return {slug: (entry["locales"], entry["x_default"]) for slug, entry in entries.items()}
