@@ -39,8 +39,11 @@ only when it returns (hence the ``*`` and ``**`` bounds above); memory is not li
 from __future__ import annotations
 
 import ctypes
+import functools
 import math
 import os
+import re
+import string
 import threading
 import time
 from pathlib import PurePath
@@ -266,13 +269,24 @@ class ProjectEnvironment(ImmutableSandboxedEnvironment):
     ``*`` and ``**``, :class:`TimedTemplate` pages, and its own keys in the bytecode cache
     it is given. Takes :class:`jinja2.Environment`'s options."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "%"})
     template_class = TimedTemplate
 
     def __init__(self, **options: Any) -> None:
         if options.get("bytecode_cache") is not None:
             options["bytecode_cache"] = _OwnKeys(options["bytecode_cache"])
         super().__init__(**options)
+        for name, check in (("format", _check_printf), ("center", _check_width), ("indent", _check_width)):
+            self.filters[name] = _checked(self.filters[name], check)
+
+    def wrap_str_format(self, value: Any) -> Any:
+        """``str.format`` and ``format_map``, sandboxed as Jinja does, with widths and
+        precisions of at most :data:`MAX_ITEMS` (``'{:>999999999}'.format(1)``)."""
+        wrapper = super().wrap_str_format(value)
+        if wrapper is None:
+            return None
+        _check_format_spec(value.__self__)
+        return wrapper
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         """The sandbox's rule, and none of: a file path's attributes (``read_text``,
@@ -290,7 +304,56 @@ class ProjectEnvironment(ImmutableSandboxedEnvironment):
             _check_product(left, right)
         elif operator == "**":
             _check_power(left, right)
+        elif operator == "%":
+            _check_printf(left)
         return super().call_binop(context, operator, left, right)
+
+
+# A printf conversion's width and precision ('%08.3f', '%*d'), as Python's % reads them.
+_PRINTF = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[diouxXeEfFgGcrsa%]")
+_DIGITS = re.compile(r"\d+")
+
+
+def _too_wide(number: str) -> bool:
+    digits = number.lstrip("0")
+    return number == "*" or len(digits) > len(str(MAX_ITEMS)) or (digits.isdigit() and int(digits) > MAX_ITEMS)
+
+
+def _check_printf(value: Any, *_: Any, **__: Any) -> None:
+    """Refuse a ``%`` format whose width or precision is over :data:`MAX_ITEMS` (or given
+    by ``*``): ``'%0999999999d' % 1`` is one C call making a gigabyte."""
+    if isinstance(value, str) and any(
+        _too_wide(part) for match in _PRINTF.finditer(value) for part in match.groups() if part
+    ):
+        raise SecurityError(f"the sandbox refuses a format wider than {MAX_ITEMS} characters")
+
+
+def _check_format_spec(value: str) -> None:
+    """The same for ``str.format``'s specs (``{:>999999999}``); a spec made of other fields
+    (``{:{width}}``) is refused too."""
+    try:
+        specs = [spec for _, _, spec, _ in string.Formatter().parse(value) if spec]
+    except ValueError:
+        return  # Python's own error comes when it is called
+    if any("{" in spec or any(_too_wide(n) for n in _DIGITS.findall(spec)) for spec in specs):
+        raise SecurityError(f"the sandbox refuses a format wider than {MAX_ITEMS} characters")
+
+
+def _check_width(value: Any, width: Any = 0, *_: Any, **__: Any) -> None:
+    """``center`` and ``indent``: a width of at most :data:`MAX_ITEMS`."""
+    if isinstance(width, int) and width > MAX_ITEMS:
+        raise SecurityError(f"the sandbox refuses a width over {MAX_ITEMS} characters")
+
+
+def _checked(filter_: Any, check: Any) -> Any:
+    """``filter_`` (a Jinja filter) run after ``check`` of its arguments."""
+
+    @functools.wraps(filter_)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        check(*args, **kwargs)
+        return filter_(*args, **kwargs)
+
+    return checked
 
 
 def _check_product(left: Any, right: Any) -> None:

@@ -299,3 +299,35 @@ def test_a_render_that_swallowed_its_timeout_and_ended_late_is_still_a_timeout(
 
     problem = problem_of(theme, slow=slow)
     assert problem.endswith("template error: rendering took longer than 0.05 s")
+
+
+# -- one C call making a gigabyte: formats and widths (breaker, 2026-12-05) ------------------------
+
+
+@pytest.mark.parametrize(
+    ("expression", "refused"),
+    [
+        ("'%01000000d' % 1", False),
+        ("'%01000001d' % 1", True),
+        ("'%0999999999d'|format(1)", True),
+        ("'%.1000001f' % 1.5", True),
+        ("'%*d' % (5, 1)", True),
+        ("'%(n)s and %%s' % {'n': 1}", False),
+        ("'{:>1000000}'.format(1)", False),
+        ("'{:>1000001}'.format(1)", True),
+        ("'{:>999999999}'.format(1)", True),
+        ("'{:{w}}'.format(1, w=5)", True),
+        ("'{0:010d}'.format(7)", False),
+        ("'x'|center(1000000)", False),
+        ("'x'|center(1000001)", True),
+        ("'a\\nb'|indent(1000001)", True),
+    ],
+)
+def test_formats_and_widths_are_bounded_on_both_sides_of_the_limit(
+    tmp_path: Path, expression: str, refused: bool
+) -> None:
+    theme = project_theme(tmp_path, {"x.html": "{% set v = " + expression + " %}ok"})
+    if refused:
+        assert "template error: the sandbox refuses a" in problem_of(theme)
+    else:
+        assert Renderer().render(theme, "fr", "x.html", {}, "spa") == "ok"

@@ -159,6 +159,8 @@ def template_problem(error: Exception, name: str, where: str = "") -> Problem | 
             return Problem(name, where, f"template error: {error}")
         return None
     text = str(error) or type(error).__name__
+    if isinstance(error, MemoryError):
+        text = "rendering ran out of memory"
     if isinstance(error, RecursionError):
         text = "templates include or call each other without end"
     return Problem(frames[-1].filename, "", f"template error: {text}", frames[-1].lineno)
