@@ -108,15 +108,16 @@ MAX_LISTED = 100
 """How many problems a command prints before one line counting the rest."""
 
 
-def listed(problems: Sequence[object], limit: int | None = MAX_LISTED) -> list[str]:
+def listed(problems: Sequence[object], limit: int | None = MAX_LISTED, noun: str = "problem") -> list[str]:
     """The texts of the ``error:`` lines for ``problems``, in their order (the caller adds
     the prefix): every problem when there are at most ``limit`` (``None``: no limit), else
-    the first ``limit`` and then one line, ``N more problems not shown (...)``, naming
-    ``bookgen --all-errors``, which lifts the limit. ``limit`` is at least 1."""
+    the first ``limit`` and then one line, ``N more problems not shown (...)`` (``noun``:
+    ``warning`` for warnings), naming ``bookgen --all-errors``, which lifts the limit.
+    ``limit`` is at least 1."""
     if limit is None or len(problems) <= limit:
         return [str(problem) for problem in problems]
     rest = len(problems) - limit
-    more = f"{rest} more problem{'s' if rest != 1 else ''} not shown"
+    more = f"{rest} more {noun}{'s' if rest != 1 else ''} not shown"
     hint = "fix these first, or run again as `bookgen --all-errors ...` to list them all"
     return [*(str(problem) for problem in problems[:limit]), f"{more} ({hint})"]
 

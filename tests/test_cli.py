@@ -444,3 +444,17 @@ def test_a_theme_template_reaching_python_internals_is_a_located_error(
     assert _error_lines(result.output) == [
         f"error: {partial}:2: template error: access to attribute '__class__' of 'str' object is unsafe."
     ]
+
+
+@pytest.mark.parametrize("count", [100, 101])
+def test_warnings_are_capped_like_problems_with_one_line_counting_the_rest(
+    count: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from generator.cli.app import print_warnings
+
+    print_warnings([f"groups/g{i}/group.json: usercolors: low contrast" for i in range(count)])
+    lines = capsys.readouterr().err.splitlines()
+    assert all(line.startswith("warning: ") for line in lines)
+    assert len(lines) == min(count, 100) + (count > 100)
+    if count > 100:
+        assert lines[-1].startswith("warning: 1 more warning not shown (")

@@ -191,11 +191,11 @@ def test_build_summary_names_pages_rate_and_reuse(site: Path, tmp_path: Path) ->
     out = tmp_path / "out"
     first = cli.invoke(main, ["build", str(site), "-o", str(out), "-j", "2"])
     assert first.exit_code == 0, first.output
-    assert "Built 48 pages for 12 groups in 2 locales" in first.output and "pages/s; 12 rendered)" in first.output
+    assert "Built 48 pages for 12 groups in 2 locales" in first.output and "pages/s; 12 groups rendered)" in first.output
     assert "\r" not in first.output  # no progress bar when not on a terminal
     rename(site, "business-00000", "Changed")
     second = cli.invoke(main, ["build", str(site), "-o", str(out)])
-    assert "1 rendered, 11 unchanged" in second.output
+    assert "1 group rendered, 11 unchanged" in second.output
     third = cli.invoke(main, ["build", str(site), "-o", str(out)])
     assert "Nothing changed" in third.output
     bad = cli.invoke(main, ["build", str(site), "-o", str(out), "--shard", "3/2"])

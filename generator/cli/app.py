@@ -135,6 +135,12 @@ def warn(message: str) -> None:
     click.echo(click.style("warning: ", fg="yellow", bold=True) + message, err=True)
 
 
+def print_warnings(warnings: Sequence[object]) -> None:
+    """One ``warning:`` line per warning, capped like :func:`print_problems`."""
+    for line in listed(warnings, error_limit(), noun="warning"):
+        warn(line)
+
+
 class _Progress:
     """A progress line on a terminal for builds that take over a second; silent otherwise."""
 

@@ -12,6 +12,7 @@ from .app import (
     SITE_ARGUMENT,
     F,
     main,
+    print_warnings,
     reports_site_errors,
     site_option,
     warn,
@@ -105,8 +106,7 @@ def pull(site: Path, group_ids: tuple[int, ...], every: bool, **remote: Any) -> 
         result = pull_site(site, api, group_ids, every=every)
     for pulled in result.groups:
         click.echo(f"{pulled.status:<9} {site / 'groups' / pulled.slug}  (group {pulled.id}: {pulled.name})")
-    for message in result.warnings:
-        warn(message)
+    print_warnings(result.warnings)
     counts = {s: sum(g.status == s for g in result.groups) for s in ("created", "updated", "unchanged")}
     count = len(result.groups)
     click.echo(f"Pulled {count} group{'' if count == 1 else 's'}: " + ", ".join(f"{n} {s}" for s, n in counts.items()))

@@ -17,10 +17,10 @@ from .app import (
     SITE_ARGUMENT,
     _Progress,
     main,
+    print_warnings,
     reports_site_errors,
     site_option,
     stops_on_sigterm,
-    warn,
 )
 
 
@@ -93,16 +93,15 @@ def build(
         progress.close()
     if quiet:
         return
-    for message in result.warnings:
-        warn(message)
+    print_warnings(result.warnings)
     groups = f"{result.groups} group{'s' if result.groups != 1 else ''}"
     if result.unchanged:
         click.echo(f"Nothing changed: {out}/ is up to date ({groups}, {result.seconds:.2f}s)")
         return
     if result.rendered < result.groups:
-        detail = f"{result.rendered} rendered, {result.groups - result.rendered} unchanged"
+        detail = f"{result.rendered} group{'s' if result.rendered != 1 else ''} rendered, {result.groups - result.rendered} unchanged"
     else:
-        detail = f"{result.pages / max(result.seconds, 1e-9):.0f} pages/s; {result.rendered} rendered"
+        detail = f"{result.pages / max(result.seconds, 1e-9):.0f} pages/s; {result.rendered} groups rendered"
     click.echo(
         f"Built {result.pages} pages for {groups} in {len(result.locales)} locales into {out}/ "
         f"in {result.seconds:.2f}s ({detail})"
@@ -197,8 +196,7 @@ def check(site: Path, strict: bool) -> None:
     loaded = load_site(site)
     trial_render(loaded)
     warnings = run_check(loaded)
-    for message in warnings:
-        warn(message)
+    print_warnings(warnings)
     count = len(warnings)
     counted = f"{count} warning{'s' if count != 1 else ''}"
     if strict and warnings:
