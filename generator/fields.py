@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 __all__ = [
     "HEX_COLOUR",
     "MAX_ID",
+    "THEME_NAME",
     "ApiBool",
     "ApiId",
     "GroupId",
@@ -26,6 +27,7 @@ __all__ = [
     "fail",
     "int_field",
     "text",
+    "theme_name",
 ]
 
 HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
@@ -41,6 +43,18 @@ calendar numbered 0 would be booked as any calendar."""
 def fail(message: str, **context: Any) -> PydanticCustomError:
     """A validation error whose text is shown to the user as is."""
     return PydanticCustomError("bookgen", message, context)
+
+
+THEME_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+"""A theme's name (``site.theme``, ``page.theme``, ``extends``): a folder name in ``themes/``,
+never a path."""
+
+
+def theme_name(value: Any) -> str:
+    """``value`` if it is a theme name (:data:`THEME_NAME`); else a validation error."""
+    if not isinstance(value, str) or not THEME_NAME.fullmatch(value):
+        raise fail(f"{str(value)[:40]!r} is not a theme name (lowercase letters, digits, - and _)")
+    return value
 
 
 def _describe(value: Any) -> str:

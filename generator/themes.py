@@ -13,10 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from .errors import Problem, SiteError, problems_from_validation
+from .fields import theme_name
 from .models import Colour
 
 __all__ = ["SHARE_DIR", "TEMPLATES_DIR", "THEMES_DIR", "Theme", "available_themes", "load_theme"]
@@ -47,7 +49,9 @@ class _Colours(BaseModel):
 class _ThemeFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
-    extends: str | None = None
+    # A name, looked up in the project's themes/ then bookgen's: never a path, or a theme
+    # could pull templates (and links) from anywhere on the machine.
+    extends: Annotated[str, BeforeValidator(theme_name)] | None = None
     description: str = ""
     colors: _Colours | None = None
     colors_dark: _Colours | None = None

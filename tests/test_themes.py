@@ -85,3 +85,38 @@ def test_a_missing_theme_named_by_the_site_is_still_blamed_on_site_toml(minisite
     config.write_text(config.read_text("utf-8").replace('theme = "classic"', 'theme = "nowhere"', 1), "utf-8")
     found = problems(minisite)
     assert found == [f"{config}: site.theme: no such theme (available: classic, contrast, minimal)"]
+
+
+@pytest.mark.parametrize("extends", ["/proc/self/cwd/site/themes/evil", "../../elsewhere", "classic/../x", "Classic", ""])
+def test_extends_is_a_theme_name_never_a_path(minisite: Path, extends: str) -> None:
+    # A breaker's escape: an absolute extends pulled in a theme folder outside the project,
+    # whose linked templates (/proc/self/environ) were published, unchecked.
+    path = theme_toml(minisite, f'name = "mine"\nextends = "{extends}"\n'.encode())
+    [problem] = problems(minisite)
+    assert problem.startswith(f"{path}: extends: ") and "is not a theme name" in problem
+
+
+def base_theme(site: Path, name: str) -> Path:
+    """``themes/<name>/`` extending classic (not used by the site itself)."""
+    folder = site / "themes" / name
+    folder.mkdir(parents=True)
+    (folder / "theme.toml").write_text(f'name = "{name}"\nextends = "classic"\n', "utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("extends", ["classic", "my-base_2"])
+def test_extends_names_on_the_good_side_of_the_rule_still_resolve(minisite: Path, extends: str) -> None:
+    if extends != "classic":
+        base_theme(minisite, extends)
+    theme_toml(minisite, f'name = "mine"\nextends = "{extends}"\n'.encode())
+    assert load_site(minisite).config.site.theme == "mine"
+
+
+def test_a_link_out_of_the_project_in_any_theme_of_the_chain_is_a_problem(minisite: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("s3cr3t", "utf-8")
+    templates = base_theme(minisite, "base") / "templates"
+    templates.mkdir()
+    (templates / "leak.txt").symlink_to(secret)
+    theme_toml(minisite, b'name = "mine"\nextends = "base"\n')
+    assert any("is a link to a file outside the site project" in p for p in problems(minisite))

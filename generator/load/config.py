@@ -22,11 +22,10 @@ from pydantic import (
 )
 from pydantic_core import PydanticUseDefault
 
-from ..fields import fail, text
+from ..fields import fail, text, theme_name
 
 __all__ = ["BookingConfig", "PageConfig", "SiteConfig", "SiteSettings", "parse_locale", "parse_span"]
 
-_THEME_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _SPAN = re.compile(r"([0-9]{2}):([0-9]{2})-([0-9]{2}):([0-9]{2})")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -39,12 +38,6 @@ def parse_locale(value: Any) -> str:
         return str(Locale.parse(value.replace("-", "_")))
     except (UnknownLocaleError, ValueError):
         raise fail(f"{value!r} is not a locale known to CLDR") from None
-
-
-def _theme_name(value: Any) -> str:
-    if not isinstance(value, str) or not _THEME_NAME.fullmatch(value):
-        raise fail(f"{str(value)[:40]!r} is not a theme name (lowercase letters, digits, - and _)")
-    return value
 
 
 def parse_span(span: str) -> tuple[int, int]:
@@ -83,7 +76,7 @@ def _span(value: Any) -> str:
 Weekday = Annotated[str, BeforeValidator(_weekday)]
 Span = Annotated[str, BeforeValidator(_span)]
 LocaleId = Annotated[str, BeforeValidator(parse_locale)]
-ThemeName = Annotated[str, BeforeValidator(_theme_name)]
+ThemeName = Annotated[str, BeforeValidator(theme_name)]
 _STRING_OR_NULL: dict[str, Any] = {"anyOf": [{"type": "string"}, {"type": "null"}]}
 
 

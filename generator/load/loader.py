@@ -20,7 +20,7 @@ from ..errors import Problem, SiteError, in_reading_order
 from ..images import image_problem
 from ..models import Calendar, Group, Intervention, InterventionSet
 from ..publish.manifest import walk_files
-from ..themes import load_theme
+from ..themes import THEMES_DIR, load_theme
 from .config import PageConfig, SiteConfig
 from .reader import Reader
 from .records import KINDS, check_group, check_references
@@ -298,8 +298,8 @@ def _check_themes(
                 reader.problems.append(problem)
         return
     for folder in theme.folders:
-        if folder in checked or not any(folder.is_relative_to(base) for base in theme_dirs):
-            continue  # a built-in theme, or one already read
+        if folder in checked or folder.parent == THEMES_DIR:
+            continue  # a built-in theme, or one already read: every other folder is the project's
         checked.add(folder)
         on_error = lambda path, message: reader.add(Path(path), "", message)  # noqa: E731
         for relative, _ in walk_files(folder, follow=reader.real_root, on_error=on_error):
