@@ -46,6 +46,7 @@ import re
 import string
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import PurePath
 from types import CodeType, ModuleType
 from typing import Any
@@ -276,8 +277,17 @@ class ProjectEnvironment(ImmutableSandboxedEnvironment):
         if options.get("bytecode_cache") is not None:
             options["bytecode_cache"] = _OwnKeys(options["bytecode_cache"])
         super().__init__(**options)
-        for name, check in (("format", _check_printf), ("center", _check_width), ("indent", _check_width)):
+        for name, check in (("format", _check_printf), ("center", _check_width), ("indent", _check_width),
+                            ("tojson", _check_indent)):  # fmt: skip
             self.filters[name] = _checked(self.filters[name], check)
+
+    def bound_gettext(self) -> None:
+        """Check the messages of the installed ``_``, ``gettext``, ``ngettext`` ... like a
+        ``%`` in the template: they are formats, applied in Python where :meth:`call_binop`
+        does not see them (``_("%(a)1500000s", a=1)``). Called once they are installed."""
+        for name in ("_", "gettext", "ngettext", "pgettext", "npgettext"):
+            if name in self.globals:
+                self.globals[name] = _checked_messages(self.globals[name])
 
     def wrap_str_format(self, value: Any) -> Any:
         """``str.format`` and ``format_map``, sandboxed as Jinja does, with widths and
@@ -309,9 +319,31 @@ class ProjectEnvironment(ImmutableSandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
 
-# A printf conversion's width and precision ('%08.3f', '%*d'), as Python's % reads them.
-_PRINTF = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[diouxXeEfFgGcrsa%]")
+# After a printf conversion's '%' and mapping key: flags, width, precision ('08.3', '*').
+_PRINTF_SPEC = re.compile(r"[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
 _DIGITS = re.compile(r"\d+")
+
+
+def _printf_numbers(text: str) -> Iterator[str]:
+    """The widths and precisions of ``text``'s printf conversions, read as Python's ``%``
+    reads them: a mapping key runs to its matching ``)``, brackets nested inside it."""
+    at = text.find("%")
+    while at != -1:
+        at += 1
+        if text.startswith("(", at):
+            depth = 0
+            while at < len(text):
+                depth += {"(": 1, ")": -1}.get(text[at], 0)
+                at += 1
+                if depth == 0:
+                    break
+        spec = _PRINTF_SPEC.match(text, at)
+        if spec:
+            yield from (part for part in spec.groups() if part)
+            at = spec.end()
+        if text.startswith("%", at):  # '%%', or a '%' conversion
+            at += 1
+        at = text.find("%", at)
 
 
 def _too_wide(number: str) -> bool:
@@ -322,9 +354,7 @@ def _too_wide(number: str) -> bool:
 def _check_printf(value: Any, *_: Any, **__: Any) -> None:
     """Refuse a ``%`` format whose width or precision is over :data:`MAX_ITEMS` (or given
     by ``*``): ``'%0999999999d' % 1`` is one C call making a gigabyte."""
-    if isinstance(value, str) and any(
-        _too_wide(part) for match in _PRINTF.finditer(value) for part in match.groups() if part
-    ):
+    if isinstance(value, str) and any(_too_wide(part) for part in _printf_numbers(value)):
         raise SecurityError(f"the sandbox refuses a format wider than {MAX_ITEMS} characters")
 
 
@@ -343,6 +373,27 @@ def _check_width(value: Any, width: Any = 0, *_: Any, **__: Any) -> None:
     """``center`` and ``indent``: a width of at most :data:`MAX_ITEMS`."""
     if isinstance(width, int) and width > MAX_ITEMS:
         raise SecurityError(f"the sandbox refuses a width over {MAX_ITEMS} characters")
+
+
+def _check_indent(*args: Any, **kwargs: Any) -> None:
+    """``tojson(eval_ctx, value, indent=None)``: an indent of at most :data:`MAX_ITEMS`
+    (a string indent, its length)."""
+    indent = kwargs.get("indent", args[2] if len(args) > 2 else None)
+    if (isinstance(indent, int) and indent > MAX_ITEMS) or (isinstance(indent, str) and len(indent) > MAX_ITEMS):
+        raise SecurityError(f"the sandbox refuses an indent over {MAX_ITEMS} characters")
+
+
+def _checked_messages(function: Any) -> Any:
+    """A gettext function whose message arguments (every positional string) are checked
+    by :func:`_check_printf` first; Jinja's pass-arg marker is kept."""
+
+    @functools.wraps(function)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        for value in args:
+            _check_printf(value)
+        return function(*args, **kwargs)
+
+    return checked
 
 
 def _checked(filter_: Any, check: Any) -> Any:

@@ -321,6 +321,16 @@ def test_a_render_that_swallowed_its_timeout_and_ended_late_is_still_a_timeout(
         ("'x'|center(1000000)", False),
         ("'x'|center(1000001)", True),
         ("'a\\nb'|indent(1000001)", True),
+        # A second breaker's gaps: a mapping key with brackets, gettext's formats, tojson.
+        ("'%((a))1000001s' % {'(a)': 1}", True),
+        ("'%((a))1000000s' % {'(a)': 1}", False),
+        ("'%((a))1000001s'|format(**{'(a)': 1})", True),
+        ("_('%(a)1000001s', a=1)", True),
+        ("_('%(a)1000000s', a=1)", False),
+        ("ngettext('%(num)1000001s', '%(num)s', 2)", True),
+        ("[1]|tojson(indent=1000001)", True),
+        ("[1]|tojson(indent=1000000)", False),
+        ("'100%% of %(n)s' % {'n': 1}", False),
     ],
 )
 def test_formats_and_widths_are_bounded_on_both_sides_of_the_limit(

@@ -113,6 +113,8 @@ class Renderer:
         )
         env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
         env.globals.update(template_gettext(translations(locale)))  # the same results, a third of the calls
+        if isinstance(env, ProjectEnvironment):
+            env.bound_gettext()
         env.filters["json_script"] = json_script
         env.globals["bookgen_version"] = __version__
         return env
