@@ -24,6 +24,7 @@ __all__ = [
     "ApiId",
     "GroupId",
     "Rules",
+    "ThemeName",
     "fail",
     "int_field",
     "text",
@@ -55,6 +56,10 @@ def theme_name(value: Any) -> str:
     if not isinstance(value, str) or not THEME_NAME.fullmatch(value):
         raise fail(f"{str(value)[:40]!r} is not a theme name (lowercase letters, digits, - and _)")
     return value
+
+
+ThemeName = Annotated[str, BeforeValidator(theme_name)]
+"""A field holding a theme's name (:func:`theme_name`)."""
 
 
 def _describe(value: Any) -> str:

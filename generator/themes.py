@@ -13,12 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import Problem, SiteError, problems_from_validation
-from .fields import theme_name
+from .fields import ThemeName
 from .models import Colour
 
 __all__ = ["SHARE_DIR", "TEMPLATES_DIR", "THEMES_DIR", "Theme", "available_themes", "load_theme"]
@@ -51,7 +50,7 @@ class _ThemeFile(BaseModel):
     name: str
     # A name, looked up in the project's themes/ then bookgen's: never a path, or a theme
     # could pull templates (and links) from anywhere on the machine.
-    extends: Annotated[str, BeforeValidator(theme_name)] | None = None
+    extends: ThemeName | None = None
     description: str = ""
     colors: _Colours | None = None
     colors_dark: _Colours | None = None

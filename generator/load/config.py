@@ -22,7 +22,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticUseDefault
 
-from ..fields import fail, text, theme_name
+from ..fields import ThemeName, fail, text
 
 __all__ = ["BookingConfig", "PageConfig", "SiteConfig", "SiteSettings", "parse_locale", "parse_span"]
 
@@ -76,7 +76,6 @@ def _span(value: Any) -> str:
 Weekday = Annotated[str, BeforeValidator(_weekday)]
 Span = Annotated[str, BeforeValidator(_span)]
 LocaleId = Annotated[str, BeforeValidator(parse_locale)]
-ThemeName = Annotated[str, BeforeValidator(theme_name)]
 _STRING_OR_NULL: dict[str, Any] = {"anyOf": [{"type": "string"}, {"type": "null"}]}
 
 

@@ -222,8 +222,9 @@ class SitePlan:
     @staticmethod
     def unchanged_site_pages(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) -> list[str]:
         """The paths of the site pages that directory entries ``old`` and ``new`` render
-        alike: both when the entries are equal; the sitemap alone when only names, cities
-        or zip codes differ (it lists slugs and locales, which a rename leaves as they were)."""
+        alike: both when the entries are equal but for their themes (which neither page
+        shows); the sitemap alone when only names, cities or zip codes differ (it lists
+        slugs and locales, which a rename leaves as they were)."""
         def shown(entries: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
             return {slug: {k: v for k, v in entry.items() if k != "theme"} for slug, entry in entries.items()}
         if shown(old) == shown(new):
